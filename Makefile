@@ -1,0 +1,38 @@
+# Mon Compte Formation (open clone) — the two commands: `make run`, `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EMBEDDED := $(BIN)/python -m cpf_portal.embedded
+# Development defaults; any of them can be set in the environment instead.
+export DEBUG ?= true
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test install migrate demo check-deploy clean-var
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+## make run: venv, install, embedded PostgreSQL + Redis (unless DATABASE_URL / REDIS_URL are set),
+## migrations, demo data, then web + Celery worker + beat on http://127.0.0.1:8000. Ctrl-C stops it all.
+run: install
+	$(EMBEDDED) --redis redis -- $(BIN)/python -m cpf_portal.devrun
+
+## make test: the whole suite (browser tests included) on the embedded services or the env's servers.
+test: install
+	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+migrate: install
+	$(EMBEDDED) -- $(BIN)/python manage.py migrate
+
+demo: install
+	$(EMBEDDED) -- $(BIN)/python manage.py load_demo
+
+clean-var:
+	rm -rf var

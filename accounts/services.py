@@ -1,0 +1,181 @@
+"""Account writes: signup, activation code, profile. Views only parse input and call these."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.services import email_queue
+
+from .models import ActivationCode, Role, User
+
+
+class ActivationError(Exception):
+    """Base of the activation failures; the message is shown to the person."""
+
+
+class CodeExpired(ActivationError):
+    pass
+
+
+class CodeInvalid(ActivationError):
+    def __init__(self, message: str, remaining: int):
+        super().__init__(message)
+        self.remaining = remaining
+
+
+class TooManyAttempts(ActivationError):
+    pass
+
+
+class NoActiveCode(ActivationError):
+    pass
+
+
+class ResendRefused(ActivationError):
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _hash_code(user: User, code: str) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"{user.pk}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def titulaire_signup(
+    *,
+    nir: str,
+    first_name: str,
+    last_name: str,
+    birth_date: datetime.date,
+    email: str,
+    password: str,
+    apprenticeship_contract: bool,
+) -> User:
+    """Create a titulaire account (not yet activated) and e-mail its activation code."""
+    user = User.objects.create_user(
+        email=email,
+        password=password,
+        role=Role.TITULAIRE,
+        nir=nir,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        birth_date=birth_date,
+        apprenticeship_contract=apprenticeship_contract,
+        cgu_accepted_at=timezone.now(),
+    )
+    activation_code_send(user=user, check_rate=False)
+    return user
+
+
+def _current_code(user: User) -> ActivationCode | None:
+    return (
+        ActivationCode.objects.select_for_update()
+        .filter(user=user, used_at__isnull=True, revoked_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+@transaction.atomic
+def activation_code_send(*, user: User, check_rate: bool = True) -> ActivationCode:
+    """Issue a new 6-digit code (revoking the previous one) and e-mail it.
+
+    « Renvoyer un code » is limited: one code per CPF_ACTIVATION_RESEND_INTERVAL_SECONDS and
+    CPF_ACTIVATION_MAX_CODES_PER_HOUR per hour."""
+    now = timezone.now()
+    # Lock the user row: two concurrent « Renvoyer » clicks are serialised here.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if check_rate:
+        last = ActivationCode.objects.filter(user=user).order_by("-created_at").first()
+        interval = settings.CPF_ACTIVATION_RESEND_INTERVAL_SECONDS
+        if last and (now - last.created_at).total_seconds() < interval:
+            wait = interval - int((now - last.created_at).total_seconds())
+            raise ResendRefused(
+                f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes.", wait
+            )
+        hour_ago = now - datetime.timedelta(hours=1)
+        recent = ActivationCode.objects.filter(user=user, created_at__gte=hour_ago).order_by("created_at")
+        if recent.count() >= settings.CPF_ACTIVATION_MAX_CODES_PER_HOUR:
+            wait = int((recent.first().created_at + datetime.timedelta(hours=1) - now).total_seconds()) + 1
+            raise ResendRefused(
+                "Vous avez demandé trop de codes. Réessayez dans %d minutes." % max(1, (wait + 59) // 60), wait
+            )
+    ActivationCode.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    activation = ActivationCode.objects.create(
+        user=user,
+        code_hash=_hash_code(user, code),
+        created_at=now,
+        expires_at=now + datetime.timedelta(minutes=settings.CPF_ACTIVATION_CODE_TTL_MINUTES),
+    )
+    email_queue(
+        to=user.email,
+        user=user,
+        template="accounts/emails/activation_code",
+        context={"user": user, "code": code, "ttl": settings.CPF_ACTIVATION_CODE_TTL_MINUTES},
+    )
+    return activation
+
+
+def activation_code_check(*, user: User, code: str) -> User:
+    """Activate the account if ``code`` is the current one; count wrong tries.
+
+    After CPF_ACTIVATION_MAX_ATTEMPTS wrong tries the code is revoked and a new one is needed.
+    The counting is committed even though the call then raises.
+    """
+    with transaction.atomic():
+        error = _check_code(user, code.strip(), timezone.now())
+    if error is not None:
+        raise error
+    return user
+
+
+def _check_code(user: User, code: str, now: datetime.datetime) -> ActivationError | None:
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    user.refresh_from_db(fields=["activated_at"])
+    if user.is_activated:
+        return None
+    current = _current_code(user)
+    if current is None:
+        return NoActiveCode("Aucun code en cours de validité : demandez un nouveau code avec « Renvoyer un code ».")
+    if current.expires_at <= now:
+        current.revoked_at = now
+        current.save(update_fields=["revoked_at"])
+        return CodeExpired("Ce code a expiré. Demandez un nouveau code avec « Renvoyer un code ».")
+    if not hmac.compare_digest(current.code_hash, _hash_code(user, code)):
+        current.attempts += 1
+        remaining = settings.CPF_ACTIVATION_MAX_ATTEMPTS - current.attempts
+        if remaining <= 0:
+            current.revoked_at = now
+            current.save(update_fields=["attempts", "revoked_at"])
+            return TooManyAttempts(
+                "Trop d'essais incorrects : ce code n'est plus valable. "
+                "Demandez un nouveau code avec « Renvoyer un code »."
+            )
+        current.save(update_fields=["attempts"])
+        plural = "s" if remaining > 1 else ""
+        return CodeInvalid(f"Ce code est incorrect. Il vous reste {remaining} essai{plural}.", remaining)
+    current.used_at = now
+    current.save(update_fields=["used_at"])
+    user.activated_at = now
+    user.save(update_fields=["activated_at"])
+    return None
+
+
+@transaction.atomic
+def profile_update(*, user: User, data: dict) -> User:
+    """Save « Mes informations » (already validated by the form)."""
+    for field, value in data.items():
+        setattr(user, field, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=list(data))
+    return user

@@ -1,0 +1,175 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from cpf_portal.http import FormInvalid400Mixin, render_form
+
+from . import forms, services
+from .models import Role, User
+from .permissions import titulaire_required
+
+ACTIVATION_SESSION_KEY = "activation_user_id"
+
+
+def home_url_for(user) -> str:
+    """Where a person lands after login, by role."""
+    if user.role == Role.ORGANISME:
+        return reverse("catalogue:organisme-home")
+    if user.is_staff and user.role == Role.OPERATEUR:
+        return reverse("admin:index")
+    return reverse("accounts:home")
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}{'•' * max(2, len(local) - 1)}@{domain}"
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect(home_url_for(request.user))
+    form = forms.SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = services.titulaire_signup(
+            nir=data["nir"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            birth_date=data["birth_date"],
+            email=data["email"],
+            password=data["password"],
+            apprenticeship_contract=data["apprenticeship_contract"],
+        )
+        request.session[ACTIVATION_SESSION_KEY] = user.pk
+        return redirect("accounts:activate")
+    return render_form(request, "accounts/signup.html", {"form": form}, form)
+
+
+@require_http_methods(["GET", "POST"])
+def activate(request):
+    user_id = request.session.get(ACTIVATION_SESSION_KEY)
+    if not user_id:
+        messages.info(request, "Connectez-vous avec votre identifiant et votre mot de passe pour activer votre compte.")
+        return redirect("accounts:login")
+    user = get_object_or_404(User, pk=user_id)
+    if user.is_activated:
+        request.session.pop(ACTIVATION_SESSION_KEY, None)
+        messages.info(request, "Votre compte est déjà activé. Vous pouvez vous connecter.")
+        return redirect("accounts:login")
+
+    if request.method == "POST" and "resend" in request.POST:
+        try:
+            services.activation_code_send(user=user)
+        except services.ResendRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, f"Un nouveau code a été envoyé à {mask_email(user.email)}.")
+        return redirect("accounts:activate")
+
+    form = forms.ActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activation_code_check(user=user, code=form.cleaned_data["code"])
+        except services.ActivationError as error:
+            form.add_error("code", str(error))
+        else:
+            request.session.pop(ACTIVATION_SESSION_KEY, None)
+            messages.success(request, "Votre compte est activé. Vous pouvez maintenant vous connecter.")
+            return redirect("accounts:login")
+    context = {"form": form, "masked_email": mask_email(user.email), "ttl": settings.CPF_ACTIVATION_CODE_TTL_MINUTES}
+    return render_form(request, "accounts/activate.html", context, form)
+
+
+class LoginView(auth_views.LoginView):
+    form_class = forms.LoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        not_activated = form.has_error("__all__", "not_activated")
+        if not_activated and form.get_user() is not None:
+            self.request.session[ACTIVATION_SESSION_KEY] = form.get_user().pk
+        response = self.render_to_response(self.get_context_data(form=form, not_activated=not_activated))
+        response.status_code = 400
+        return response
+
+    def get_default_redirect_url(self):
+        return home_url_for(self.request.user)
+
+    def get_redirect_url(self):
+        url = super().get_redirect_url()
+        return url if url and url_has_allowed_host_and_scheme(url, {self.request.get_host()}) else ""
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "Vous êtes déconnecté.")
+        return response
+
+
+def lockout(request, credentials=None, *args, **kwargs):
+    """django-axes: too many failed logins for this identifier from this address."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "accounts/lockout.html", {"minutes": minutes}, status=429)
+
+
+class PasswordResetView(FormInvalid400Mixin, auth_views.PasswordResetView):
+    form_class = forms.PasswordResetForm
+    template_name = "accounts/password_reset.html"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(FormInvalid400Mixin, auth_views.PasswordResetConfirmView):
+    form_class = forms.SetPasswordForm
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
+
+
+class PasswordChangeView(FormInvalid400Mixin, auth_views.PasswordChangeView):
+    form_class = forms.PasswordChangeForm
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:home")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Votre mot de passe a été modifié.")
+        return response
+
+
+@login_required
+def account_home(request):
+    if not request.user.is_titulaire:
+        return redirect(home_url_for(request.user))
+    return render(request, "accounts/home.html")
+
+
+@titulaire_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    user = request.user
+    data = request.POST or None
+    pro_form = forms.ProfessionalInfoForm(data, instance=user, prefix="pro")
+    perso_form = forms.PersonalInfoForm(data, instance=user, prefix="perso")
+    if request.method == "POST" and all([pro_form.is_valid(), perso_form.is_valid()]):
+        services.profile_update(user=user, data={**pro_form.cleaned_data, **perso_form.profile_data()})
+        messages.success(request, "Vos informations ont été enregistrées.")
+        return redirect("accounts:profile")
+    if request.method == "POST":
+        user.refresh_from_db()  # the forms wrote their values on the instance; the header shows the saved ones
+    context = {"pro_form": pro_form, "perso_form": perso_form}
+    return render_form(request, "accounts/profile.html", context, pro_form, perso_form)

@@ -1,0 +1,24 @@
+"""Celery application: tasks are autodiscovered in each app's tasks.py.
+
+The periodic schedule is declared here, in code, and django-celery-beat's DatabaseScheduler
+copies it into the database at start-up, where operators can see, pause or run a job from
+the Django admin (« Periodic tasks »).
+"""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpf_portal.settings")
+
+app = Celery("cpf_portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+app.conf.beat_schedule = {
+    "notifications-requeue-stuck-emails": {
+        "task": "notifications.tasks.requeue_stuck_emails",
+        "schedule": crontab(minute="*/15"),
+    },
+}

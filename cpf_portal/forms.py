@@ -1,0 +1,40 @@
+"""Base form of the portal: DSFR rendering plus an error summary at the top of the form,
+linked to each field in error (RGAA 11.10/11.11)."""
+
+from django import forms
+from dsfr.forms import DsfrBaseForm
+
+
+class CpfForm(DsfrBaseForm):
+    template_name = "components/form.html"
+    # The browser's own validation bubbles would pre-empt our French messages next to the
+    # field; required fields are exposed with aria-required and optional ones are marked
+    # « (Optionnel) » by DSFR.
+    use_required_attribute = False
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_fields()
+        # Bound fields copy label and help text when first built (django-dsfr builds them in
+        # its __init__): rebuild them so setup_fields() changes show.
+        self._bound_fields_cache.clear()
+        for field in self.fields.values():
+            # django-dsfr's input template reads widget.group_class and falls back to
+            # « fr-input-group »; set it so the lookup never fails.
+            if not hasattr(field.widget, "group_class"):
+                field.widget.group_class = "fr-input-group"
+            if field.required and not isinstance(field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+                field.widget.attrs.setdefault("aria-required", "true")
+
+    def setup_fields(self):
+        """Adjust labels, help texts, choices… of ``self.fields`` (override in forms)."""
+
+    def get_context(self):
+        context = super().get_context()
+        context["error_summary"] = [
+            (self[name].auto_id, self.fields[name].label, error)
+            for name, errors in self.errors.items()
+            if name in self.fields
+            for error in errors
+        ]
+        return context

