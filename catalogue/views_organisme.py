@@ -1,11 +1,133 @@
-"""« Espace organisme »: pages of the organisme's staff. Every query is scoped to
-``request.user.organisme``; another organisme's rows answer 404."""
+"""« Espace organisme »: the staff's own catalogue. Every object is fetched through a
+queryset scoped to ``request.user.organisme``: another organisme's rows answer 404."""
 
-from django.shortcuts import render
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import organisme_required
+from cpf_portal.http import render_form
+
+from . import services
+from .forms import FormationForm, SessionForm
+from .models import Formation, Session
+
+
+def _formations(request):
+    return Formation.objects.for_organisme(request.user.organisme)
+
+
+def _sessions(request):
+    return Session.objects.filter(formation__organisme=request.user.organisme)
 
 
 @organisme_required
 def organisme_home(request):
-    return render(request, "catalogue/organisme/home.html", {"organisme": request.user.organisme})
+    organisme = request.user.organisme
+    counts = _formations(request).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
+    return render(request, "catalogue/organisme/home.html", {"organisme": organisme, "counts": counts})
+
+
+@organisme_required
+def formation_list(request):
+    formations = (
+        _formations(request)
+        .select_related("certification")
+        .annotate(session_count=Count("sessions", filter=Q(sessions__active=True)))
+        .order_by("-active", "intitule", "id")
+    )
+    page = Paginator(formations, 25).get_page(request.GET.get("page"))
+    return render(request, "catalogue/organisme/formation_list.html", {"page": page, "query_prefix": ""})
+
+
+def _save_formation(request, form):
+    try:
+        formation = services.formation_save(formation=form.apply(), organisme=request.user.organisme)
+    except ValidationError as error:
+        for field, errors in error.message_dict.items():
+            for message in errors:
+                form.add_error(field if field in form.fields else None, message)
+        return None
+    return formation
+
+
+@organisme_required
+@require_http_methods(["GET", "POST"])
+def formation_create(request):
+    form = FormationForm(request.POST or None, organisme=request.user.organisme)
+    if request.method == "POST" and form.is_valid():
+        formation = _save_formation(request, form)
+        if formation is not None:
+            messages.success(request, "La formation a été créée. Ajoutez-lui une session pour qu'elle apparaisse dans les recherches.")
+            return redirect("catalogue:organisme-formation", public_id=formation.public_id)
+    return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": None}, form)
+
+
+@organisme_required
+@require_http_methods(["GET", "POST"])
+def formation_edit(request, public_id):
+    formation = get_object_or_404(_formations(request).select_related("certification"), public_id=public_id)
+    form = FormationForm(request.POST or None, instance=formation, organisme=request.user.organisme)
+    if request.method == "POST" and form.is_valid():
+        if _save_formation(request, form) is not None:
+            messages.success(request, "La formation a été enregistrée.")
+            return redirect("catalogue:organisme-formation", public_id=formation.public_id)
+    sessions = formation.sessions.select_related("commune").order_by("-active", "start_date", "id")
+    return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": formation, "sessions": sessions}, form)
+
+
+@organisme_required
+@require_POST
+def formation_toggle(request, public_id):
+    formation = get_object_or_404(_formations(request), public_id=public_id)
+    publish = request.POST.get("action") == "publier"
+    services.formation_set_active(formation=formation, active=publish)
+    messages.success(request, "La formation est de nouveau publiée." if publish else "La formation est désactivée : elle n'apparaît plus dans les recherches.")
+    return redirect("catalogue:organisme-formation", public_id=public_id)
+
+
+def _save_session(request, form, formation):
+    try:
+        return services.session_save(session=form.apply(), formation=formation)
+    except ValidationError as error:
+        for field, errors in error.message_dict.items():
+            target = "lieu" if field == "commune" and "lieu" in form.fields else field
+            for message in errors:
+                form.add_error(target if target in form.fields else None, message)
+        return None
+
+
+@organisme_required
+@require_http_methods(["GET", "POST"])
+def session_create(request, public_id):
+    formation = get_object_or_404(_formations(request), public_id=public_id)
+    form = SessionForm(request.POST or None, formation=formation)
+    if request.method == "POST" and form.is_valid() and _save_session(request, form, formation) is not None:
+        messages.success(request, "La session a été créée.")
+        return redirect("catalogue:organisme-formation", public_id=formation.public_id)
+    return render_form(request, "catalogue/organisme/session_form.html", {"form": form, "formation": formation, "session": None}, form)
+
+
+@organisme_required
+@require_http_methods(["GET", "POST"])
+def session_edit(request, public_id):
+    session = get_object_or_404(_sessions(request).select_related("formation", "commune"), public_id=public_id)
+    form = SessionForm(request.POST or None, instance=session, formation=session.formation)
+    if request.method == "POST" and form.is_valid() and _save_session(request, form, session.formation) is not None:
+        messages.success(request, "La session a été enregistrée.")
+        return redirect("catalogue:organisme-formation", public_id=session.formation.public_id)
+    context = {"form": form, "formation": session.formation, "session": session}
+    return render_form(request, "catalogue/organisme/session_form.html", context, form)
+
+
+@organisme_required
+@require_POST
+def session_toggle(request, public_id):
+    session = get_object_or_404(_sessions(request).select_related("formation"), public_id=public_id)
+    reopen = request.POST.get("action") == "ouvrir"
+    services.session_set_active(session=session, active=reopen)
+    messages.success(request, "La session est rouverte." if reopen else "La session est fermée aux inscriptions.")
+    return redirect("catalogue:organisme-formation", public_id=session.formation.public_id)

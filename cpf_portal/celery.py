@@ -17,6 +17,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "catalogue-refresh-search-index": {
+        "task": "catalogue.tasks.refresh_search_index",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "notifications-requeue-stuck-emails": {
         "task": "notifications.tasks.requeue_stuck_emails",
         "schedule": crontab(minute="*/15"),

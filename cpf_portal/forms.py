@@ -29,12 +29,12 @@ class CpfForm(DsfrBaseForm):
     def setup_fields(self):
         """Adjust labels, help texts, choices… of ``self.fields`` (override in forms)."""
 
-    def get_context(self):
-        context = super().get_context()
-        context["error_summary"] = [
+    @property
+    def error_summary(self) -> list[tuple[str, str, str]]:
+        """(field id, label, message) of every field error, for the summary at the top."""
+        return [
             (self[name].auto_id, self.fields[name].label, error)
             for name, errors in self.errors.items()
             if name in self.fields
             for error in errors
         ]
-        return context

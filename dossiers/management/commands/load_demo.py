@@ -7,8 +7,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from django.core.management import call_command
+
 from accounts.models import Role, User
-from catalogue.models import Organisme
+from catalogue.models import Formation, Organisme
+from catalogue.seed import ensure_seed_example, seed_catalogue
 
 DEMO_PASSWORD = "Formation2020"
 CP_FORMATION = {
@@ -26,9 +29,20 @@ CP_FORMATION = {
 class Command(BaseCommand):
     help = "Charge les données de démonstration (idempotent) et affiche les comptes de démonstration."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--formations", type=int, default=3000, help="taille du catalogue généré au premier chargement")
+
+    def handle(self, *args, formations=3000, **options):
+        call_command("load_communes", if_empty=True, stdout=self.stdout)
+        self.load(formations)
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def load(self, formations):
         organisme, _ = Organisme.objects.get_or_create(siret=CP_FORMATION["siret"], defaults=CP_FORMATION)
+        example = ensure_seed_example(organisme, today=timezone.localdate())
+        if Formation.objects.count() < 2:
+            report = seed_catalogue(formations=formations)
+            self.stdout.write(f"Catalogue de démonstration : {report.formations} formations, {report.sessions} sessions.")
         accounts = [
             (
                 "titulaire@cpf-demo.example",
@@ -61,6 +75,7 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save()
             rows.append((user.get_role_display(), email, user.nir_display))
+        self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe : %s)" % DEMO_PASSWORD))
         for role, email, nir in rows:
             self.stdout.write(f"  {role:<40} {email:<32} {('NIR ' + nir) if nir else ''}")

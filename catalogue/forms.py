@@ -1,0 +1,266 @@
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.urls import reverse_lazy
+from django.utils import timezone
+
+from cpf_portal.forms import CpfForm
+
+from .models import Certification, Formation, Session
+from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
+
+MAX_PRICE_EUROS = Decimal("100000")
+
+
+class SearchForm(CpfForm):
+    """« Rechercher une formation »: a GET form that works without JavaScript."""
+
+    quoi = forms.CharField(
+        label="Quelle formation ?",
+        help_text="Un métier, une compétence, une certification. Exemple : anglais",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
+    )
+    ou = forms.CharField(
+        label="Où ?",
+        help_text="Une commune ou un code postal. Exemple : Metz ou 57000",
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "communes-suggestions", "data-cpf-communes": reverse_lazy("catalogue:commune-suggestions")}),
+    )
+    rayon = forms.TypedChoiceField(
+        label="Rayon autour de la commune",
+        choices=[(r, f"{r} km") for r in RADIUS_CHOICES],
+        coerce=int,
+        initial=30,
+        required=False,
+    )
+    a_distance = forms.BooleanField(label="Inclure les formations à distance", required=False, initial=True)
+    prix_max = forms.DecimalField(
+        label="Prix maximum (€)",
+        required=False,
+        min_value=0,
+        max_value=MAX_PRICE_EUROS,
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+    )
+    duree = forms.ChoiceField(
+        label="Durée",
+        required=False,
+        choices=[("", "Toutes les durées"), ("court", "Moins de 35 heures"), ("moyen", "De 35 à 150 heures"), ("long", "Plus de 150 heures")],
+    )
+    certification = forms.ChoiceField(
+        label="Type de certification",
+        required=False,
+        choices=[("", "Toutes les certifications"), *Certification.Type.choices],
+    )
+    debut_apres = forms.DateField(
+        label="Session débutant après le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    debut_avant = forms.DateField(
+        label="Session débutant avant le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
+    tri = forms.ChoiceField(
+        label="Trier par",
+        required=False,
+        choices=[("pertinence", "Pertinence"), ("distance", "Distance"), ("prix", "Prix croissant")],
+    )
+
+    commune = None
+
+    def clean_ou(self):
+        text = self.cleaned_data["ou"].strip()
+        if text:
+            self.commune = resolve_place(text)
+            if self.commune is None:
+                raise ValidationError(
+                    "Nous ne trouvons pas cette commune : saisissez un nom de commune ou un code postal à 5 chiffres.",
+                    code="unknown_place",
+                )
+        return text
+
+    def clean(self):
+        data = super().clean()
+        after, before = data.get("debut_apres"), data.get("debut_avant")
+        if after and before and before < after:
+            self.add_error("debut_avant", ValidationError("Cette date doit suivre la date « débutant après le ».", code="order"))
+        if data.get("tri") == "distance" and not data.get("ou"):
+            self.add_error("tri", ValidationError("Indiquez une commune pour trier par distance.", code="distance_without_place"))
+        return data
+
+    def to_query(self, page: int) -> SearchQuery:
+        data = self.cleaned_data
+        price = data.get("prix_max")
+        return SearchQuery(
+            keywords=data.get("quoi") or "",
+            commune=self.commune,
+            radius_km=data.get("rayon") or 30,
+            include_remote=bool(data.get("a_distance")),
+            max_price_cents=int(price * 100) if price is not None else None,
+            duration=data.get("duree") if data.get("duree") in DURATIONS else "",
+            certification_type=data.get("certification") or "",
+            start_after=data.get("debut_apres"),
+            start_before=data.get("debut_avant"),
+            sort=data.get("tri") or "pertinence",
+            page=page,
+        )
+
+
+class FormationForm(CpfForm, forms.ModelForm):
+    """A formation of the organisme's catalogue (« Espace organisme »)."""
+
+    code = forms.CharField(
+        label="Code interne de la formation",
+        help_text="Lettres, chiffres, « - » ou « _ ». Le numéro public sera votre SIRET suivi de ce code.",
+        max_length=50,
+        validators=[Formation._meta.get_field("numero").validators[0]],
+    )
+    certification_type = forms.ChoiceField(
+        label="Type de certification", required=False, choices=[("", "Aucune certification"), *Certification.Type.choices]
+    )
+    certification_code = forms.CharField(
+        label="Code de la certification", help_text="Exemple : 5367 pour RS5367", required=False, max_length=20
+    )
+
+    class Meta:
+        model = Formation
+        fields = ["intitule", "description", "objectifs", "contenu", "resultats_attendus", "prerequis", "duree_heures", "modalite", "domaine"]
+        labels = {"duree_heures": "Durée en heures", "domaine": "Domaine (Formacode ou NSF)"}
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["description", "objectifs", "contenu", "resultats_attendus", "prerequis"]}
+
+    def __init__(self, *args, organisme, **kwargs):
+        self.organisme = organisme
+        super().__init__(*args, **kwargs)
+
+    def setup_fields(self):
+        self.fields["duree_heures"].min_value = 1
+        self.fields["duree_heures"].error_messages["min_value"] = "La durée doit être d'au moins 1 heure."
+        self.fields["duree_heures"].widget.attrs.update({"min": "1", "inputmode": "numeric"})
+        if self.instance.pk:
+            prefix = f"{self.organisme.siret}_"
+            self.initial.setdefault("code", self.instance.numero.removeprefix(prefix))
+            if self.instance.certification_id:
+                self.initial.setdefault("certification_type", self.instance.certification.type)
+                self.initial.setdefault("certification_code", self.instance.certification.code)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        numero = f"{self.organisme.siret}_{code}"
+        if Formation.objects.filter(numero=numero).exclude(pk=self.instance.pk).exists():
+            raise ValidationError("Vous avez déjà une formation avec ce code.", code="duplicate")
+        return code
+
+    def clean(self):
+        data = super().clean()
+        ctype, ccode = data.get("certification_type"), (data.get("certification_code") or "").strip().upper()
+        if ctype and ccode.startswith(ctype):
+            ccode = ccode[len(ctype):]
+        self.certification = None
+        if ctype and not ccode:
+            self.add_error("certification_code", ValidationError("Indiquez le code de la certification.", code="required"))
+        elif ccode and not ctype:
+            self.add_error("certification_type", ValidationError("Indiquez le type de la certification.", code="required"))
+        elif ctype:
+            self.certification = Certification.objects.filter(type=ctype, code=ccode).first()
+            if self.certification is None:
+                self.add_error(
+                    "certification_code",
+                    ValidationError("Cette certification n'est pas connue du répertoire : vérifiez le type et le code.", code="unknown"),
+                )
+        return data
+
+    def _get_validation_exclusions(self):
+        # numero and organisme are set by the service from the code and the staff's organisme.
+        return {*super()._get_validation_exclusions(), "numero"}
+
+    def apply(self) -> Formation:
+        formation = self.instance
+        formation.numero = f"{self.organisme.siret}_{self.cleaned_data['code']}"
+        formation.certification = self.certification
+        return formation
+
+
+class SessionForm(CpfForm, forms.ModelForm):
+    lieu = forms.CharField(
+        label="Commune du lieu de formation",
+        help_text="Nom ou code postal. Exemple : Metz (57070). Sans objet pour une formation à distance.",
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"list": "communes-suggestions", "data-cpf-communes": reverse_lazy("catalogue:commune-suggestions"), "autocomplete": "off"}),
+    )
+    prix = forms.DecimalField(
+        label="Prix TTC (€)",
+        min_value=0,
+        max_value=Decimal("100000"),
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={"min_value": "Le prix ne peut pas être négatif."},
+    )
+
+    class Meta:
+        model = Session
+        fields = ["permanent_entry", "start_date", "end_date", "address", "places"]
+        labels = {"permanent_entry": "Entrée / sortie permanente", "address": "Adresse du lieu de formation", "places": "Nombre de places"}
+        widgets = {
+            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "places": forms.NumberInput(attrs={"min": "1", "inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, formation, **kwargs):
+        self.formation = formation
+        super().__init__(*args, **kwargs)
+
+    def setup_fields(self):
+        for name in ("start_date", "end_date"):
+            self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        self.fields["places"].validators.append(
+            MinValueValidator(1, message="Assurez-vous que cette valeur est supérieure ou égale à 1.")
+        )
+        if self.instance.pk:
+            self.initial.setdefault("prix", Decimal(self.instance.price_cents) / 100)
+            if self.instance.commune_id:
+                self.initial.setdefault("lieu", self.instance.commune.label)
+        if self.formation.is_remote:
+            del self.fields["lieu"]
+            del self.fields["address"]
+
+    def clean_lieu(self):
+        text = self.cleaned_data.get("lieu", "").strip()
+        self.commune = None
+        if text:
+            self.commune = resolve_place(text)
+            if self.commune is None:
+                raise ValidationError("Commune introuvable : saisissez un nom de commune ou un code postal.", code="unknown_place")
+        elif not self.formation.is_remote:
+            raise ValidationError("Indiquez la commune où se déroule la session.", code="required")
+        return text
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start_date"), data.get("end_date")
+        if not data.get("permanent_entry"):
+            if not start and "start_date" not in self.errors:
+                self.add_error("start_date", ValidationError("Indiquez la date de début (ou cochez « Entrée / sortie permanente »).", code="required"))
+            if not end and "end_date" not in self.errors:
+                self.add_error("end_date", ValidationError("Indiquez la date de fin.", code="required"))
+        if start and end and end < start:
+            self.add_error("end_date", ValidationError("La date de fin doit être postérieure ou égale à la date de début.", code="order"))
+        if start and not self.instance.pk and start < timezone.localdate():
+            self.add_error("start_date", ValidationError("La date de début ne peut pas être passée.", code="past"))
+        return data
+
+    def apply(self) -> Session:
+        session = self.instance
+        session.price_cents = int(self.cleaned_data["prix"] * 100)
+        session.commune = getattr(self, "commune", None)
+        if self.cleaned_data.get("permanent_entry") and not (self.cleaned_data.get("start_date") and self.cleaned_data.get("end_date")):
+            session.start_date = session.end_date = None
+        return session

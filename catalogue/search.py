@@ -1,0 +1,541 @@
+"""« Rechercher une formation »: everything is computed in PostgreSQL.
+
+- Keywords: full-text search on ``FormationIndex.document`` (french_unaccent configuration:
+  accents and case ignored, French stemming), each word used as a prefix (« anglai » finds
+  « anglais »); a word the catalogue does not know is replaced by the closest word of its
+  vocabulary by trigram similarity (« anglias » → « anglais »). Relevance: words in the
+  title first.
+- Place: sessions in a bounding box around the chosen commune (GiST index on their
+  coordinates, covering the columns read), then the great-circle distance. Remote
+  formations (« À distance ») are added whatever the place.
+- One row per formation (its nearest, then cheapest, matching session), sorted and paginated
+  in SQL with the total count in the same query. Nothing is filtered in Python.
+
+A search runs a fixed number of queries whatever the number of results: the typo
+correction (when there are keywords), the search itself, and the fetch of the page's rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from dataclasses import dataclass, field
+
+from django.contrib.postgres.search import TrigramSimilarity
+from django.db import connection
+from django.db.models import F, Func, IntegerField, Q
+
+from .models import Certification, Commune, Session
+from .text import normalize, words
+
+PER_PAGE = 20
+RADIUS_CHOICES = (10, 30, 50, 100)
+EARTH_RADIUS_KM = 6371.0
+SORTS = ("pertinence", "distance", "prix")
+DURATIONS = {
+    "": (None, None),
+    "court": (None, 35),
+    "moyen": (35, 150),
+    "long": (150, None),
+}
+_TERM = re.compile(r"^[a-z0-9]+$")
+
+
+@dataclass
+class SearchQuery:
+    keywords: str = ""
+    commune: Commune | None = None
+    radius_km: int = 30
+    include_remote: bool = True
+    max_price_cents: int | None = None
+    duration: str = ""
+    certification_type: str = ""
+    start_after: datetime.date | None = None
+    start_before: datetime.date | None = None
+    sort: str = "pertinence"
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    @property
+    def is_empty(self) -> bool:
+        return not words(self.keywords) and self.commune is None
+
+
+@dataclass
+class SearchHit:
+    session: Session
+    distance_km: float | None
+    rank: float
+
+    @property
+    def formation(self):
+        return self.session.formation
+
+
+@dataclass
+class SearchResult:
+    query: SearchQuery
+    hits: list[SearchHit] = field(default_factory=list)
+    total: int = 0
+    # True when there are more than ``total`` results (« plus de 1 000 formations »).
+    total_capped: bool = False
+    corrections: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.total / self.query.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.page < self.num_pages
+
+
+# --- Keywords ------------------------------------------------------------------------------
+
+_TERMS_SQL = """
+SELECT w.word, lex.stem,
+       EXISTS (SELECT 1 FROM catalogue_searchterm t WHERE t.word LIKE lex.stem || '%%') AS known,
+       (SELECT coalesce(sum(t.documents), 0) FROM catalogue_searchterm t WHERE t.word LIKE lex.stem || '%%') AS documents,
+       (SELECT t.word FROM catalogue_searchterm t
+         WHERE t.word %% lex.stem
+         ORDER BY similarity(t.word, lex.stem) DESC, t.documents DESC LIMIT 1) AS suggestion
+FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, position)
+CROSS JOIN LATERAL (SELECT (ts_lexize('french_stem', w.word))[1] AS stem) AS lex
+ORDER BY w.position
+"""
+
+
+@dataclass
+class Terms:
+    terms: list[str] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)  # {typed: used}
+    # Rough number of formations containing every term (from the vocabulary's document
+    # frequencies), to choose between search strategies.
+    estimated_matches: int = 0
+
+
+def tsquery_terms(keywords: str) -> Terms:
+    """Stems to search as prefixes, with the typo corrections made."""
+    result = Terms()
+    typed = words(keywords)
+    if not typed:
+        return result
+    with connection.cursor() as cursor:
+        cursor.execute(_TERMS_SQL, [typed])
+        rows = cursor.fetchall()
+    estimates = []
+    for word, stem, known, documents, suggestion in rows:
+        if not stem:  # a stop word (« de », « la », « pour »…)
+            continue
+        term = stem
+        if not known and suggestion:
+            term = suggestion
+            result.corrections[word] = suggestion
+        if _TERM.match(term) and term not in result.terms:
+            result.terms.append(term)
+            estimates.append(int(documents) if known else 0)
+    result.estimated_matches = min(estimates) if estimates else 0
+    return result
+
+
+# --- Place -----------------------------------------------------------------------------------
+
+
+def bounding_box(latitude: float, longitude: float, radius_km: float) -> tuple[float, float, float, float]:
+    """(lon_min, lat_min, lon_max, lat_max) of a box that contains the circle."""
+    dlat = radius_km / 111.0
+    dlon = radius_km / (111.32 * max(math.cos(math.radians(latitude)), 0.01))
+    return longitude - dlon, latitude - dlat, longitude + dlon, latitude + dlat
+
+
+def haversine_sql(alias: str) -> str:
+    """Great-circle distance in km from (%(lat)s, %(lon)s) to the row ``alias``."""
+    return (
+        f"2 * {EARTH_RADIUS_KM} * asin(sqrt(power(sin(radians({alias}.latitude - %(lat)s) / 2), 2)"
+        f" + cos(radians(%(lat)s)) * cos(radians({alias}.latitude)) * power(sin(radians({alias}.longitude - %(lon)s) / 2), 2)))"
+    )
+
+
+def resolve_place(text: str) -> Commune | None:
+    """The commune meant by « Metz », « metz (57000) », « 57070 » or « Saint Etienne »:
+    exact postal code, then exact name, then name prefix, then closest name; the most
+    populated one when several match."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = re.search(r"\((\d{5})\)\s*$", text)
+    code = match.group(1) if match else (text if re.fullmatch(r"\d{5}", text) else None)
+    name = normalize(re.sub(r"\(\d{5}\)\s*$", "", text))
+    by_population = ("-population", "name")
+    if code:
+        communes = Commune.objects.filter(postal_codes__contains=[code])
+        if name:
+            named = communes.filter(search_name=name).order_by(*by_population).first()
+            if named:
+                return named
+        # The most precise commune first: « 75011 » is Paris 11e Arrondissement, not Paris.
+        found = communes.annotate(codes=Func(F("postal_codes"), 1, function="array_length", output_field=IntegerField())).order_by("codes", *by_population).first()
+        if found or not name:
+            return found
+    if not name:
+        return None
+    return (
+        Commune.objects.filter(search_name=name).order_by(*by_population).first()
+        or Commune.objects.filter(search_name__startswith=name).order_by(*by_population).first()
+        or Commune.objects.filter(search_name__trigram_similar=name)
+        .annotate(similarity=TrigramSimilarity("search_name", name))
+        .order_by("-similarity", "-population")
+        .first()
+    )
+
+
+def suggest_communes(prefix: str, *, limit: int = 10) -> list[Commune]:
+    """Autocomplete of « Où ? »: by postal code prefix or by name prefix, biggest first."""
+    prefix = (prefix or "").strip()
+    if re.fullmatch(r"\d{2,5}", prefix):
+        qs = Commune.objects.filter(postal_codes_text__contains=" " + prefix)
+    else:
+        name = normalize(prefix)
+        if len(name) < 2:
+            return []
+        qs = Commune.objects.filter(Q(search_name__startswith=name) | Q(search_name__contains=" " + name))
+    return list(qs.order_by("-population", "name")[:limit])
+
+
+# --- The search --------------------------------------------------------------------------------
+
+# A place search without keywords can match most of the catalogue (« all trainings within
+# 100 km of Paris »). Past PROBE_SESSIONS matching sessions covering at least CAPPED_TOTAL
+# formations, it answers « plus de 1 000 formations » and builds its pages without visiting
+# every match: by growing the radius for the nearest ones, by streaming sessions in price
+# order for the cheapest ones.
+PROBE_SESSIONS = 4000
+CAPPED_TOTAL = 1000
+
+
+@dataclass
+class _Plan:
+    params: dict
+    score: str  # SQL relevance expression on fi
+    formation_where: str  # SQL conditions on fi
+    session_where: str  # SQL conditions on s
+    session_filtered: bool  # price or date filters on sessions
+
+
+def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
+    result = SearchResult(query=query)
+    if query.is_empty:
+        return result
+    terms = tsquery_terms(query.keywords)
+    result.corrections = terms.corrections
+    if words(query.keywords) and not terms.terms:
+        return result  # only stop words
+    plan = _plan(query, terms.terms, today)
+    if query.commune is None:
+        rows = _fetch(_without_place_sql(query, plan), plan.params)
+        result.total = rows[0][3] if rows else 0
+    elif not terms.terms:
+        rows = _place_only(query, plan, result)
+    else:
+        rows = _fetch(_with_place_sql(query, plan, formation_first=_formation_first(plan, terms)), plan.params)
+        result.total = rows[0][3] if rows else 0
+    if rows:
+        sessions = Session.objects.select_related(
+            "formation__organisme", "formation__certification", "commune"
+        ).in_bulk([row[0] for row in rows])
+        result.hits = [SearchHit(session=sessions[row[0]], distance_km=row[1], rank=row[2]) for row in rows if row[0] in sessions]
+    return result
+
+
+def _fetch(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
+    params: dict = {"today": today, "limit": query.per_page, "offset": (query.page - 1) * query.per_page}
+    formation_where = ["fi.active", "fi.open_until >= %(today)s"]
+    score = "0"
+    if terms:
+        params["tsquery"] = " & ".join(f"{term}:*" for term in terms)
+        params["tsquery_any"] = " | ".join(f"{term}:*" for term in terms)
+        formation_where.append("fi.document @@ to_tsquery('simple', %(tsquery)s)")
+        # Relevance: every word in the title first, then some words in it, then elsewhere.
+        score = (
+            "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int"
+            " + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
+        )
+    low, high = DURATIONS.get(query.duration, (None, None))
+    if low is not None:
+        formation_where.append("fi.duree_heures >= %(duration_min)s")
+        params["duration_min"] = low
+    if high is not None:
+        formation_where.append("fi.duree_heures <= %(duration_max)s")
+        params["duration_max"] = high
+    if query.certification_type in Certification.Type.values:
+        formation_where.append("fi.certification_type = %(certification_type)s")
+        params["certification_type"] = query.certification_type
+
+    session_where = ["s.active", "(s.end_date IS NULL OR s.end_date >= %(today)s)"]
+    if query.max_price_cents is not None:
+        session_where.append("s.price_cents <= %(max_price)s")
+        params["max_price"] = query.max_price_cents
+    if query.start_after:
+        session_where.append("(s.permanent_entry OR s.start_date >= %(start_after)s)")
+        params["start_after"] = query.start_after
+    if query.start_before:
+        session_where.append("(s.permanent_entry OR s.start_date <= %(start_before)s)")
+        params["start_before"] = query.start_before
+
+    if query.commune is not None:
+        lat, lon = query.commune.latitude, query.commune.longitude
+        params.update(lat=lat, lon=lon, radius=query.radius_km)
+        params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(lat, lon, query.radius_km)))
+    return _Plan(
+        params=params,
+        score=score,
+        formation_where=" AND ".join(formation_where),
+        session_where=" AND ".join(session_where),
+        session_filtered=len(session_where) > 2,
+    )
+
+
+def _order_by(query: SearchQuery) -> str:
+    sort = query.sort if query.sort in SORTS else "pertinence"
+    if sort == "distance" and query.commune is None:
+        sort = "pertinence"
+    return {
+        "pertinence": "score DESC, pick[1] ASC, pick[2] ASC, formation_id",
+        "distance": "pick[1] ASC, score DESC, pick[2] ASC, formation_id",
+        "prix": "pick[2] ASC, score DESC, pick[1] ASC, formation_id",
+    }[sort]
+
+
+def _page_sql(matches: str, query: SearchQuery) -> str:
+    """Sort the (formation_id, pick[distance, price, session], score) rows, count them, cut
+    the page."""
+    return f"""
+        WITH matches AS ({matches})
+        SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
+               count(*) OVER () AS total
+        FROM matches
+        ORDER BY {_order_by(query)}
+        LIMIT %(limit)s OFFSET %(offset)s
+    """
+
+
+_PICK_PRECOMPUTED = "ARRAY['Infinity'::float8, fi.min_price_cents, fi.best_session_id]"
+
+
+def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
+    if not plan.session_filtered:
+        matches = f"""
+            SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {plan.score} AS score
+            FROM catalogue_formationindex fi WHERE {plan.formation_where}"""
+    else:
+        matches = f"""
+            SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
+            FROM catalogue_formationindex fi JOIN catalogue_session s ON s.formation_id = fi.formation_id
+            WHERE {plan.formation_where} AND {plan.session_where}
+            GROUP BY fi.formation_id"""
+    return _page_sql(matches, query)
+
+
+# The planner cannot estimate how many sessions lie around a place (from a few dozen in the
+# countryside to tens of thousands around Paris), so the place queries fix their join order
+# themselves: LATERAL subqueries fenced with OFFSET 0 are nested loops, scalar subqueries on
+# catalogue_formationindex are primary-key lookups, ``IN (SELECT … FROM <materialized CTE>)``
+# is a hashed set.
+
+
+def _near_communes_sql() -> str:
+    """Communes in the bounding box (index on their coordinates) at most %(radius)s km away:
+    the great-circle distance is computed once per commune."""
+    return f"""
+        SELECT near.* FROM (
+            SELECT c.id, {haversine_sql("c")} AS km FROM catalogue_commune c
+            WHERE c.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND c.longitude BETWEEN %(lon_min)s AND %(lon_max)s
+        ) AS near WHERE near.km <= %(radius)s"""
+
+
+def _near_sessions_sql(plan: _Plan) -> str:
+    """Open sessions of the communes around the place, commune by commune, from the
+    covering index on sessions' commune."""
+    return f"""
+        SELECT s.id, s.formation_id, s.price_cents, c.km
+        FROM ({_near_communes_sql()}) AS c
+        CROSS JOIN LATERAL (
+            SELECT s.id, s.formation_id, s.price_cents FROM catalogue_session s
+            WHERE s.commune_id = c.id AND {plan.session_where}
+            OFFSET 0
+        ) AS s"""
+
+
+def _formation_ok(plan: _Plan, column: str) -> str:
+    """Primary-key lookup: is this formation published and does it pass the filters?"""
+    return f"(SELECT {plan.formation_where} FROM catalogue_formationindex fi WHERE fi.formation_id = {column})"
+
+
+def _score_of(plan: _Plan, column: str) -> str:
+    return f"(SELECT {plan.score} FROM catalogue_formationindex fi WHERE fi.formation_id = {column})"
+
+
+def _formation_first(plan: _Plan, terms: Terms) -> bool:
+    """With keywords and a place: start from the matching formations (then their sessions)
+    when they hold fewer sessions than the communes around the place (probed, stopped early)."""
+    budget = 3 * max(terms.estimated_matches, 1)
+    probe = _fetch(
+        f"SELECT count(*) FROM ({_near_sessions_sql(plan)} LIMIT %(budget)s) AS p", {**plan.params, "budget": budget + 1}
+    )
+    return probe[0][0] > budget
+
+
+def _remote_rows_sql(query: SearchQuery, plan: _Plan, source: str, score: str) -> tuple[str, str]:
+    """(top rows, count) of remote formations (« À distance »). Without keywords their order
+    is by price (distance: infinite, relevance: equal), read in index order."""
+    limit = "%(offset)s + %(limit)s"
+    where = f"fi.remote AND {plan.formation_where}" if source.startswith("catalogue_formationindex") else "fi.remote"
+    if not plan.session_filtered:
+        rows = f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {score} AS score FROM {source} WHERE {where}"
+        count = f"SELECT count(*) FROM {source} WHERE {where}"
+        if score == "0":
+            return f"{rows} ORDER BY fi.min_price_cents, fi.formation_id LIMIT {limit}", count
+        return f"SELECT * FROM ({rows}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", count
+    grouped = f"""
+        SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({score}) AS score
+        FROM {source} JOIN catalogue_session s ON s.formation_id = fi.formation_id AND s.commune_id IS NULL
+        WHERE {where} AND {plan.session_where}
+        GROUP BY fi.formation_id"""
+    return f"SELECT * FROM ({grouped}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", f"SELECT count(*) FROM ({grouped}) AS c"
+
+
+def _union_page_sql(query: SearchQuery, local: str, remote: tuple[str, str] | None, prefix: str = "") -> str:
+    """Page over local rows ∪ remote rows: each side cut at the page's end in the page's
+    order; the total adds both counts (no window over every remote formation)."""
+    order = _order_by(query)
+    remote_rows, remote_count = remote if remote else ("SELECT NULL::bigint, NULL::float8[], NULL::int WHERE false", "0")
+    return f"""
+        WITH {prefix} local AS MATERIALIZED ({local})
+        SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
+               (SELECT count(*) FROM local) + ({remote_count}) AS total, (SELECT count(*) FROM local) AS local_total
+        FROM (
+            (SELECT * FROM local ORDER BY {order} LIMIT %(offset)s + %(limit)s)
+            UNION ALL
+            ({remote_rows})
+        ) AS matches
+        ORDER BY {order}
+        LIMIT %(limit)s OFFSET %(offset)s
+    """
+
+
+def _with_place_sql(query: SearchQuery, plan: _Plan, *, formation_first: bool) -> str:
+    """Keywords and a place."""
+    fi_matches = f"""fi_matches AS MATERIALIZED (
+            SELECT fi.formation_id, fi.remote, fi.min_price_cents, fi.best_session_id, {plan.score} AS score
+            FROM catalogue_formationindex fi WHERE {plan.formation_where}
+        ),"""
+    if formation_first:
+        # Each matching formation's sessions near the place, from the formation's covering index.
+        local = f"""
+            SELECT m.formation_id, min(ARRAY[s.km, s.price_cents, s.id]) AS pick, max(m.score) AS score
+            FROM fi_matches m
+            CROSS JOIN LATERAL (
+                SELECT s.id, s.price_cents, {haversine_sql("s")} AS km FROM catalogue_session s
+                WHERE s.formation_id = m.formation_id AND s.commune_id IS NOT NULL AND {plan.session_where}
+                  AND s.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND s.longitude BETWEEN %(lon_min)s AND %(lon_max)s
+                OFFSET 0
+            ) AS s
+            WHERE NOT m.remote AND s.km <= %(radius)s
+            GROUP BY m.formation_id"""
+    else:
+        # The sessions around the place joined to the matching formations: two materialized
+        # sets, so a hash join (never a rescan of one per row of the other).
+        fi_matches += f"near AS MATERIALIZED ({_near_sessions_sql(plan)}),"
+        local = """
+            SELECT near.formation_id, min(ARRAY[near.km, near.price_cents, near.id]) AS pick, max(m.score) AS score
+            FROM near JOIN fi_matches m ON m.formation_id = near.formation_id
+            GROUP BY near.formation_id"""
+    remote = _remote_rows_sql(query, plan, "fi_matches fi", "fi.score") if query.include_remote else None
+    return _union_page_sql(query, local, remote, prefix=fi_matches)
+
+
+def _place_only_local_sql(plan: _Plan) -> str:
+    return f"""
+        SELECT g.formation_id, g.pick, 0 AS score
+        FROM (
+            SELECT near.formation_id, min(ARRAY[near.km, near.price_cents, near.id]) AS pick
+            FROM ({_near_sessions_sql(plan)}) AS near
+            GROUP BY near.formation_id
+        ) AS g
+        WHERE {_formation_ok(plan, "g.formation_id")}"""
+
+
+def _place_only(query: SearchQuery, plan: _Plan, result: SearchResult) -> list[tuple]:
+    """A place without keywords: exact when the matches are few, capped when they are many."""
+    near = f"""
+        SELECT near.formation_id FROM ({_near_sessions_sql(plan)}) AS near
+        WHERE {_formation_ok(plan, "near.formation_id")}"""
+    probe = _fetch(f"SELECT count(*), count(DISTINCT formation_id) FROM ({near} LIMIT {PROBE_SESSIONS}) AS p", plan.params)[0]
+    remote = _remote_rows_sql(query, plan, "catalogue_formationindex fi", "0") if query.include_remote else None
+    if probe[0] < PROBE_SESSIONS or probe[1] < CAPPED_TOTAL:
+        rows = _fetch(_union_page_sql(query, _place_only_local_sql(plan), remote), plan.params)
+        result.total = rows[0][3] if rows else 0
+        return rows
+    result.total = CAPPED_TOTAL
+    result.total_capped = True
+    query.page = min(query.page, CAPPED_TOTAL // query.per_page)
+    plan.params["offset"] = (query.page - 1) * query.per_page
+    needed = query.page * query.per_page
+    if _order_by(query).startswith("pick[2]"):
+        return _cheapest_first(query, plan, remote, needed)
+    return _nearest_first(query, plan, needed)
+
+
+def _nearest_first(query: SearchQuery, plan: _Plan, needed: int) -> list[tuple]:
+    """The nearest formations are those within the smallest radius holding enough of them:
+    grow the radius from 2 km until it does. (Remote formations, last by distance, are not
+    reached: more than CAPPED_TOTAL local ones come first.)"""
+    radius = min(2.0, query.radius_km)
+    while True:
+        params = {**plan.params, "radius": radius}
+        params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(params["lat"], params["lon"], radius)))
+        rows = _fetch(_union_page_sql(query, _place_only_local_sql(plan), None), params)
+        found = rows[0][3] if rows else 0
+        if found >= needed or radius >= query.radius_km:
+            return rows
+        radius = min(query.radius_km, radius * 2)
+
+
+def _cheapest_first(query: SearchQuery, plan: _Plan, remote, needed: int) -> list[tuple]:
+    """The cheapest formations come first among the cheapest sessions: read the sessions in
+    price order (price index, stopped early) whose commune is near (hashed set), until they
+    hold enough distinct formations."""
+    sessions = 8 * needed
+    while True:
+        local = f"""
+            SELECT g.formation_id, g.pick, 0 AS score
+            FROM (
+                SELECT cheap.formation_id, min(ARRAY[cheap.km, cheap.price_cents, cheap.id]) AS pick
+                FROM (
+                    SELECT s.id, s.formation_id, s.price_cents,
+                           (SELECT c.km FROM near_communes c WHERE c.id = s.commune_id) AS km
+                    FROM catalogue_session s
+                    WHERE s.commune_id IS NOT NULL AND s.commune_id IN (SELECT id FROM near_communes)
+                      AND {plan.session_where} AND {_formation_ok(plan, "s.formation_id")}
+                    ORDER BY s.price_cents, s.id
+                    LIMIT {sessions}
+                ) AS cheap
+                GROUP BY cheap.formation_id
+            ) AS g"""
+        prefix = f"near_communes AS MATERIALIZED ({_near_communes_sql()}),"
+        rows = _fetch(_union_page_sql(query, local, remote, prefix=prefix), plan.params)
+        local_found = rows[0][4] if rows else 0
+        if local_found >= needed or sessions >= 64 * needed:
+            return rows
+        sessions *= 2

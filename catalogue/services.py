@@ -1,0 +1,94 @@
+"""Catalogue writes: organisme staff's formations and sessions, favourites, the search
+vocabulary. Views and commands call these; each runs in one transaction."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+
+from .models import Favori, Formation, Organisme, SearchTerm, Session
+
+
+def formation_numero(organisme: Organisme, code: str) -> str:
+    """Public number of a formation: the organisme's SIRET, « _ », its own code."""
+    return f"{organisme.siret}_{code}"
+
+
+@transaction.atomic
+def formation_save(*, formation: Formation, organisme: Organisme) -> Formation:
+    """Create or update one of the organisme's formations (already validated by its form)."""
+    if formation.pk and formation.organisme_id != organisme.pk:
+        raise ValidationError("Cette formation n'appartient pas à votre organisme.")
+    formation.organisme = organisme
+    formation.full_clean()
+    formation.save()
+    if formation.is_remote:
+        # A remote formation has no place: its sessions are « À distance ».
+        formation.sessions.exclude(commune=None).update(commune=None, address="")
+    return formation
+
+
+@transaction.atomic
+def formation_set_active(*, formation: Formation, active: bool) -> Formation:
+    formation.active = active
+    formation.save(update_fields=["active", "updated_at"])
+    return formation
+
+
+@transaction.atomic
+def session_save(*, session: Session, formation: Formation) -> Session:
+    session.formation = formation
+    if formation.is_remote:
+        session.commune = None
+        session.address = ""
+    elif session.commune_id is None:
+        raise ValidationError({"commune": "Indiquez la commune où se déroule la session."})
+    if session.permanent_entry and not session.start_date:
+        session.end_date = None
+    session.full_clean()
+    session.save()
+    return session
+
+
+@transaction.atomic
+def session_set_active(*, session: Session, active: bool) -> Session:
+    session.active = active
+    session.save(update_fields=["active"])
+    return session
+
+
+def favori_add(*, user, formation: Formation) -> Favori:
+    try:
+        with transaction.atomic():
+            return Favori.objects.create(user=user, formation=formation)
+    except IntegrityError:  # already a favourite (double click): nothing to do
+        return Favori.objects.get(user=user, formation=formation)
+
+
+def favori_remove(*, user, formation: Formation) -> int:
+    deleted, _ = Favori.objects.filter(user=user, formation=formation).delete()
+    return deleted
+
+
+def sessions_summary_refresh() -> int:
+    """Recompute every formation's open-sessions summary (set-based). Run each night: a
+    session that ended yesterday no longer counts, though nothing was written."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT catalogue_refresh_sessions_summary(NULL)")
+        return cursor.fetchone()[0]
+
+
+@transaction.atomic
+def search_terms_refresh() -> int:
+    """Rebuild the vocabulary used to correct typos: every lexeme of the published catalogue
+    (set-based, in PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {SearchTerm._meta.db_table}")
+        cursor.execute(
+            f"""
+            INSERT INTO {SearchTerm._meta.db_table} (word, documents)
+            SELECT word, ndoc FROM ts_stat('SELECT document FROM catalogue_formationindex WHERE active')
+            WHERE length(word) BETWEEN 3 AND 100 AND word ~ '^[a-z0-9]+$'
+            """
+        )
+        return cursor.rowcount

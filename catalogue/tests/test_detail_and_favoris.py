@@ -1,0 +1,121 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from catalogue.models import Favori
+from catalogue.tests.factories import FormationFactory, SessionFactory, commune
+from cpf_portal.testing import text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def formation():
+    formation = FormationFactory(
+        intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel",
+        duree_heures=10,
+        objectifs="Mesurer son niveau d'anglais.",
+        contenu="Test de positionnement et entraînement.",
+        prerequis="Aucun.",
+        resultats_attendus="Certification Bright Language.",
+    )
+    SessionFactory(formation=formation, address="18 Rue des Feivres", commune=commune("metz"), price_cents=87000)
+    return formation
+
+
+def detail_url(formation):
+    return reverse("catalogue:detail", args=[formation.numero])
+
+
+def test_detail_page_shows_what_a_person_needs(client, formation):
+    later = SessionFactory(formation=formation, commune=commune("metz"), start_date=timezone.localdate() + datetime.timedelta(days=60))
+    response = client.get(detail_url(formation))
+    html = text(response)
+    assert response.status_code == 200
+    for wording in (
+        formation.intitule,
+        f"par {formation.organisme.raison_sociale}",
+        "10 h de formation",
+        "Objectifs",
+        "Contenus",
+        "Résultats attendus",
+        "Prérequis",
+        "Certification",
+        "Lieu de la formation",
+        "18 Rue des Feivres",
+        "Prix de la formation",
+        "870,00",
+        "Contacter l'organisme",
+        formation.organisme.email,
+        "Ajouter aux favoris",
+    ):
+        assert wording in html, wording
+    assert html.count("S'inscrire à cette session") == 2
+    assert later.dates_label in html
+
+
+def test_unpublished_or_unknown_formation_is_404(client, formation):
+    formation.active = False
+    formation.save()
+    assert client.get(detail_url(formation)).status_code == 404
+    assert client.get(reverse("catalogue:detail", args=["inconnue"])).status_code == 404
+
+
+def test_detail_runs_a_fixed_number_of_queries(client, titulaire, formation, django_assert_max_num_queries):
+    client.force_login(titulaire)
+    with django_assert_max_num_queries(12) as few:
+        client.get(detail_url(formation))
+    for _ in range(10):
+        SessionFactory(formation=formation, commune=commune("montigny"))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(detail_url(formation))
+    assert text(response).count("S'inscrire à cette session") == 11
+
+
+def test_add_and_remove_favourite(client, titulaire, formation):
+    client.force_login(titulaire)
+    url = reverse("catalogue:favori", args=[formation.numero])
+    response = client.post(url, {"action": "ajouter"}, follow=True)
+    assert "Formation ajoutée à vos favoris." in text(response)
+    assert "Retirer des favoris" in text(response)
+    client.post(url, {"action": "ajouter"})  # a double click adds nothing more
+    assert Favori.objects.filter(user=titulaire).count() == 1
+    favoris = text(client.get(reverse("catalogue:favoris")))
+    assert "Mes favoris" in favoris and formation.intitule in favoris
+    response = client.post(url, {"action": "retirer", "next": reverse("catalogue:favoris")}, follow=True)
+    assert "Formation retirée de vos favoris." in text(response)
+    assert not Favori.objects.exists()
+
+
+def test_favourites_are_personal(client, titulaire, other_titulaire, formation):
+    Favori.objects.create(user=other_titulaire, formation=formation)
+    client.force_login(titulaire)
+    assert formation.intitule not in text(client.get(reverse("catalogue:favoris")))
+
+
+def test_favourites_need_a_titulaire(client, organisme_user, formation):
+    url = reverse("catalogue:favori", args=[formation.numero])
+    anonymous = client.post(url)
+    assert anonymous.status_code == 302 and anonymous.url.startswith(reverse("accounts:login"))
+    client.force_login(organisme_user)
+    assert client.post(url).status_code == 403
+    assert client.get(reverse("catalogue:favoris")).status_code == 403
+
+
+def test_favourite_redirect_stays_on_the_site(client, titulaire, formation):
+    client.force_login(titulaire)
+    response = client.post(reverse("catalogue:favori", args=[formation.numero]), {"next": "https://evil.example/"})
+    assert response.url == detail_url(formation)
+
+
+def test_favourites_list_runs_a_fixed_number_of_queries(client, titulaire, django_assert_max_num_queries):
+    client.force_login(titulaire)
+    Favori.objects.create(user=titulaire, formation=FormationFactory())
+    with django_assert_max_num_queries(10) as few:
+        client.get(reverse("catalogue:favoris"))
+    for _ in range(10):
+        Favori.objects.create(user=titulaire, formation=FormationFactory())
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(reverse("catalogue:favoris")).status_code == 200

@@ -1,0 +1,192 @@
+"""« Espace organisme »: staff manage their own catalogue, never another organisme's."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from catalogue.models import Formation, Session
+from catalogue.tests.factories import CertificationFactory, FormationFactory, SessionFactory, commune
+from cpf_portal.testing import text
+
+pytestmark = pytest.mark.django_db
+
+
+def formation_data(**overrides):
+    data = {
+        "intitule": "Anglais professionnel",
+        "code": "ANG-PRO",
+        "certification_type": "RS",
+        "certification_code": "RS5367",
+        "description": "Pour progresser.",
+        "objectifs": "Parler anglais au travail.",
+        "contenu": "Oral, écrit.",
+        "resultats_attendus": "TOEIC",
+        "prerequis": "Aucun.",
+        "duree_heures": "30",
+        "modalite": "presentiel",
+        "domaine": "Langues",
+    }
+    data.update(overrides)
+    return data
+
+
+def session_data(**overrides):
+    start = timezone.localdate() + datetime.timedelta(days=20)
+    data = {
+        "permanent_entry": "",
+        "start_date": start.isoformat(),
+        "end_date": (start + datetime.timedelta(days=5)).isoformat(),
+        "address": "18 Rue des Feivres",
+        "lieu": "Metz (57070)",
+        "prix": "870,00",
+        "places": "12",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v != ""}
+
+
+@pytest.fixture
+def staff_client(client, organisme_user):
+    CertificationFactory(type="RS", code="5367", libelle="TOEIC")
+    commune("metz")
+    client.force_login(organisme_user)
+    return client
+
+
+def test_create_formation_then_session(staff_client, organisme_user):
+    response = staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data())
+    formation = Formation.objects.get()
+    assert response.url == reverse("catalogue:organisme-formation", args=[formation.public_id])
+    assert formation.organisme == organisme_user.organisme
+    assert formation.numero == f"{organisme_user.organisme.siret}_ANG-PRO"
+    assert formation.certification.code == "5367"
+    response = staff_client.post(reverse("catalogue:organisme-session-create", args=[formation.public_id]), session_data())
+    assert response.status_code == 302
+    session = Session.objects.get()
+    assert session.price_cents == 87000 and session.commune.name == "Metz" and session.latitude == pytest.approx(49.108118)
+    page = text(staff_client.get(response.url))
+    assert "870,00" in page and "Metz (57000)" in page
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"duree_heures": "0"}, "duree_heures", "au moins 1 heure"),
+        ({"duree_heures": "-3"}, "duree_heures", "au moins 1 heure"),
+        ({"intitule": ""}, "intitule", "obligatoire"),
+        ({"code": "a b"}, "code", "lettres, des chiffres"),
+        ({"certification_code": "RS9999"}, "certification_code", "n'est pas connue"),
+        ({"certification_type": ""}, "certification_type", "Indiquez le type"),
+    ],
+)
+def test_formation_validation(staff_client, overrides, field, message):
+    response = staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data(**overrides))
+    assert response.status_code == 400
+    assert any(message in str(e) for e in response.context["form"].errors[field])
+    assert not Formation.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
+        ({"prix": "-1"}, "prix", "ne peut pas être négatif"),
+        ({"prix": "cher"}, "prix", "Saisissez un nombre"),
+        ({"end_date": "2020-01-01"}, "end_date", "postérieure ou égale"),
+        ({"start_date": "", "end_date": ""}, "start_date", "date de début"),
+        ({"lieu": "Zzzzz"}, "lieu", "Commune introuvable"),
+        ({"lieu": ""}, "lieu", "Indiquez la commune"),
+        ({"places": "0"}, "places", "supérieure ou égale à 1"),
+    ],
+)
+def test_session_validation(staff_client, organisme_user, overrides, field, message):
+    formation = FormationFactory(organisme=organisme_user.organisme)
+    response = staff_client.post(reverse("catalogue:organisme-session-create", args=[formation.public_id]), session_data(**overrides))
+    assert response.status_code == 400
+    assert any(message in str(e) for e in response.context["form"].errors[field]), response.context["form"].errors
+    assert not Session.objects.exists()
+
+
+def test_permanent_entry_session_without_dates(staff_client, organisme_user):
+    formation = FormationFactory(organisme=organisme_user.organisme)
+    staff_client.post(
+        reverse("catalogue:organisme-session-create", args=[formation.public_id]),
+        session_data(permanent_entry="on", start_date="", end_date=""),
+    )
+    session = Session.objects.get()
+    assert session.permanent_entry and session.start_date is None
+
+
+def test_remote_formation_sessions_have_no_place(staff_client, organisme_user):
+    formation = FormationFactory(organisme=organisme_user.organisme, modalite="distance")
+    form_page = text(staff_client.get(reverse("catalogue:organisme-session-create", args=[formation.public_id])))
+    assert "Commune du lieu de formation" not in form_page
+    data = session_data()
+    del data["lieu"], data["address"]
+    assert staff_client.post(reverse("catalogue:organisme-session-create", args=[formation.public_id]), data).status_code == 302
+    assert Session.objects.get().commune is None
+
+
+def test_deactivate_and_republish(staff_client, organisme_user):
+    formation = FormationFactory(organisme=organisme_user.organisme)
+    session = SessionFactory(formation=formation)
+    staff_client.post(reverse("catalogue:organisme-formation-toggle", args=[formation.public_id]), {"action": "desactiver"})
+    formation.refresh_from_db()
+    assert not formation.active
+    assert staff_client.get(reverse("catalogue:detail", args=[formation.numero])).status_code == 404
+    staff_client.post(reverse("catalogue:organisme-formation-toggle", args=[formation.public_id]), {"action": "publier"})
+    formation.refresh_from_db()
+    assert formation.active
+    staff_client.post(reverse("catalogue:organisme-session-toggle", args=[session.public_id]), {"action": "fermer"})
+    session.refresh_from_db()
+    assert not session.active
+
+
+def test_edit_keeps_the_organisme(staff_client, organisme_user):
+    formation = FormationFactory(organisme=organisme_user.organisme, certification=None)
+    response = staff_client.post(
+        reverse("catalogue:organisme-formation", args=[formation.public_id]),
+        formation_data(intitule="Nouvel intitulé", code="NOUVEAU", certification_type="", certification_code=""),
+    )
+    assert response.status_code == 302
+    formation.refresh_from_db()
+    assert formation.intitule == "Nouvel intitulé" and formation.organisme == organisme_user.organisme
+
+
+def test_another_organisme_gets_404_everywhere(client, organisme_user, other_organisme_user):
+    formation = FormationFactory(organisme=other_organisme_user.organisme)
+    session = SessionFactory(formation=formation)
+    client.force_login(organisme_user)
+    for url in (
+        reverse("catalogue:organisme-formation", args=[formation.public_id]),
+        reverse("catalogue:organisme-session-create", args=[formation.public_id]),
+        reverse("catalogue:organisme-session", args=[session.public_id]),
+    ):
+        assert client.get(url).status_code == 404, url
+        assert client.post(url, {}).status_code == 404, url
+    for url in (
+        reverse("catalogue:organisme-formation-toggle", args=[formation.public_id]),
+        reverse("catalogue:organisme-session-toggle", args=[session.public_id]),
+    ):
+        assert client.post(url, {"action": "desactiver"}).status_code == 404
+    formation.refresh_from_db()
+    session.refresh_from_db()
+    assert formation.active and session.active
+    assert formation.intitule not in text(client.get(reverse("catalogue:organisme-formations")))
+
+
+def test_back_office_needs_organisme_staff(client, titulaire):
+    assert client.get(reverse("catalogue:organisme-formations")).status_code == 302
+    client.force_login(titulaire)
+    assert client.get(reverse("catalogue:organisme-formations")).status_code == 403
+
+
+def test_catalogue_list_runs_a_fixed_number_of_queries(staff_client, organisme_user, django_assert_max_num_queries):
+    FormationFactory(organisme=organisme_user.organisme)
+    with django_assert_max_num_queries(10) as few:
+        staff_client.get(reverse("catalogue:organisme-formations"))
+    for _ in range(15):
+        SessionFactory(formation=FormationFactory(organisme=organisme_user.organisme))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert staff_client.get(reverse("catalogue:organisme-formations")).status_code == 200

@@ -1,0 +1,279 @@
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from catalogue import search as search_module
+from catalogue import services
+from catalogue.models import Certification, FormationIndex
+from catalogue.search import SearchQuery, resolve_place, search
+from catalogue.tests.factories import CertificationFactory, FormationFactory, SessionFactory, commune, remote_formation
+from cpf_portal.testing import text
+
+pytestmark = pytest.mark.django_db
+URL = reverse("catalogue:search")
+
+
+def titles(result):
+    return [hit.formation.intitule for hit in result.hits]
+
+
+def run(**kwargs):
+    return search(SearchQuery(**kwargs), today=timezone.localdate())
+
+
+@pytest.fixture
+def english():
+    """The seed's training in Metz, a German course in Metz, an English course in Marseille."""
+    metz, marseille = commune("metz"), commune("marseille")
+    anglais = FormationFactory(
+        intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel",
+        objectifs="Évaluer son niveau d'anglais professionnel.",
+        duree_heures=10,
+    )
+    SessionFactory(formation=anglais, commune=metz, price_cents=87000)
+    allemand = FormationFactory(intitule="Allemand des affaires", objectifs="Parler allemand au travail.")
+    SessionFactory(formation=allemand, commune=metz)
+    marseille_course = FormationFactory(intitule="Anglais courant à Marseille", objectifs="Progresser en anglais.")
+    SessionFactory(formation=marseille_course, commune=marseille)
+    services.search_terms_refresh()
+    return anglais
+
+
+@pytest.mark.parametrize("typed", ["anglais", "Anglais", "ANGLAIS", "anglai", "ànglais", "anglias"])
+def test_keyword_ignores_case_accents_and_typos(english, typed):
+    result = run(keywords=typed)
+    assert english.intitule in titles(result)
+    assert "Allemand des affaires" not in titles(result)
+    assert result.total == 2
+
+
+def test_typo_correction_is_reported(english):
+    assert run(keywords="anglias").corrections == {"anglias": "anglais"}
+
+
+def test_stemming_finds_other_forms(english):
+    # « évaluations » and « evaluer » share the stem of « évaluation » / « Évaluer ».
+    assert english.intitule in titles(run(keywords="évaluations"))
+    assert english.intitule in titles(run(keywords="evaluer"))
+
+
+def test_keyword_searches_organisme_and_certification(english):
+    english.organisme.raison_sociale = "CP-FORMATION"
+    english.organisme.save()  # the trigger re-indexes its formations
+    certification = CertificationFactory(type="RS", code="6225", libelle="Bright Language - évaluation des compétences")
+    english.certification = certification
+    english.save()
+    assert titles(run(keywords="cp-formation")) == [english.intitule]
+    assert english.intitule in titles(run(keywords="RS6225"))
+
+
+def test_only_stop_words_find_nothing(english):
+    result = run(keywords="de la pour")
+    assert result.total == 0 and result.hits == []
+
+
+def test_metz_finds_metz_not_marseille(english):
+    result = run(keywords="anglais", commune=resolve_place("Metz"), radius_km=30)
+    assert titles(result) == [english.intitule]
+    assert result.hits[0].distance_km == pytest.approx(0, abs=0.01)
+
+
+def test_radius_is_great_circle_distance():
+    metz = commune("metz")
+    near = SessionFactory(commune=commune("montigny")).formation  # 3.3 km
+    edge = SessionFactory(commune=commune("thionville")).formation  # 30.2 km
+    far = SessionFactory(commune=commune("nancy")).formation  # 46.5 km
+    at_10 = run(commune=metz, radius_km=10, include_remote=False)
+    at_30 = run(commune=metz, radius_km=30, include_remote=False)
+    at_50 = run(commune=metz, radius_km=50, include_remote=False)
+    assert titles(at_10) == [near.intitule]
+    assert titles(at_30) == [near.intitule]
+    assert titles(at_50) == [near.intitule, edge.intitule, far.intitule]  # nearest first
+    assert at_50.hits[1].distance_km == pytest.approx(30.18, abs=0.05)
+
+
+def test_remote_trainings_appear_whatever_the_place():
+    local = SessionFactory(commune=commune("metz")).formation
+    remote = remote_formation(intitule="Anglais en ligne")
+    with_remote = run(commune=commune("marseille"), radius_km=10)
+    assert titles(with_remote) == [remote.intitule]
+    assert with_remote.hits[0].distance_km is None
+    without = run(commune=commune("metz"), radius_km=10, include_remote=False)
+    assert titles(without) == [local.intitule]
+
+
+def test_one_card_per_formation_with_its_nearest_session():
+    formation = FormationFactory()
+    SessionFactory(formation=formation, commune=commune("nancy"), price_cents=50000)
+    nearest = SessionFactory(formation=formation, commune=commune("montigny"), price_cents=90000)
+    result = run(commune=commune("metz"), radius_km=100, include_remote=False)
+    assert result.total == 1
+    assert result.hits[0].session == nearest
+
+
+def test_without_place_the_cheapest_session_is_shown():
+    formation = FormationFactory(intitule="Comptabilité générale")
+    SessionFactory(formation=formation, price_cents=90000)
+    cheapest = SessionFactory(formation=formation, price_cents=50000, commune=commune("nancy"))
+    services.search_terms_refresh()
+    assert run(keywords="comptabilite").hits[0].session == cheapest
+
+
+def test_closed_ended_and_unpublished_trainings_are_not_found():
+    today = timezone.localdate()
+    open_one = SessionFactory().formation
+    SessionFactory(active=False)
+    SessionFactory(start_date=today - datetime.timedelta(days=20), end_date=today - datetime.timedelta(days=1))
+    unpublished = SessionFactory().formation
+    unpublished.active = False
+    unpublished.save()
+    result = run(commune=commune("metz"), radius_km=10)
+    assert titles(result) == [open_one.intitule]
+
+
+def test_closing_the_last_session_removes_the_formation_from_results():
+    session = SessionFactory()
+    assert run(commune=commune("metz")).total == 1
+    session.active = False
+    session.save()
+    assert FormationIndex.objects.get(formation=session.formation).open_until is None
+    assert run(commune=commune("metz")).total == 0
+
+
+def test_filters_price_duration_certification_dates():
+    today = timezone.localdate()
+    cheap_short = FormationFactory(intitule="Excel court", duree_heures=14, certification=CertificationFactory(type="RS", code="5252"))
+    SessionFactory(formation=cheap_short, price_cents=40000, start_date=today + datetime.timedelta(days=20))
+    long_rncp = FormationFactory(intitule="Excel long", duree_heures=400, certification=CertificationFactory(type="RNCP", code="37674"))
+    SessionFactory(formation=long_rncp, price_cents=500000, start_date=today + datetime.timedelta(days=90))
+    permanent = FormationFactory(intitule="Excel permanent", duree_heures=50, certification=None)
+    SessionFactory(formation=permanent, price_cents=150000, start_date=None, end_date=None, permanent_entry=True)
+    services.search_terms_refresh()
+
+    assert set(titles(run(keywords="excel", max_price_cents=150000))) == {"Excel court", "Excel permanent"}
+    assert titles(run(keywords="excel", duration="court")) == ["Excel court"]
+    assert titles(run(keywords="excel", duration="long")) == ["Excel long"]
+    assert titles(run(keywords="excel", certification_type=Certification.Type.RNCP)) == ["Excel long"]
+    after = run(keywords="excel", start_after=today + datetime.timedelta(days=60))
+    assert set(titles(after)) == {"Excel long", "Excel permanent"}  # permanent entry fits any date
+    before = run(keywords="excel", start_before=today + datetime.timedelta(days=30))
+    assert set(titles(before)) == {"Excel court", "Excel permanent"}
+
+
+def test_sorts():
+    metz = commune("metz")
+    title_match = FormationFactory(intitule="Gestion de la paie", objectifs="Bulletins.")
+    SessionFactory(formation=title_match, commune=commune("nancy"), price_cents=300000)
+    body_match = FormationFactory(intitule="Assistant RH", objectifs="Établir la paie des salariés.")
+    SessionFactory(formation=body_match, commune=metz, price_cents=100000)
+    services.search_terms_refresh()
+    by_relevance = run(keywords="paie", commune=metz, radius_km=100)
+    assert titles(by_relevance) == ["Gestion de la paie", "Assistant RH"]  # word in the title first
+    assert titles(run(keywords="paie", commune=metz, radius_km=100, sort="distance")) == ["Assistant RH", "Gestion de la paie"]
+    assert titles(run(keywords="paie", sort="prix")) == ["Assistant RH", "Gestion de la paie"]
+
+
+def test_pagination():
+    for index in range(25):
+        SessionFactory(formation=FormationFactory(intitule=f"Soudure niveau {index:02d}"), price_cents=10000 + index)
+    services.search_terms_refresh()
+    first = run(keywords="soudure", sort="prix")
+    second = run(keywords="soudure", sort="prix", page=2)
+    assert first.total == second.total == 25 and first.num_pages == 2
+    assert len(first.hits) == 20 and len(second.hits) == 5
+    assert titles(first)[0] == "Soudure niveau 00" and titles(second)[-1] == "Soudure niveau 24"
+    assert not set(titles(first)) & set(titles(second))
+
+
+def test_place_resolution():
+    metz = commune("metz")
+    commune("saint-etienne")
+    assert resolve_place("Metz") == metz
+    assert resolve_place("metz") == metz
+    assert resolve_place("57070") == metz
+    assert resolve_place("Metz (57000)") == metz
+    assert resolve_place("Mets") == metz  # typo, by trigram
+    assert resolve_place("saint etienne").code_insee == "42218"
+    assert resolve_place("Zzzzzzz") is None
+
+
+def test_many_results_are_capped_and_pages_stay_exact(monkeypatch):
+    """A place search matching very many formations answers « plus de … » and still lists
+    the nearest (or cheapest) first, as the exact search would."""
+    places = [commune(key) for key in ("metz", "montigny", "thionville", "nancy")]
+    for index in range(24):
+        SessionFactory(commune=places[index % 4], price_cents=10000 + 1000 * index)
+    exact_by_distance = run(commune=places[0], radius_km=50, include_remote=False)
+    exact_by_price = run(commune=places[0], radius_km=50, include_remote=False, sort="prix")
+    monkeypatch.setattr(search_module, "PROBE_SESSIONS", 12)
+    monkeypatch.setattr(search_module, "CAPPED_TOTAL", 10)
+    capped = run(commune=places[0], radius_km=50, include_remote=False, per_page=4)
+    assert capped.total_capped and capped.total == 10
+    assert [h.distance_km for h in capped.hits] == [h.distance_km for h in exact_by_distance.hits[:4]]
+    cheapest = run(commune=places[0], radius_km=50, include_remote=False, sort="prix", per_page=4)
+    assert titles(cheapest) == titles(exact_by_price)[:4]
+
+
+# --- The page -------------------------------------------------------------------------------
+
+
+def test_search_page_without_javascript(client, english):
+    response = client.get(URL, {"quoi": "anglais", "ou": "Metz", "rayon": "30"})
+    html = text(response)
+    assert response.status_code == 200
+    assert "1 formation trouvée" in html and "à moins de 30 km de Metz (57000)" in html
+    card = html[html.index(english.intitule):]
+    assert "par " + english.organisme.raison_sociale in card
+    assert "Metz (57000)" in card and "10 h" in card and "870,00" in card
+    assert "Voir le détail" in card
+
+
+def test_search_page_labels(client, db):
+    html = text(client.get(URL))
+    for label in ("Quelle formation ?", "Où ?", "Rayon autour de la commune", "Inclure les formations à distance", "Prix maximum (€)", "Trier par"):
+        assert label in html
+
+
+@pytest.mark.parametrize(
+    "params, field, message",
+    [
+        ({"ou": "Zzzzzz"}, "ou", "Nous ne trouvons pas cette commune"),
+        ({"quoi": "anglais", "prix_max": "-5"}, "prix_max", "supérieure ou égale à 0"),
+        ({"quoi": "anglais", "prix_max": "beaucoup"}, "prix_max", "Saisissez un nombre"),
+        ({"quoi": "anglais", "debut_apres": "2030-01-10", "debut_avant": "2030-01-01"}, "debut_avant", "doit suivre"),
+        ({"quoi": "anglais", "tri": "distance"}, "tri", "Indiquez une commune"),
+    ],
+)
+def test_bad_search_input_is_told_next_to_the_field(client, db, params, field, message):
+    response = client.get(URL, params)
+    assert response.status_code == 400
+    assert any(message in str(e) for e in response.context["form"].errors[field])
+
+
+def test_search_page_runs_a_fixed_number_of_queries(client, django_assert_max_num_queries):
+    metz = commune("metz")
+
+    def make(count):
+        for _ in range(count):
+            SessionFactory(formation=FormationFactory(intitule="Plomberie sanitaire"), commune=metz)
+        services.search_terms_refresh()
+
+    make(1)
+    with django_assert_max_num_queries(8) as one:
+        assert client.get(URL, {"quoi": "plomberie", "ou": "Metz"}).status_code == 200
+    make(19)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        response = client.get(URL, {"quoi": "plomberie", "ou": "Metz"})
+    assert "20 formations trouvées" in text(response)
+
+
+def test_commune_suggestions(client, db):
+    commune("metz")
+    commune("montigny")
+    by_name = client.get(reverse("catalogue:commune-suggestions"), {"q": "met"}).json()["results"]
+    assert by_name[0] == {"label": "Metz (57000)", "code": "57463"}
+    assert "Montigny-lès-Metz (57950)" in [c["label"] for c in by_name]
+    by_code = client.get(reverse("catalogue:commune-suggestions"), {"q": "5795"}).json()["results"]
+    assert [c["label"] for c in by_code] == ["Montigny-lès-Metz (57950)"]

@@ -1,0 +1,97 @@
+"""Public catalogue: search, detail, favourites, commune suggestions."""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import titulaire_required
+
+from . import services
+from .forms import SearchForm
+from .models import Favori, Formation, Session
+from .search import search, suggest_communes
+
+SEARCH_FIELDS = ("quoi", "ou")
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, min(int(request.GET.get("page", 1)), 500))
+    except ValueError:
+        return 1
+
+
+@require_GET
+def search_view(request):
+    submitted = any(request.GET.get(name) for name in SEARCH_FIELDS) or "tri" in request.GET
+    form = SearchForm(request.GET if submitted else None)
+    result = None
+    favori_ids: set[int] = set()
+    if submitted and form.is_valid():
+        query = form.to_query(_page_number(request))
+        if not query.is_empty:
+            result = search(query, today=timezone.localdate())
+            if request.user.is_authenticated and result.hits:
+                favori_ids = set(
+                    Favori.objects.filter(user=request.user, formation_id__in=[hit.formation.pk for hit in result.hits]).values_list(
+                        "formation_id", flat=True
+                    )
+                )
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    context = {
+        "form": form,
+        "result": result,
+        "submitted": submitted,
+        "favori_ids": favori_ids,
+        "query_prefix": (querystring.urlencode() + "&") if querystring else "",
+    }
+    return render(request, "catalogue/search.html", context, status=400 if submitted and form.errors else 200)
+
+
+@require_GET
+def commune_suggestions(request):
+    """Progressive autocomplete of « Où ? » (the form works without it)."""
+    communes = suggest_communes(request.GET.get("q", "")[:60])
+    return JsonResponse({"results": [{"label": c.label, "code": c.code_insee} for c in communes]})
+
+
+@require_GET
+def formation_detail(request, numero):
+    formation = get_object_or_404(
+        Formation.objects.published().select_related("organisme", "certification"), numero=numero
+    )
+    sessions = list(Session.objects.open(timezone.localdate()).filter(formation=formation).select_related("commune"))
+    is_favori = request.user.is_authenticated and Favori.objects.filter(user=request.user, formation=formation).exists()
+    context = {"formation": formation, "sessions": sessions, "is_favori": is_favori, "main_session": sessions[0] if sessions else None}
+    return render(request, "catalogue/detail.html", context)
+
+
+@titulaire_required
+@require_POST
+def favori_toggle(request, numero):
+    formation = get_object_or_404(Formation.objects.published(), numero=numero)
+    if request.POST.get("action") == "retirer":
+        services.favori_remove(user=request.user, formation=formation)
+        messages.success(request, "Formation retirée de vos favoris.")
+    else:
+        services.favori_add(user=request.user, formation=formation)
+        messages.success(request, "Formation ajoutée à vos favoris.")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("catalogue:detail", numero=numero)
+
+
+@titulaire_required
+@require_GET
+def favoris_list(request):
+    favoris = (
+        Favori.objects.filter(user=request.user, formation__active=True)
+        .select_related("formation__organisme", "formation__certification")
+        .order_by("-created_at")
+    )
+    return render(request, "catalogue/favoris.html", {"favoris": favoris})
