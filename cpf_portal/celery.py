@@ -17,6 +17,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "financing-dif-reminders": {
+        "task": "financing.tasks.dif_reminders",
+        "schedule": crontab(hour=9, minute=0),
+    },
     "catalogue-refresh-search-index": {
         "task": "catalogue.tasks.refresh_search_index",
         "schedule": crontab(hour=0, minute=5),

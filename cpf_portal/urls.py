@@ -12,6 +12,7 @@ urlpatterns = [
     path("conditions-generales-d-utilisation/", views.cgu, name="cgu"),
     path("", include("accounts.urls")),
     path("", include("catalogue.urls")),
+    path("", include("financing.urls")),
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

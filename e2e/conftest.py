@@ -53,6 +53,14 @@ def field(page, label: str):
     return page.get_by_label(re.compile(r"^\s*" + re.escape(label) + r"(\s|$)"))
 
 
+def login(page, live_server, identifier: str, password: str = "Formation2020"):
+    page.goto(live_server.url + "/connexion/")
+    field(page, "Numéro de sécurité sociale ou adresse électronique").fill(identifier)
+    field(page, "Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+
+
 def tick(page, label: str):
     """Tick a DSFR checkbox the way a person does: by clicking its label (the input itself
     is visually replaced by the label's box)."""

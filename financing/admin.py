@@ -1,0 +1,247 @@
+"""Operators' views of the money: the ledger is read-only (a correction is a new movement,
+with its reason); DIF attestations are checked here (accept / refuse with a reason)."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from cpf_portal.templatetags import euros
+
+from . import services
+from .models import CpfAccount, DifAttestation, DifDeclaration, Movement, ParticipationForfaitaire, Payment, YearlyDeclaration
+from .views import _serve
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class MovementInline(ReadOnlyMixin, admin.TabularInline):
+    model = Movement
+    fields = ["created_at", "kind", "label", "amount", "reference", "reason", "created_by"]
+    readonly_fields = fields
+    extra = 0
+    ordering = ["-created_at", "-id"]
+
+    @admin.display(description="montant")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+
+class CorrectionForm(forms.Form):
+    amount = forms.DecimalField(label="Montant (€)", help_text="Positif pour créditer, négatif pour retirer.", decimal_places=2, localize=True)
+    reason = forms.CharField(label="Motif", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount == 0:
+            raise forms.ValidationError("Le montant ne peut pas être nul.")
+        return amount
+
+
+@admin.register(CpfAccount)
+class CpfAccountAdmin(admin.ModelAdmin):
+    list_display = ["user", "created_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "=user__nir", "user__last_name"]
+    readonly_fields = ["user", "created_at", "balances"]
+    inlines = [MovementInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="soldes")
+    def balances(self, obj):
+        totals = services.balances(obj)
+        url = reverse("admin:financing_cpfaccount_correction", args=[obj.pk])
+        return format_html(
+            "disponibles {} · bloqués {} · total {} — <a href='{}'>Ajouter une correction</a>",
+            euros(totals["available"]), euros(totals["locked"]), euros(totals["acquired"]), url,
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/correction/", self.admin_site.admin_view(self.correction_view), name="financing_cpfaccount_correction"),
+            *super().get_urls(),
+        ]
+
+    def correction_view(self, request, pk):
+        if not request.user.has_perm("financing.add_movement"):
+            raise PermissionDenied
+        account = get_object_or_404(CpfAccount, pk=pk)
+        form = CorrectionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.correction_add(
+                account=account,
+                amount_cents=int(form.cleaned_data["amount"] * Decimal(100)),
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+            messages.success(request, "La correction est enregistrée dans le compte.")
+            return redirect("admin:financing_cpfaccount_change", account.pk)
+        context = {**self.admin_site.each_context(request), "title": f"Correction — {account}", "form": form, "opts": self.model._meta}
+        return TemplateResponse(request, "admin/financing/form_page.html", context)
+
+
+@admin.register(Movement)
+class MovementAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "account", "kind", "label", "amount", "reference"]
+    list_filter = ["kind"]
+    list_select_related = ["account__user"]
+    search_fields = ["account__user__email", "reference", "label"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="montant", ordering="amount_cents")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+
+class AttestationInline(ReadOnlyMixin, admin.TabularInline):
+    model = DifAttestation
+    fields = ["employer", "hours", "issued_on", "content_type", "size", "link"]
+    readonly_fields = fields
+    extra = 0
+
+    @admin.display(description="fichier")
+    def link(self, obj):
+        return format_html("<a href='{}'>Ouvrir l'attestation</a>", reverse("admin:financing_difattestation_file", args=[obj.public_id]))
+
+
+class ReviewForm(forms.Form):
+    decision = forms.ChoiceField(label="Décision", choices=[("accepter", "Accepter l'attestation"), ("refuser", "Refuser l'attestation")], widget=forms.RadioSelect)
+    reason = forms.CharField(label="Motif du refus", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "refuser" and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Indiquez le motif du refus : il est communiqué au titulaire.")
+        return data
+
+
+@admin.register(DifDeclaration)
+class DifDeclarationAdmin(admin.ModelAdmin):
+    list_display = ["account", "hours", "amount", "situation", "status", "created_at", "reviewed_at"]
+    list_filter = ["status", "situation"]
+    list_select_related = ["account__user"]
+    search_fields = ["account__user__email", "=account__user__nir"]
+    readonly_fields = [f.name for f in DifDeclaration._meta.fields] + ["review_link"]
+    inlines = [AttestationInline]
+    actions = ["accept_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="montant")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+    @admin.display(description="contrôle")
+    def review_link(self, obj):
+        if obj.status == DifDeclaration.Status.REFUSEE:
+            return "Refusée"
+        return format_html("<a class='button' href='{}'>Contrôler l'attestation</a>", reverse("admin:financing_difdeclaration_review", args=[obj.pk]))
+
+    @admin.action(description="Accepter les attestations sélectionnées")
+    def accept_selected(self, request, queryset):
+        done = 0
+        for declaration in queryset.filter(status=DifDeclaration.Status.EN_CONTROLE):
+            services.dif_accept(declaration=declaration, by=request.user)
+            done += 1
+        self.message_user(request, f"{done} attestation(s) acceptée(s).")
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/controle/", self.admin_site.admin_view(self.review_view), name="financing_difdeclaration_review"),
+            path("attestation/<uuid:public_id>/", self.admin_site.admin_view(self.file_view), name="financing_difattestation_file"),
+            *super().get_urls(),
+        ]
+
+    def review_view(self, request, pk):
+        if not request.user.has_perm("financing.change_difdeclaration"):
+            raise PermissionDenied
+        declaration = get_object_or_404(DifDeclaration.objects.select_related("account__user"), pk=pk)
+        form = ReviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "accepter":
+                    services.dif_accept(declaration=declaration, by=request.user)
+                    messages.success(request, "Attestation acceptée.")
+                else:
+                    services.dif_reject(declaration=declaration, reason=form.cleaned_data["reason"], by=request.user)
+                    messages.success(request, "Attestation refusée : le crédit DIF est retiré et le titulaire est prévenu.")
+            except services.FinancingError as error:
+                messages.error(request, str(error))
+            return redirect("admin:financing_difdeclaration_change", declaration.pk)
+        attestations = format_html_join(
+            "", "<li><a href='{}'>{} — {} h, {}</a></li>",
+            ((reverse("admin:financing_difattestation_file", args=[a.public_id]), a.employer, a.hours, a.issued_on) for a in declaration.attestations.all()),
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Contrôle de la saisie DIF — {declaration}",
+            "form": form,
+            "opts": self.model._meta,
+            "intro": format_html("<ul>{}</ul>", attestations),
+        }
+        return TemplateResponse(request, "admin/financing/form_page.html", context)
+
+    def file_view(self, request, public_id):
+        if not request.user.has_perm("financing.view_difattestation"):
+            raise PermissionDenied
+        return _serve(get_object_or_404(DifAttestation, public_id=public_id))
+
+
+@admin.register(ParticipationForfaitaire)
+class ParticipationForfaitaireAdmin(admin.ModelAdmin):
+    list_display = ["start_date", "amount", "source"]
+
+    @admin.display(description="montant")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["created_at", "user", "purpose", "amount", "status", "card_last4", "receipt_number"]
+    list_filter = ["status"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "reference", "receipt_number"]
+
+    @admin.display(description="montant")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+
+@admin.register(YearlyDeclaration)
+class YearlyDeclarationAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["account", "year", "status", "hours_worked", "low_qualification", "computed", "credited"]
+    list_filter = ["year", "status"]
+    list_select_related = ["account__user"]
+
+    @admin.display(description="calculé")
+    def computed(self, obj):
+        return euros(obj.computed_cents)
+
+    @admin.display(description="crédité")
+    def credited(self, obj):
+        return euros(obj.credited_cents)

@@ -1,0 +1,262 @@
+"""The CPF account as an append-only ledger of movements in euro cents.
+
+Nothing stores a balance: « droits acquis », « droits bloqués » and « droits disponibles »
+are sums of movements (see ``LedgerQuerySet.balances``). A mistake is fixed by a new
+movement, never by editing or deleting one.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+EUROS_PER_DIF_HOUR = 15
+DIF_MAX_HOURS = 120
+
+
+class CpfAccount(models.Model):
+    """One per titulaire; the row every money operation locks (select_for_update)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cpf_account")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "compte CPF"
+        verbose_name_plural = "comptes CPF"
+
+    def __str__(self):
+        return f"Compte CPF de {self.user}"
+
+
+class MovementKind(models.TextChoices):
+    ALIMENTATION = "alimentation", "Alimentation du compte"
+    DIF = "dif", "Heures DIF"
+    ABONDEMENT = "abondement", "Abondement"
+    BLOCAGE = "blocage", "Droits bloqués"
+    DEBLOCAGE = "deblocage", "Droits débloqués"
+    DEBIT = "debit", "Droits débités"
+    CORRECTION = "correction", "Correction"
+
+
+# Movements that change the rights acquired; the others move rights in and out of « bloqués ».
+ACQUIRED_KINDS = [MovementKind.ALIMENTATION, MovementKind.DIF, MovementKind.ABONDEMENT, MovementKind.CORRECTION, MovementKind.DEBIT]
+LOCK_KINDS = [MovementKind.BLOCAGE, MovementKind.DEBLOCAGE]
+
+
+class LedgerQuerySet(models.QuerySet):
+    def balances(self) -> dict:
+        """{"acquired", "locked", "available"} in cents, in one query."""
+        totals = self.aggregate(
+            acquired=Sum("amount_cents", filter=Q(kind__in=ACQUIRED_KINDS), default=0),
+            locked=Sum("amount_cents", filter=Q(kind__in=LOCK_KINDS), default=0),
+        )
+        totals["available"] = totals["acquired"] - totals["locked"]
+        return totals
+
+
+class Movement(models.Model):
+    """One line of the ledger. Signed amount: + adds to its balance, − takes from it.
+    ALIMENTATION, BLOCAGE > 0; DEBLOCAGE, DEBIT < 0; DIF, ABONDEMENT, CORRECTION ≠ 0 (a
+    negative DIF or ABONDEMENT reverses an earlier one)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField("type", max_length=15, choices=MovementKind)
+    amount_cents = models.BigIntegerField("montant (centimes)")
+    label = models.CharField("libellé", max_length=200)
+    year = models.PositiveSmallIntegerField("année d'acquisition", null=True, blank=True)
+    dif_declaration = models.ForeignKey(
+        "DifDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
+    )
+    reference = models.CharField(
+        "référence", max_length=100, blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement."
+    )
+    reason = models.TextField("motif", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("date", default=timezone.now, db_index=True)
+
+    objects = LedgerQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "mouvement"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["account", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="financing_movement_sign_by_kind",
+                condition=(
+                    Q(kind__in=["alimentation", "blocage"], amount_cents__gt=0)
+                    | Q(kind__in=["deblocage", "debit"], amount_cents__lt=0)
+                    | (Q(kind__in=["dif", "abondement", "correction"]) & ~Q(amount_cents=0))
+                ),
+            ),
+            # The yearly credit is posted once per account and year.
+            models.UniqueConstraint(
+                fields=["account", "year"], condition=Q(kind="alimentation"), name="financing_one_alimentation_per_year"
+            ),
+            models.CheckConstraint(
+                name="financing_correction_has_reason", condition=~Q(kind="correction") | ~Q(reason="")
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.amount_cents / 100:.2f} €)"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("Un mouvement du compte ne se modifie pas : ajoutez un mouvement correctif.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Un mouvement du compte ne se supprime pas : ajoutez un mouvement correctif.")
+
+
+class YearlyDeclaration(models.Model):
+    """What the yearly credit was computed from (one row per person and year, imported)."""
+
+    class Status(models.TextChoices):
+        SALARIE = "salarie", "Salarié"
+        INDEPENDANT = "independant", "Travailleur indépendant"
+        ARTISTE_AUTEUR = "artiste_auteur", "Artiste-auteur"
+
+    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="declarations")
+    year = models.PositiveSmallIntegerField("année")
+    status = models.CharField("statut", max_length=20, choices=Status)
+    hours_worked = models.DecimalField("heures travaillées", max_digits=7, decimal_places=2)
+    low_qualification = models.BooleanField("sans qualification de niveau 3 (ou RQTH)", default=False)
+    computed_cents = models.BigIntegerField("montant calculé")
+    credited_cents = models.BigIntegerField("montant crédité (après plafond)")
+    movement = models.OneToOneField(Movement, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "déclaration annuelle"
+        verbose_name_plural = "déclarations annuelles"
+        constraints = [models.UniqueConstraint(fields=["account", "year"], name="financing_one_declaration_per_year")]
+
+    def __str__(self):
+        return f"{self.account.user} — {self.year}"
+
+
+class DifDeclaration(models.Model):
+    class Situation(models.TextChoices):
+        UN_EMPLOYEUR = "un", "Un seul employeur"
+        SUCCESSIFS = "successifs", "Plusieurs employeurs successifs la même année : seule la dernière attestation compte"
+        SIMULTANES = "simultanes", "Plusieurs employeurs en même temps : les heures s'additionnent"
+
+    class Status(models.TextChoices):
+        EN_CONTROLE = "en_controle", "En cours de contrôle"
+        ACCEPTEE = "acceptee", "Attestation acceptée"
+        REFUSEE = "refusee", "Attestation refusée"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="dif_declarations")
+    situation = models.CharField("situation", max_length=12, choices=Situation)
+    hours = models.PositiveSmallIntegerField("heures DIF retenues")
+    amount_cents = models.BigIntegerField("montant crédité")
+    status = models.CharField("état", max_length=12, choices=Status, default=Status.EN_CONTROLE)
+    rejection_reason = models.TextField("motif du refus", blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField("contrôlée le", null=True, blank=True)
+    created_at = models.DateTimeField("saisie le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "saisie DIF"
+        verbose_name_plural = "saisies DIF"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(name="financing_dif_hours_range", condition=Q(hours__gte=1, hours__lte=DIF_MAX_HOURS)),
+            models.CheckConstraint(
+                name="financing_dif_refusal_has_reason", condition=~Q(status="refusee") | ~Q(rejection_reason="")
+            ),
+        ]
+
+    def __str__(self):
+        return f"DIF de {self.account.user} : {self.hours} h"
+
+
+def attestation_path(instance, filename):
+    # Never the uploaded name: a random one, under a private storage (no URL).
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
+    return f"dif/{timezone.now():%Y/%m}/{instance.public_id}.{extension}"
+
+
+class DifAttestation(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    declaration = models.ForeignKey(DifDeclaration, on_delete=models.PROTECT, related_name="attestations")
+    employer = models.CharField("employeur", max_length=200)
+    hours = models.DecimalField("heures DIF de l'attestation", max_digits=5, decimal_places=2)
+    issued_on = models.DateField("date de l'attestation")
+    file = models.FileField("fichier", upload_to=attestation_path)
+    content_type = models.CharField("type du fichier (d'après son contenu)", max_length=50)
+    size = models.PositiveIntegerField("taille (octets)")
+    original_name = models.CharField("nom du fichier envoyé", max_length=255)
+
+    class Meta:
+        verbose_name = "attestation DIF"
+        verbose_name_plural = "attestations DIF"
+        ordering = ["issued_on", "id"]
+
+    def __str__(self):
+        return f"Attestation {self.employer} ({self.hours} h)"
+
+
+class ParticipationForfaitaire(models.Model):
+    """Participation forfaitaire obligatoire (décret 2024-394), by date of effect: the amount
+    a titulaire pays on each training bought with CPF rights, unless exempt."""
+
+    start_date = models.DateField("applicable à partir du", unique=True)
+    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    source = models.CharField("texte", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "participation forfaitaire obligatoire"
+        verbose_name_plural = "participations forfaitaires obligatoires"
+        ordering = ["-start_date"]
+
+    def __str__(self):
+        return f"{self.amount_cents / 100:.2f} € à partir du {self.start_date:%d/%m/%Y}"
+
+
+class Payment(models.Model):
+    """A card payment of a reste à payer. The card number is never stored: its last four
+    digits only."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Paiement en cours"
+        SUCCEEDED = "succeeded", "Paiement accepté"
+        FAILED = "failed", "Paiement refusé"
+        REFUNDED = "refunded", "Remboursé"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    purpose = models.CharField("objet", max_length=200)
+    reference = models.CharField("référence payée", max_length=100, help_text="Par exemple le numéro du dossier.")
+    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    status = models.CharField("état", max_length=10, choices=Status, default=Status.PENDING)
+    idempotency_key = models.UUIDField("clé d'idempotence", unique=True)
+    provider = models.CharField("prestataire", max_length=30)
+    provider_reference = models.CharField("référence du prestataire", max_length=100, blank=True)
+    card_brand = models.CharField("réseau", max_length=20, blank=True)
+    card_last4 = models.CharField("4 derniers chiffres", max_length=4, blank=True)
+    failure_reason = models.CharField("motif du refus", max_length=200, blank=True)
+    receipt_number = models.CharField("numéro de reçu", max_length=30, unique=True, null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "paiement"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(name="financing_payment_positive", condition=Q(amount_cents__gt=0)),
+            # A dossier cannot be paid twice, whatever the requests do.
+            models.UniqueConstraint(
+                fields=["reference"], condition=Q(status__in=["pending", "succeeded"]), name="financing_one_live_payment_per_reference"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.purpose} — {self.amount_cents / 100:.2f} € ({self.get_status_display()})"

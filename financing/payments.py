@@ -1,0 +1,153 @@
+"""Card payment of the reste à payer, behind a provider interface.
+
+The built-in ``TestCardProvider`` behaves like a payment service's test mode: the number
+must pass the Luhn check and the card must not be expired; two test numbers are declined.
+Only the last four digits of a card are ever stored.
+
+``payment_pay`` is idempotent: the same idempotency key (one per payment form shown) never
+charges twice, and a reference (one per dossier) cannot have two live payments — a unique
+constraint in the database backs it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from stdnum import luhn
+
+from .models import Payment
+
+
+class PaymentRefused(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Card:
+    number: str
+    expiry_month: int
+    expiry_year: int  # four digits
+    cvc: str
+    holder: str = ""
+
+    @property
+    def last4(self) -> str:
+        return self.number[-4:]
+
+    @property
+    def brand(self) -> str:
+        if self.number.startswith("4"):
+            return "Visa"
+        if self.number[:2] in {"51", "52", "53", "54", "55"} or 2221 <= int(self.number[:4] or 0) <= 2720:
+            return "Mastercard"
+        if self.number[:2] in {"34", "37"}:
+            return "American Express"
+        return "CB"
+
+
+@dataclass(frozen=True)
+class ChargeResult:
+    succeeded: bool
+    reference: str = ""
+    failure_reason: str = ""
+
+
+def card_problems(card: Card, today: datetime.date) -> dict[str, str]:
+    """Field → French message for what is wrong with the card as typed."""
+    problems = {}
+    if not (card.number.isdigit() and 13 <= len(card.number) <= 19 and luhn.is_valid(card.number)):
+        problems["number"] = "Ce numéro de carte n'est pas valide : vérifiez les 16 chiffres."
+    if not 1 <= card.expiry_month <= 12:
+        problems["expiry"] = "Le mois d'expiration doit être compris entre 01 et 12."
+    elif (card.expiry_year, card.expiry_month) < (today.year, today.month):
+        problems["expiry"] = "Cette carte est expirée."
+    expected = 4 if card.brand == "American Express" else 3
+    if not (card.cvc.isdigit() and len(card.cvc) == expected):
+        problems["cvc"] = f"Le cryptogramme visuel compte {expected} chiffres (au dos de la carte)."
+    return problems
+
+
+class TestCardProvider:
+    """Test mode: 4000 0000 0000 0002 is declined, 4000 0000 0000 9995 lacks funds, any
+    other valid card (4242 4242 4242 4242, 5555 5555 5555 4444…) is charged."""
+
+    name = "test"
+    DECLINED = {
+        "4000000000000002": "Paiement refusé par votre banque.",
+        "4000000000009995": "Paiement refusé : provision insuffisante.",
+    }
+
+    def charge(self, *, amount_cents: int, card: Card, idempotency_key: uuid.UUID) -> ChargeResult:
+        reason = self.DECLINED.get(card.number)
+        if reason:
+            return ChargeResult(succeeded=False, failure_reason=reason)
+        return ChargeResult(succeeded=True, reference=f"test_{idempotency_key.hex[:16]}")
+
+
+def provider():
+    return TestCardProvider()
+
+
+def payment_pay(*, user, amount_cents: int, purpose: str, reference: str, card: Card, idempotency_key: uuid.UUID) -> Payment:
+    """Charge the card once. Returns the payment (succeeded or failed); the same key — a
+    double click, a retried request — returns the first payment without charging again."""
+    existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing
+    problems = card_problems(card, timezone.localdate())
+    if problems:
+        raise PaymentRefused(" ".join(problems.values()))
+    gateway = provider()
+    try:
+        with transaction.atomic():
+            if Payment.objects.filter(reference=reference, status=Payment.Status.SUCCEEDED).exists():
+                raise PaymentRefused("Ce montant est déjà payé.")
+            payment = Payment.objects.create(
+                user=user,
+                purpose=purpose,
+                reference=reference,
+                amount_cents=amount_cents,
+                idempotency_key=idempotency_key,
+                provider=gateway.name,
+                card_brand=card.brand,
+                card_last4=card.last4,
+            )
+    except IntegrityError:
+        # The same key, or another live payment for this reference, won the race.
+        existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+        raise PaymentRefused("Un paiement est déjà en cours pour ce dossier.") from None
+
+    # The provider is called outside any database transaction.
+    result = gateway.charge(amount_cents=amount_cents, card=card, idempotency_key=idempotency_key)
+
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != Payment.Status.PENDING:
+            return payment
+        if result.succeeded:
+            payment.status = Payment.Status.SUCCEEDED
+            payment.provider_reference = result.reference
+            payment.paid_at = timezone.now()
+            payment.receipt_number = f"REC-{payment.paid_at:%Y}-{payment.pk:07d}"
+        else:
+            payment.status = Payment.Status.FAILED
+            payment.failure_reason = result.failure_reason
+        payment.save()
+    return payment
+
+
+@transaction.atomic
+def payment_refund(*, payment: Payment) -> Payment:
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != Payment.Status.SUCCEEDED:
+        return payment
+    payment.status = Payment.Status.REFUNDED
+    payment.refunded_at = timezone.now()
+    payment.save(update_fields=["status", "refunded_at"])
+    return payment
