@@ -27,8 +27,12 @@ def _sessions(request):
 @organisme_required
 def organisme_home(request):
     organisme = request.user.organisme
+    from dossiers.models import Dossier
+    from dossiers.workflow import Status
+
     counts = _formations(request).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
-    return render(request, "catalogue/organisme/home.html", {"organisme": organisme, "counts": counts})
+    to_answer = Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count()
+    return render(request, "catalogue/organisme/home.html", {"organisme": organisme, "counts": counts, "to_answer": to_answer})
 
 
 @organisme_required

@@ -17,6 +17,10 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    "dossiers-process-deadlines": {
+        "task": "dossiers.tasks.process_deadlines",
+        "schedule": crontab(minute="*/10"),
+    },
     "financing-dif-reminders": {
         "task": "financing.tasks.dif_reminders",
         "schedule": crontab(hour=9, minute=0),

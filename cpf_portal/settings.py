@@ -231,6 +231,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Business rules -----------------------------------------------------------------------
 CPF_DIF_DEADLINE = env_date("CPF_DIF_DEADLINE", datetime.date(2020, 12, 31))
+# Dossier delays in jours ouvrés (../shared/domain.md §6 and §8).
+DOSSIER_ORGANISME_REPLY_WORKING_DAYS = env_int("DOSSIER_ORGANISME_REPLY_WORKING_DAYS", 2, minimum=1)
+DOSSIER_TITULAIRE_REPLY_WORKING_DAYS = env_int("DOSSIER_TITULAIRE_REPLY_WORKING_DAYS", 4, minimum=1)
+DOSSIER_MIN_START_WORKING_DAYS = env_int("DOSSIER_MIN_START_WORKING_DAYS", 11)
+DOSSIER_RETRACTATION_WORKING_DAYS = env_int("DOSSIER_RETRACTATION_WORKING_DAYS", 11)
+DOSSIER_LATE_CANCEL_WORKING_DAYS = env_int("DOSSIER_LATE_CANCEL_WORKING_DAYS", 7)
+DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS = env_int("DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS", 5)
+DOSSIER_ENTRY_REMINDER_WORKING_DAYS = env_int("DOSSIER_ENTRY_REMINDER_WORKING_DAYS", 3)
 
 # --- E-mail -------------------------------------------------------------------------------
 # EMAIL_URL: consolemail:// (default in DEBUG), smtp+tls://user:password@host:587, …

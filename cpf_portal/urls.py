@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
+    path("", include("dossiers.urls")),
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -124,9 +124,10 @@ def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int,
     if not 0 <= consumed_cents <= locked_cents:
         raise FinancingError("Le montant débité ne peut pas dépasser les droits bloqués.")
     _locked(account)
-    movements = [_append(account, MovementKind.DEBLOCAGE, -locked_cents, "Fin de formation : droits débloqués", reference=reference, by=by)]
+    suffix = f" (dossier n° {reference})" if reference else ""
+    movements = [_append(account, MovementKind.DEBLOCAGE, -locked_cents, f"Fin de formation : droits débloqués{suffix}", reference=reference, by=by)]
     if consumed_cents:
-        movements.append(_append(account, MovementKind.DEBIT, -consumed_cents, "Droits débités", reference=reference, by=by))
+        movements.append(_append(account, MovementKind.DEBIT, -consumed_cents, f"Droits débités{suffix}", reference=reference, by=by))
     return movements
 
 

@@ -40,11 +40,12 @@ def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: 
             return None
     else:
         email.save()
-    _send_after_commit(email.pk)
+    send_after_commit(email.pk)
     return email
 
 
-def _send_after_commit(email_id: int) -> None:
+def send_after_commit(email_id: int) -> None:
+    """Queue the Celery task that sends this e-mail once the transaction commits."""
     from .tasks import send_email
 
     transaction.on_commit(lambda: send_email.delay(email_id))
@@ -81,7 +82,7 @@ def requeue_stuck(*, older_than_minutes: int = 15) -> int:
         Email.objects.filter(status=Email.Status.QUEUED, created_at__lt=limit).values_list("pk", flat=True)[:500]
     )
     for email_id in ids:
-        _send_after_commit(email_id)
+        send_after_commit(email_id)
     return len(ids)
 
 

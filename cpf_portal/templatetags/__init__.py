@@ -28,6 +28,11 @@ def euros(cents) -> str:
     return sign + NARROW_NBSP.join(groups) + "," + decimals + NBSP + "€"
 
 
+@register.filter(name="abs")
+def absolute(value):
+    return abs(value) if value not in (None, "") else value
+
+
 @register.simple_tag
 def breadcrumb(*items):
     """``{% breadcrumb "Mon compte" "accounts:home" "Mes informations" %}``: pairs of label and
@@ -39,3 +44,15 @@ def breadcrumb(*items):
         url = target if target.startswith("/") else reverse(target)
         links.append((label, url))
     return mark_safe(render_to_string("components/breadcrumb.html", {"links": links, "current": current}))
+
+
+@register.filter
+def deadline_day(value) -> str:
+    """A deadline at midnight is the end of the day before: « 24/11/2026 00:00 » → « 23/11/2026 »."""
+    import datetime
+
+    from django.utils import timezone
+
+    if not value:
+        return ""
+    return (timezone.localtime(value) - datetime.timedelta(seconds=1)).strftime("%d/%m/%Y")

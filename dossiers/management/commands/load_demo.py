@@ -2,16 +2,17 @@
 role. Idempotent: a second run finds what exists and changes nothing."""
 
 import datetime
+from decimal import Decimal
 
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from django.core.management import call_command
-
 from accounts.models import Role, User
 from catalogue.models import Formation, Organisme
 from catalogue.seed import ensure_seed_example, seed_catalogue
+from financing import services as money
 
 DEMO_PASSWORD = "Formation2020"
 CP_FORMATION = {
@@ -74,6 +75,11 @@ class Command(BaseCommand):
                 user = User(email=email, activated_at=timezone.now(), cgu_accepted_at=timezone.now(), **fields)
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+            if user.role == Role.TITULAIRE:
+                # Two years of work as a salarié: 1 000 € of rights (idempotent per year).
+                account = money.account_for(user)
+                for year in (2024, 2025):
+                    money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
             rows.append((user.get_role_display(), email, user.nir_display))
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
         self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe : %s)" % DEMO_PASSWORD))

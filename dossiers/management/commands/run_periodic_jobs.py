@@ -1,0 +1,18 @@
+"""Run every periodic job once — for the embedded default without a beat process, or cron."""
+
+from django.core.management.base import BaseCommand
+
+from catalogue.tasks import refresh_search_index
+from dossiers.tasks import process_deadlines
+from financing.tasks import dif_reminders
+from notifications.tasks import requeue_stuck_emails
+
+
+class Command(BaseCommand):
+    help = "Exécute une fois les tâches périodiques (échéances des dossiers, rappels, index de recherche, courriels en attente)."
+
+    def handle(self, *args, **options):
+        self.stdout.write(f"Dossiers : {process_deadlines()}")
+        self.stdout.write(f"Rappels DIF envoyés : {dif_reminders()}")
+        self.stdout.write(f"Index de recherche : {refresh_search_index()}")
+        self.stdout.write(f"Courriels remis en file : {requeue_stuck_emails()}")

@@ -1,0 +1,208 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .workflow import BADGES, NEXT_ACTION, ORGANISME_LABELS, Status
+
+
+class DossierQuerySet(models.QuerySet):
+    def for_titulaire(self, user):
+        return self.filter(titulaire=user).exclude(status=Status.DELETED)
+
+    def for_organisme(self, organisme):
+        # The organisme never sees a dossier before it is sent.
+        return self.filter(organisme=organisme).exclude(status__in=[Status.DRAFT, Status.DELETED])
+
+    def open(self):
+        return self.filter(status__in=Status.open_values())
+
+
+class Dossier(models.Model):
+    """A dossier de formation: a titulaire's request for a session, then the organisme's
+    proposal, then the training. ``status`` is written only by ``dossiers.workflow``."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    numero = models.CharField("numéro", max_length=10, unique=True, editable=False)
+    titulaire = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers")
+    session = models.ForeignKey("catalogue.Session", on_delete=models.PROTECT, related_name="dossiers")
+    formation = models.ForeignKey("catalogue.Formation", on_delete=models.PROTECT, related_name="dossiers")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="dossiers")
+    status = models.CharField("état", max_length=30, choices=Status.choices, default=Status.DRAFT, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Augmente à chaque changement d'état.")
+
+    # The offer when the dossier was created…
+    price_cents = models.BigIntegerField("prix de la formation")
+    start_date = models.DateField("début", null=True, blank=True)
+    end_date = models.DateField("fin", null=True, blank=True)
+    duree_heures = models.PositiveIntegerField("durée (heures)")
+    # …and the organisme's proposal (it may change price, dates, duration).
+    proposed_price_cents = models.BigIntegerField("prix proposé", null=True, blank=True)
+    proposed_start_date = models.DateField("début proposé", null=True, blank=True)
+    proposed_end_date = models.DateField("fin proposée", null=True, blank=True)
+    proposed_duree_heures = models.PositiveIntegerField("durée proposée", null=True, blank=True)
+
+    # Financing (recomputed until acceptance, then fixed).
+    droits_cents = models.BigIntegerField("droits formation", default=0)
+    abondements_cents = models.BigIntegerField("abondements", default=0)
+    participation_cents = models.BigIntegerField("participation forfaitaire", default=0)
+    reste_a_payer_cents = models.BigIntegerField("reste à payer", default=0)
+    locked_cents = models.BigIntegerField("droits bloqués", default=0)
+    consumed_cents = models.BigIntegerField("droits débités", default=0)
+    payment = models.OneToOneField("financing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="dossier")
+
+    # What the titulaire validated (« Mes informations ») when sending, for the organisme.
+    titulaire_info = models.JSONField("informations du titulaire", default=dict, blank=True)
+    info_validated_at = models.DateTimeField(null=True, blank=True)
+
+    # The next deadline and the transition it fires (system), for the periodic job.
+    deadline_at = models.DateTimeField("échéance", null=True, blank=True)
+    deadline_transition = models.CharField(max_length=40, blank=True)
+    retractation_until = models.DateTimeField("fin du délai de rétractation", null=True, blank=True)
+
+    refusal_reason = models.TextField("motif du refus", blank=True)
+    cancellation_reason = models.TextField("motif de l'annulation", blank=True)
+    force_majeure = models.BooleanField("force majeure", default=False)
+    exit_reason = models.CharField("motif de sortie", max_length=30, blank=True)
+    completion_rate = models.PositiveSmallIntegerField("taux de réalisation (%)", null=True, blank=True)
+    exit_date = models.DateField("date de sortie", null=True, blank=True)
+
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+    sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    proposed_at = models.DateTimeField("proposition le", null=True, blank=True)
+    accepted_at = models.DateTimeField("accepté le", null=True, blank=True)
+    entered_at = models.DateTimeField("entrée en formation le", null=True, blank=True)
+    service_done_at = models.DateTimeField("service fait déclaré le", null=True, blank=True)
+    debited_at = models.DateTimeField("débité le", null=True, blank=True)
+    closed_at = models.DateTimeField("clos le", null=True, blank=True)
+
+    objects = DossierQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "dossier de formation"
+        verbose_name_plural = "dossiers de formation"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["titulaire", "-created_at"]),
+            models.Index(fields=["organisme", "status", "-sent_at"]),
+            models.Index(fields=["deadline_at"], condition=Q(deadline_at__isnull=False), name="dossier_deadline_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="dossier_status_known", condition=Q(status__in=Status.values)),
+            models.CheckConstraint(name="dossier_money_positive", condition=Q(droits_cents__gte=0, reste_a_payer_cents__gte=0, locked_cents__gte=0, consumed_cents__gte=0)),
+            models.CheckConstraint(
+                name="dossier_completion_rate_range", condition=Q(completion_rate__isnull=True) | Q(completion_rate__lte=100)
+            ),
+            # One open dossier per titulaire and session.
+            models.UniqueConstraint(
+                fields=["titulaire", "session"], condition=Q(status__in=Status.open_values()), name="dossier_one_open_per_session"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Dossier n° {self.numero}"
+
+    @property
+    def status_enum(self) -> Status:
+        return Status(self.status)
+
+    @property
+    def next_action(self) -> str:
+        return NEXT_ACTION.get(self.status, "")
+
+    @property
+    def badge(self) -> str:
+        return BADGES.get(self.status, "error")
+
+    @property
+    def organisme_label(self) -> str:
+        return ORGANISME_LABELS.get(self.status, self.get_status_display())
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in Status.open_values()
+
+    @property
+    def effective_price_cents(self) -> int:
+        return self.proposed_price_cents if self.proposed_price_cents is not None else self.price_cents
+
+    @property
+    def effective_start_date(self):
+        return self.proposed_start_date or self.start_date
+
+    @property
+    def effective_end_date(self):
+        return self.proposed_end_date or self.end_date
+
+    @property
+    def effective_duree_heures(self) -> int:
+        return self.proposed_duree_heures or self.duree_heures
+
+    @property
+    def proposal_changes(self) -> list[tuple[str, str, str]]:
+        """(what, before, after) of what the organisme changed."""
+        from cpf_portal.templatetags import euros
+
+        changes = []
+        if self.proposed_price_cents is not None and self.proposed_price_cents != self.price_cents:
+            changes.append(("Prix", euros(self.price_cents), euros(self.proposed_price_cents)))
+        if self.proposed_start_date and self.proposed_start_date != self.start_date:
+            changes.append(("Date de début", _date(self.start_date), _date(self.proposed_start_date)))
+        if self.proposed_end_date and self.proposed_end_date != self.end_date:
+            changes.append(("Date de fin", _date(self.end_date), _date(self.proposed_end_date)))
+        if self.proposed_duree_heures and self.proposed_duree_heures != self.duree_heures:
+            changes.append(("Durée", f"{self.duree_heures} h", f"{self.proposed_duree_heures} h"))
+        return changes
+
+
+def _date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else "entrée permanente"
+
+
+class DossierEvent(models.Model):
+    """History of a dossier: one row per transition, written with it."""
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
+    transition = models.CharField(max_length=40)
+    from_status = models.CharField(max_length=30, choices=Status.choices)
+    to_status = models.CharField(max_length=30, choices=Status.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=20)
+    comment = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "événement du dossier"
+        verbose_name_plural = "historique des dossiers"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.dossier} : {self.get_from_status_display()} → {self.get_to_status_display()}"
+
+
+class DossierAbondement(models.Model):
+    """Complementary financing given to one dossier (employer, France Travail, région…)."""
+
+    class Financeur(models.TextChoices):
+        EMPLOYEUR = "employeur", "Employeur"
+        FRANCE_TRAVAIL = "france_travail", "France Travail"
+        REGION = "region", "Région"
+        OPCO = "opco", "OPCO"
+        AUTRE = "autre", "Autre financeur"
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="abondements")
+    financeur = models.CharField("financeur", max_length=20, choices=Financeur)
+    financeur_name = models.CharField("nom du financeur", max_length=200, blank=True)
+    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "abondement"
+        constraints = [models.CheckConstraint(name="dossier_abondement_positive", condition=Q(amount_cents__gt=0))]
+
+    def __str__(self):
+        return f"{self.get_financeur_display()} : {self.amount_cents / 100:.2f} €"

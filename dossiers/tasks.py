@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from . import services
+
+
+@shared_task(name="dossiers.tasks.process_deadlines")
+def process_deadlines() -> dict:
+    """Every few minutes: expire what was not answered in time (set-based), validate the
+    services fait whose delay is over, send the reminders. Idempotent and safe to run twice
+    or concurrently (SKIP LOCKED claims, dedup keys)."""
+    return {
+        "expired": services.expire_overdue(),
+        "validated": services.validate_due_services(),
+        "reminders": services.send_reminders(),
+    }

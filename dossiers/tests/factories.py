@@ -1,0 +1,103 @@
+"""Dossiers in every state, built through the real services (so the ledger stays true)."""
+
+import datetime
+import uuid
+
+from django.utils import timezone
+
+from catalogue.tests.factories import FormationFactory, SessionFactory, commune
+from dossiers import deadlines, services
+from dossiers.workflow import Actor
+from financing import payments
+from financing import services as money
+
+CARD = payments.Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="987")
+
+PROFESSIONAL = {"diploma": "niv4", "diploma_year": 2012, "socio_professional_category": "5", "employment_status": "salarie"}
+PERSONAL = {
+    "first_name": "Camille",
+    "usage_name": "",
+    "last_name": "Durand",
+    "phone_mobile": "0612345678",
+    "phone_landline": "",
+    "email": "camille@exemple.fr",
+    "street_number": "12",
+    "street_repetition": "",
+    "street_type": "RUE",
+    "street_name": "Serpenoise",
+    "address_complement": "",
+    "locality": "",
+    "postal_code": "57000",
+    "city": "Metz",
+}
+
+
+def start_in_working_days(count: int = 15) -> datetime.date:
+    return deadlines.add_working_days(timezone.localdate(), count)
+
+
+def give_rights(titulaire, cents: int):
+    account = money.account_for(titulaire)
+    money._append(account, "alimentation", cents, "Alimentation du compte 2023", year=2023)
+    return account
+
+
+def session_for(organisme, *, price_cents=87_000, start=None, duree=10):
+    start = start or start_in_working_days(20)
+    formation = FormationFactory(organisme=organisme, intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel", duree_heures=duree)
+    return SessionFactory(formation=formation, commune=commune("metz"), price_cents=price_cents, start_date=start, end_date=start + datetime.timedelta(days=4))
+
+
+def draft(titulaire, session, *, info=True):
+    dossier = services.dossier_create(titulaire=titulaire, session=session)
+    if info:
+        dossier = services.dossier_save_info(
+            dossier=dossier, titulaire=titulaire, professional=PROFESSIONAL, personal={**PERSONAL, "email": titulaire.email}, save_to_account=False
+        )
+    return dossier
+
+
+def sent(titulaire, session):
+    dossier = draft(titulaire, session)
+    return services.dossier_transition(dossier_id=dossier.pk, name="send", actor=Actor.TITULAIRE, by=titulaire, payload={"consent": True})
+
+
+def proposed(titulaire, session, organisme_user, **changes):
+    dossier = sent(titulaire, session)
+    payload = {
+        "price_cents": session.price_cents,
+        "start_date": session.start_date,
+        "end_date": session.end_date,
+        "duree_heures": session.formation.duree_heures,
+        **changes,
+    }
+    return services.dossier_transition(dossier_id=dossier.pk, name="propose", actor=Actor.ORGANISME, by=organisme_user, payload=payload)
+
+
+def accepted(titulaire, session, organisme_user, **changes):
+    dossier = proposed(titulaire, session, organisme_user, **changes)
+    return services.dossier_pay_and_accept(
+        dossier=dossier,
+        titulaire=titulaire,
+        card=CARD,
+        idempotency_key=uuid.uuid4(),
+        expected_version=dossier.version,
+        expected_reste_cents=dossier.reste_a_payer_cents,
+    )
+
+
+def after_start(dossier, days=1) -> datetime.datetime:
+    start = dossier.effective_start_date
+    return datetime.datetime.combine(start + datetime.timedelta(days=days), datetime.time(10), tzinfo=deadlines.PARIS)
+
+
+def in_training(titulaire, session, organisme_user):
+    dossier = accepted(titulaire, session, organisme_user)
+    return services.dossier_transition(dossier_id=dossier.pk, name="enter", actor=Actor.ORGANISME, by=organisme_user, now=after_start(dossier))
+
+
+def service_done(titulaire, session, organisme_user, *, exit_reason="complete", rate=100, force_majeure=False):
+    dossier = in_training(titulaire, session, organisme_user)
+    now = after_start(dossier, days=5)
+    payload = {"exit_reason": exit_reason, "completion_rate": rate, "exit_date": dossier.effective_end_date, "force_majeure": force_majeure}
+    return services.dossier_transition(dossier_id=dossier.pk, name="declare_service_done", actor=Actor.ORGANISME, by=organisme_user, payload=payload, now=now)

@@ -1,0 +1,486 @@
+"""The dossier's life: one declared table of states and transitions.
+
+Each transition names its sources, its target, who may fire it, its guard (raises with a
+French message) and its effect (database writes only: ledger movements, deadlines,
+notification rows; e-mails leave after commit). ``dossiers.services.dossier_transition`` is
+the one entry point that runs them, under a row lock, in one transaction, with a history
+row. No other code writes ``Dossier.status``.
+
+Labels and delays follow ../shared/domain.md §6 (EDOF / Wedof states, CGU delays).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Callable
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from . import deadlines
+
+if TYPE_CHECKING:
+    from .models import Dossier
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "En cours de création"
+    SENT = "sent", "Envoyé (en attente de l'organisme)"
+    PROPOSED = "proposed", "Proposition de l'organisme"
+    ACCEPTED = "accepted", "Accepté"
+    IN_TRAINING = "in_training", "En formation"
+    SERVICE_DONE = "service_done", "Sortie de formation / service fait"
+    DEBITED = "debited", "Débité"
+    REFUSED_BY_ORGANISME = "refused_by_organisme", "Refusé par l'organisme"
+    REFUSED_BY_TITULAIRE = "refused_by_titulaire", "Refusé par le titulaire"
+    CANCELLED_BY_TITULAIRE = "cancelled_by_titulaire", "Annulé par le titulaire"
+    CANCELLED_BY_ORGANISME = "cancelled_by_organisme", "Annulé par l'organisme"
+    EXPIRED = "expired", "Annulé sans suite"
+    DELETED = "deleted", "Supprimé"
+
+    @classmethod
+    def open_values(cls) -> list[str]:
+        return [cls.DRAFT, cls.SENT, cls.PROPOSED, cls.ACCEPTED, cls.IN_TRAINING, cls.SERVICE_DONE]
+
+    @classmethod
+    def final_values(cls) -> list[str]:
+        return [value for value in cls.values if value not in cls.open_values()]
+
+
+# What the organisme sees in its inbox (EDOF labels).
+ORGANISME_LABELS = {
+    Status.SENT: "Non traité",
+    Status.PROPOSED: "Validé (en attente du titulaire)",
+    Status.ACCEPTED: "Accepté",
+    Status.IN_TRAINING: "En formation",
+    Status.SERVICE_DONE: "Service fait déclaré",
+    Status.DEBITED: "Service fait validé",
+    Status.REFUSED_BY_ORGANISME: "Refusé (par l'organisme)",
+    Status.REFUSED_BY_TITULAIRE: "Refus titulaire",
+    Status.CANCELLED_BY_TITULAIRE: "Annulé (par le titulaire)",
+    Status.CANCELLED_BY_ORGANISME: "Annulé (par l'organisme)",
+    Status.EXPIRED: "Annulé sans suite",
+}
+
+
+# « Mes dossiers »: what the titulaire has to do next, and the badge colour of each state.
+NEXT_ACTION = {
+    Status.DRAFT: "Compléter et envoyer votre dossier",
+    Status.SENT: "Attendre la réponse de l'organisme",
+    Status.PROPOSED: "Répondre à la proposition de l'organisme",
+    Status.ACCEPTED: "Suivre votre formation à partir de la date de début",
+    Status.IN_TRAINING: "Suivre votre formation",
+    Status.SERVICE_DONE: "Validation du service fait en cours",
+}
+BADGES = {
+    Status.DRAFT: "new",
+    Status.SENT: "info",
+    Status.PROPOSED: "warning",
+    Status.ACCEPTED: "success",
+    Status.IN_TRAINING: "success",
+    Status.SERVICE_DONE: "info",
+    Status.DEBITED: "success",
+}
+
+
+class Actor(models.TextChoices):
+    TITULAIRE = "titulaire", "Titulaire"
+    ORGANISME = "organisme", "Organisme de formation"
+    SYSTEM = "system", "Système (échéance)"
+    OPERATEUR = "operateur", "Opérateur"
+
+
+class ExitReason(models.TextChoices):
+    COMPLETE = "complete", "Formation suivie en totalité"
+    ABANDON = "abandon", "Le titulaire n'a pas suivi toute la formation (abandon, absences)"
+    INTERRUPTION_REPORT = "interruption_report", "Formation interrompue par l'organisme, avec un report proposé"
+    INTERRUPTION_SANS_REPORT = "interruption_sans_report", "Formation interrompue par l'organisme, sans report possible"
+
+
+class TransitionNotAllowed(Exception):
+    """Wrong state, wrong role, stale form: nothing was changed; the message is shown."""
+
+
+class DossierError(Exception):
+    """A guard refused the transition; the message is shown next to the action."""
+
+
+@dataclass
+class Context:
+    dossier: Dossier
+    transition: Transition
+    actor: Actor
+    by: object  # the User, None for the system
+    payload: dict
+    now: datetime.datetime = field(default_factory=timezone.now)
+    comment: str = ""
+    notifications: list = field(default_factory=list)
+
+    @property
+    def today(self) -> datetime.date:
+        return timezone.localdate(self.now)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: frozenset
+    target: Status
+    actors: frozenset
+    label: str
+    guard: Callable[[Context], None] | None = None
+    effect: Callable[[Context], None] | None = None
+
+
+def delay(name: str) -> int:
+    """A delay in jours ouvrés, from settings (defaults of domain.md)."""
+    return getattr(settings, name)
+
+
+# --- Guards ------------------------------------------------------------------------------------
+
+
+def guard_send(ctx: Context) -> None:
+    from catalogue.models import Session
+
+    dossier = ctx.dossier
+    if dossier.info_validated_at is None:
+        raise DossierError("Validez d'abord vos informations.")
+    session = Session.objects.select_related("formation").get(pk=dossier.session_id)
+    if not (session.active and session.formation.active) or (session.end_date and session.end_date < ctx.today):
+        raise DossierError("Cette session n'est plus ouverte aux inscriptions.")
+    if not ctx.payload.get("consent"):
+        raise DossierError("Cochez la case pour accepter le financement de votre formation.")
+
+
+def guard_propose(ctx: Context) -> None:
+    start, end = ctx.payload["start_date"], ctx.payload["end_date"]
+    earliest = deadlines.add_working_days(ctx.today, delay("DOSSIER_MIN_START_WORKING_DAYS"))
+    if start < earliest:
+        raise DossierError(
+            f"La formation ne peut pas commencer avant le {earliest:%d/%m/%Y} "
+            f"({delay('DOSSIER_MIN_START_WORKING_DAYS')} jours ouvrés après votre proposition)."
+        )
+    if end < start:
+        raise DossierError("La date de fin doit suivre la date de début.")
+    if ctx.payload["price_cents"] < 0 or ctx.payload["duree_heures"] <= 0:
+        raise DossierError("Le prix ne peut pas être négatif et la durée doit être positive.")
+
+
+def guard_reason(ctx: Context) -> None:
+    if not (ctx.payload.get("reason") or "").strip():
+        raise DossierError("Indiquez le motif.")
+
+
+def guard_before_deadline(ctx: Context) -> None:
+    if ctx.dossier.deadline_at and ctx.now > ctx.dossier.deadline_at:
+        raise DossierError("Le délai pour répondre à cette proposition est dépassé.")
+
+
+def guard_accept(ctx: Context) -> None:
+    guard_before_deadline(ctx)
+    dossier = ctx.dossier
+    payment = ctx.payload.get("payment")
+    if dossier.reste_a_payer_cents:
+        if payment is None or payment.status != "succeeded" or payment.amount_cents != dossier.reste_a_payer_cents:
+            raise DossierError("Le reste à payer doit être réglé par carte avant d'accepter.")
+
+
+def guard_titulaire_cancel(ctx: Context) -> None:
+    start = ctx.dossier.effective_start_date
+    if start and start <= ctx.today:
+        raise DossierError("La formation a commencé : l'annulation n'est plus possible, adressez-vous à l'organisme.")
+
+
+def guard_enter(ctx: Context) -> None:
+    start = ctx.dossier.effective_start_date
+    if start and ctx.today < start:
+        raise DossierError(f"L'entrée en formation se déclare à partir du premier jour de la session ({start:%d/%m/%Y}).")
+
+
+def guard_service_done(ctx: Context) -> None:
+    rate, exit_date = ctx.payload["completion_rate"], ctx.payload["exit_date"]
+    if not 0 <= rate <= 100:
+        raise DossierError("Le taux de réalisation est compris entre 0 et 100 %.")
+    if exit_date > ctx.today:
+        raise DossierError("La date de sortie ne peut pas être dans le futur.")
+    entered = timezone.localdate(ctx.dossier.entered_at) if ctx.dossier.entered_at else None
+    if entered and exit_date < entered:
+        raise DossierError("La date de sortie ne peut pas précéder l'entrée en formation.")
+    end = ctx.dossier.effective_end_date
+    if end and exit_date > end:
+        raise DossierError(f"La date de sortie ne peut pas dépasser la fin prévue de la session ({end:%d/%m/%Y}).")
+
+
+def guard_deadline_passed(ctx: Context) -> None:
+    if ctx.actor == Actor.SYSTEM and (ctx.dossier.deadline_at is None or ctx.now < ctx.dossier.deadline_at):
+        raise TransitionNotAllowed("L'échéance n'est pas atteinte.")
+
+
+# --- Money rules ---------------------------------------------------------------------------------
+
+
+def consumed_share(exit_reason: str, completion_rate: int, force_majeure: bool) -> Decimal:
+    """Share of the blocked rights debited at the end (domain.md §6.3): an abandon costs
+    25 % under 25 % done, the prorata between 25 and 80 %, everything from 80 %; force
+    majeure or an interruption with postponement: the prorata; no postponement: nothing."""
+    rate = Decimal(completion_rate) / 100
+    if exit_reason == ExitReason.COMPLETE:
+        return Decimal(1)
+    if exit_reason == ExitReason.INTERRUPTION_SANS_REPORT:
+        return Decimal(0)
+    if exit_reason == ExitReason.INTERRUPTION_REPORT or force_majeure:
+        return rate
+    if rate < Decimal("0.25"):
+        return Decimal("0.25")
+    if rate < Decimal("0.80"):
+        return rate
+    return Decimal(1)
+
+
+def cents(amount: Decimal) -> int:
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+# --- Effects -------------------------------------------------------------------------------------
+
+
+def effect_send(ctx: Context) -> None:
+    from .services import refresh_split
+
+    dossier = ctx.dossier
+    refresh_split(dossier, today=ctx.today)
+    expected = ctx.payload.get("expected_reste_a_payer_cents")
+    if expected is not None and expected != dossier.reste_a_payer_cents:
+        raise DossierError("Votre financement a changé depuis l'affichage de la page : vérifiez le nouveau reste à payer.")
+    dossier.sent_at = ctx.now
+    set_deadline(ctx, "DOSSIER_ORGANISME_REPLY_WORKING_DAYS", "expire")
+    ctx.notifications += [("organisme", "send"), ("titulaire", "send")]
+
+
+def effect_propose(ctx: Context) -> None:
+    from .services import refresh_split
+
+    dossier, payload = ctx.dossier, ctx.payload
+    dossier.proposed_price_cents = payload["price_cents"]
+    dossier.proposed_start_date = payload["start_date"]
+    dossier.proposed_end_date = payload["end_date"]
+    dossier.proposed_duree_heures = payload["duree_heures"]
+    dossier.proposed_at = ctx.now
+    refresh_split(dossier, today=ctx.today)
+    set_deadline(ctx, "DOSSIER_TITULAIRE_REPLY_WORKING_DAYS", "expire")
+    ctx.notifications += [("titulaire", "propose")]
+
+
+def effect_refuse(ctx: Context) -> None:
+    ctx.dossier.refusal_reason = ctx.payload["reason"].strip()
+    ctx.comment = ctx.dossier.refusal_reason
+    close(ctx)
+    ctx.notifications += [("titulaire", "refuse")]
+
+
+def effect_cancel_request(ctx: Context) -> None:
+    ctx.dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip()
+    ctx.comment = ctx.dossier.cancellation_reason
+    close(ctx)
+    ctx.notifications += [("organisme", "cancel_request")]
+
+
+def effect_decline(ctx: Context) -> None:
+    ctx.dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip()
+    close(ctx)
+    ctx.notifications += [("organisme", "decline")]
+
+
+def effect_expire(ctx: Context) -> None:
+    close(ctx)
+    ctx.notifications += [("titulaire", "expire"), ("organisme", "expire")]
+
+
+def effect_accept(ctx: Context) -> None:
+    """Abondements join the account, then the rights they and the account pay are blocked."""
+    from financing import services as money
+
+    dossier = ctx.dossier
+    account = money.account_for(dossier.titulaire)
+    for abondement in dossier.abondements.all():
+        money.abondement_add(
+            account=account,
+            amount_cents=abondement.amount_cents,
+            financeur=abondement.financeur_name or abondement.get_financeur_display(),
+            reference=f"Dossier n° {dossier.numero}",
+        )
+    locked = dossier.droits_cents + dossier.abondements_cents
+    if locked:
+        try:
+            money.rights_lock(
+                account=account,
+                amount_cents=locked,
+                label=f"Droits bloqués pour le dossier n° {dossier.numero}",
+                reference=dossier.numero,
+                by=ctx.by,
+            )
+        except money.InsufficientRights as error:
+            raise DossierError(str(error)) from None
+    dossier.locked_cents = locked
+    dossier.payment = ctx.payload.get("payment")
+    dossier.accepted_at = ctx.now
+    dossier.retractation_until = deadlines.deadline_after(ctx.now, delay("DOSSIER_RETRACTATION_WORKING_DAYS"))
+    clear_deadline(ctx)
+    ctx.notifications += [("organisme", "accept"), ("titulaire", "accept")]
+
+
+def release(ctx: Context, *, refund: bool) -> None:
+    """Give the blocked rights back, the abondements to their financeurs, the card money
+    back to the titulaire."""
+    from financing import payments
+    from financing import services as money
+
+    dossier = ctx.dossier
+    account = money.account_for(dossier.titulaire)
+    if dossier.locked_cents:
+        money.rights_unlock(
+            account=account,
+            amount_cents=dossier.locked_cents,
+            label=f"Droits débloqués (dossier n° {dossier.numero} annulé)",
+            reference=dossier.numero,
+            by=ctx.by,
+        )
+    if dossier.abondements_cents:
+        money.abondement_reverse(
+            account=account, amount_cents=dossier.abondements_cents, financeur="financeurs du dossier", reference=dossier.numero
+        )
+    dossier.locked_cents = 0
+    if refund and dossier.payment_id:
+        payments.payment_refund(payment=dossier.payment)
+
+
+def effect_titulaire_cancel(ctx: Context) -> None:
+    """Free within the rétractation window, more than 7 jours ouvrés before the start, or
+    for force majeure; later, the blocked rights are lost (the card money is kept)."""
+    from financing import services as money
+
+    dossier = ctx.dossier
+    dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip()
+    dossier.force_majeure = bool(ctx.payload.get("force_majeure"))
+    ctx.comment = dossier.cancellation_reason
+    start = dossier.effective_start_date
+    in_retractation = dossier.retractation_until and ctx.now <= dossier.retractation_until
+    early = start is None or deadlines.working_days_between(ctx.today, start) > delay("DOSSIER_LATE_CANCEL_WORKING_DAYS")
+    if in_retractation or early or dossier.force_majeure:
+        release(ctx, refund=True)
+        ctx.payload["free"] = True
+    else:
+        if dossier.locked_cents:
+            money.rights_debit(
+                account=money.account_for(dossier.titulaire),
+                locked_cents=dossier.locked_cents,
+                consumed_cents=dossier.locked_cents,
+                reference=dossier.numero,
+                by=ctx.by,
+            )
+        dossier.consumed_cents, dossier.locked_cents = dossier.locked_cents, 0
+        ctx.payload["free"] = False
+    close(ctx)
+    ctx.notifications += [("organisme", "cancel"), ("titulaire", "cancel")]
+
+
+def effect_organisme_cancel(ctx: Context) -> None:
+    ctx.dossier.cancellation_reason = ctx.payload["reason"].strip()
+    ctx.comment = ctx.dossier.cancellation_reason
+    release(ctx, refund=True)
+    close(ctx)
+    ctx.notifications += [("titulaire", "cancel_by_organisme")]
+
+
+def effect_enter(ctx: Context) -> None:
+    ctx.dossier.entered_at = ctx.now
+    ctx.notifications += [("titulaire", "enter")]
+
+
+def effect_service_done(ctx: Context) -> None:
+    dossier, payload = ctx.dossier, ctx.payload
+    dossier.exit_reason = payload["exit_reason"]
+    dossier.completion_rate = 100 if payload["exit_reason"] == ExitReason.COMPLETE else payload["completion_rate"]
+    dossier.force_majeure = bool(payload.get("force_majeure"))
+    dossier.exit_date = payload["exit_date"]
+    share = consumed_share(dossier.exit_reason, dossier.completion_rate, dossier.force_majeure)
+    dossier.consumed_cents = cents(dossier.locked_cents * share)
+    dossier.service_done_at = ctx.now
+    set_deadline(ctx, "DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS", "validate_service")
+    ctx.notifications += [("titulaire", "declare_service_done")]
+
+
+def effect_validate_service(ctx: Context) -> None:
+    """Service fait validated: the consumed rights are debited, the rest released; the
+    unconsumed share of the abondements goes back to the financeurs."""
+    from financing import services as money
+
+    dossier = ctx.dossier
+    account = money.account_for(dossier.titulaire)
+    if dossier.locked_cents:
+        money.rights_debit(
+            account=account, locked_cents=dossier.locked_cents, consumed_cents=dossier.consumed_cents, reference=dossier.numero, by=ctx.by
+        )
+    unconsumed = dossier.locked_cents - dossier.consumed_cents
+    if dossier.abondements_cents and unconsumed:
+        back = cents(Decimal(dossier.abondements_cents) * unconsumed / dossier.locked_cents)
+        if back:
+            money.abondement_reverse(account=account, amount_cents=back, financeur="financeurs du dossier", reference=dossier.numero)
+    dossier.locked_cents = 0
+    dossier.debited_at = ctx.now
+    close(ctx)
+    ctx.notifications += [("titulaire", "validate_service")]
+
+
+def set_deadline(ctx: Context, setting: str, transition: str) -> None:
+    ctx.dossier.deadline_at = deadlines.deadline_after(ctx.now, delay(setting))
+    ctx.dossier.deadline_transition = transition
+
+
+def clear_deadline(ctx: Context) -> None:
+    ctx.dossier.deadline_at = None
+    ctx.dossier.deadline_transition = ""
+
+
+def close(ctx: Context) -> None:
+    clear_deadline(ctx)
+    ctx.dossier.closed_at = ctx.now
+
+
+# --- The table -----------------------------------------------------------------------------------
+
+S, A = Status, Actor
+_TABLE = [
+    Transition("send", frozenset({S.DRAFT}), S.SENT, frozenset({A.TITULAIRE}), "Envoyer mon dossier", guard_send, effect_send),
+    Transition("delete", frozenset({S.DRAFT}), S.DELETED, frozenset({A.TITULAIRE}), "Supprimer mon dossier"),
+    Transition("propose", frozenset({S.SENT}), S.PROPOSED, frozenset({A.ORGANISME}), "Valider", guard_propose, effect_propose),
+    Transition("refuse", frozenset({S.SENT}), S.REFUSED_BY_ORGANISME, frozenset({A.ORGANISME}), "Refuser", guard_reason, effect_refuse),
+    Transition("cancel_request", frozenset({S.SENT}), S.CANCELLED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Annuler ma demande", None, effect_cancel_request),
+    Transition("accept", frozenset({S.PROPOSED}), S.ACCEPTED, frozenset({A.TITULAIRE}), "Accepter la proposition", guard_accept, effect_accept),
+    Transition("decline", frozenset({S.PROPOSED}), S.REFUSED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Refuser la proposition", None, effect_decline),
+    Transition("expire", frozenset({S.SENT, S.PROPOSED}), S.EXPIRED, frozenset({A.SYSTEM}), "Annuler sans suite", guard_deadline_passed, effect_expire),
+    Transition("cancel", frozenset({S.ACCEPTED}), S.CANCELLED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Annuler ma formation", guard_titulaire_cancel, effect_titulaire_cancel),
+    Transition("cancel_by_organisme", frozenset({S.ACCEPTED}), S.CANCELLED_BY_ORGANISME, frozenset({A.ORGANISME}), "Annuler la formation", guard_reason, effect_organisme_cancel),
+    Transition("enter", frozenset({S.ACCEPTED}), S.IN_TRAINING, frozenset({A.ORGANISME}), "Déclarer l'entrée en formation", guard_enter, effect_enter),
+    Transition("declare_service_done", frozenset({S.IN_TRAINING}), S.SERVICE_DONE, frozenset({A.ORGANISME}), "Déclarer la sortie / service fait", guard_service_done, effect_service_done),
+    Transition("validate_service", frozenset({S.SERVICE_DONE}), S.DEBITED, frozenset({A.SYSTEM, A.OPERATEUR}), "Valider le service fait", guard_deadline_passed, effect_validate_service),
+]
+TRANSITIONS: dict[str, Transition] = {transition.name: transition for transition in _TABLE}
+
+
+def available_transitions(status: str, actor: Actor) -> list[Transition]:
+    return [t for t in _TABLE if status in t.sources and actor in t.actors]
+
+
+def mermaid() -> str:
+    """The table as a Mermaid state diagram (``manage.py dossier_graph``)."""
+    lines = ["stateDiagram-v2", f"    [*] --> {S.DRAFT.value}"]
+    for transition in _TABLE:
+        for source in sorted(transition.sources):
+            actors = ", ".join(sorted(actor.value for actor in transition.actors))
+            lines.append(f"    {source} --> {transition.target.value}: {transition.name} ({actors})")
+    return "\n".join(lines)
