@@ -4,13 +4,13 @@ from django.contrib.auth.forms import AdminUserCreationForm
 from django import forms
 
 from . import nir as nir_lib
-from .models import ActivationCode, User
+from .models import ActivationCode, ContactRequest, Structure, User
 
 
 class UserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
-        fields = ("email", "role", "organisme", "nir")
+        fields = ("email", "role", "organisme", "structure", "nir")
 
     def clean_nir(self):
         value = self.cleaned_data.get("nir")
@@ -40,10 +40,10 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["role", "is_active", "is_staff", ("activated_at", admin.EmptyFieldListFilter)]
     list_select_related = ["organisme"]
     search_fields = ["email", "last_name", "first_name", "=nir"]
-    readonly_fields = ["public_id", "date_joined", "last_login", "cgu_accepted_at"]
-    autocomplete_fields = ["organisme"]
+    readonly_fields = ["public_id", "date_joined", "last_login", "cgu_accepted_at", "anonymized_at"]
+    autocomplete_fields = ["organisme", "structure", "interlocuteur"]
     fieldsets = [
-        (None, {"fields": ["public_id", "email", "password", "role", "organisme"]}),
+        (None, {"fields": ["public_id", "email", "password", "role", "organisme", "structure", "interlocuteur", "anonymized_at"]}),
         ("Identité", {"fields": ["nir", "first_name", "last_name", "usage_name", "birth_date", "apprenticeship_contract"]}),
         (
             "Informations professionnelles",
@@ -69,7 +69,7 @@ class UserAdmin(DjangoUserAdmin):
         ("État", {"fields": ["is_active", "activated_at", "cgu_accepted_at", "date_joined", "last_login"]}),
         ("Droits d'administration", {"classes": ["collapse"], "fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "organisme", "nir", "password1", "password2"]})]
+    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "organisme", "structure", "nir", "password1", "password2"]})]
 
     @admin.display(description="NIR", ordering="nir")
     def nir_masked_column(self, obj):
@@ -85,3 +85,30 @@ class ActivationCodeAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(Structure)
+class StructureAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "city", "departement", "phone", "email"]
+    list_filter = ["type", "departement"]
+    search_fields = ["name", "city", "postal_code"]
+    raw_id_fields = ["commune"]
+
+
+@admin.register(ContactRequest)
+class ContactRequestAdmin(admin.ModelAdmin):
+    list_display = ["reference", "created_at", "subject", "name", "email", "dossier_numero", "handled_at"]
+    list_filter = ["subject", ("handled_at", admin.EmptyFieldListFilter)]
+    search_fields = ["reference", "email", "name", "dossier_numero"]
+    readonly_fields = ["reference", "user", "name", "email", "subject", "message", "dossier_numero", "client_key", "created_at"]
+    actions = ["mark_handled"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Marquer comme traitées")
+    def mark_handled(self, request, queryset):
+        from django.utils import timezone
+
+        count = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
+        self.message_user(request, f"{count} demande(s) marquée(s) comme traitée(s).")

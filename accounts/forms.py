@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from django import forms
 from django.conf import settings
@@ -11,7 +12,7 @@ from cpf_portal.forms import CpfForm
 
 from . import nir as nir_lib
 from . import phones
-from .models import User
+from .models import ContactRequest, Structure, User
 
 MIN_AGE = 16
 MIN_AGE_APPRENTICE = 15
@@ -415,3 +416,55 @@ class PersonalInfoForm(CpfForm, forms.ModelForm):
 
     def profile_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class InterlocuteurSearchForm(CpfForm):
+    commune = forms.CharField(
+        label="Commune ou code postal",
+        help_text="Les structures à moins de 50 km, les plus proches d'abord. Exemple : Metz",
+        required=False,
+        max_length=120,
+        widget=forms.TextInput(attrs={"list": "communes-suggestions", "autocomplete": "off"}),
+    )
+    departement = forms.CharField(label="Ou un département", help_text="Son numéro. Exemple : 57, 2A, 974", required=False, max_length=3)
+    type = forms.ChoiceField(label="Type de structure", required=False, choices=[("", "Toutes les structures"), *Structure.Type.choices])
+
+    place = None
+
+    def clean_commune(self):
+        from catalogue.search import resolve_place
+
+        value = self.cleaned_data["commune"].strip()
+        if value:
+            self.place = resolve_place(value)
+            if self.place is None:
+                raise ValidationError("Nous ne trouvons pas cette commune : saisissez un nom de commune ou un code postal.", code="unknown")
+        return value
+
+    def clean_departement(self):
+        value = self.cleaned_data["departement"].strip().upper()
+        if value and not re.fullmatch(r"(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])", value):
+            raise ValidationError("Saisissez un numéro de département : de 01 à 95, 2A, 2B ou 971 à 976.", code="departement")
+        return value
+
+
+class ContactForm(CpfForm):
+    name = forms.CharField(label="Nom et prénom", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    email = forms.EmailField(label="Adresse électronique", help_text="Pour vous répondre. Format attendu : nom@domaine.fr",
+                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    subject = forms.ChoiceField(label="Objet de votre demande", choices=[("", "Sélectionnez un objet"), *ContactRequest.Subject.choices])
+    dossier_numero = forms.CharField(label="Numéro de dossier", help_text="10 chiffres, s'il s'agit d'un dossier de formation", required=False, max_length=14)
+    message = forms.CharField(label="Votre message", max_length=3000, widget=forms.Textarea(attrs={"rows": 6}),
+                              help_text="3 000 caractères au plus. Ne communiquez jamais votre mot de passe.")
+
+    def clean_dossier_numero(self):
+        value = self.cleaned_data["dossier_numero"].replace(" ", "")
+        if value and not (value.isdigit() and len(value) == 10):
+            raise ValidationError("Le numéro de dossier compte 10 chiffres.", code="numero")
+        return value
+
+    def clean_message(self):
+        value = self.cleaned_data["message"].strip()
+        if len(value) < 10:
+            raise ValidationError("Décrivez votre demande en quelques mots (10 caractères au moins).", code="short")
+        return value

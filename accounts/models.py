@@ -13,7 +13,7 @@ from . import phones
 class Role(models.TextChoices):
     TITULAIRE = "titulaire", "Titulaire"
     ORGANISME = "organisme", "Personnel d'organisme de formation"
-    CONSEILLER = "conseiller", "Conseiller en évolution professionnelle"
+    CONSEILLER = "conseiller", "Conseiller (interlocuteur des titulaires)"
     OPERATEUR = "operateur", "Opérateur (administration)"
 
 
@@ -72,6 +72,45 @@ class StreetType(models.TextChoices):
     AUTRE = "AUT", "Autre"
 
 
+class Structure(models.Model):
+    """An interlocuteur of the titulaires: conseil en évolution professionnelle, France
+    Travail, mission locale, Cap Emploi, APEC (« Mes interlocuteurs »)."""
+
+    class Type(models.TextChoices):
+        CEP = "cep", "Conseil en évolution professionnelle (CEP)"
+        FRANCE_TRAVAIL = "france_travail", "France Travail"
+        MISSION_LOCALE = "mission_locale", "Mission locale"
+        CAP_EMPLOI = "cap_emploi", "Cap Emploi"
+        APEC = "apec", "APEC"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField("type", max_length=20, choices=Type)
+    name = models.CharField("nom", max_length=200)
+    audience = models.CharField("pour qui", max_length=200, blank=True)
+    address = models.CharField("adresse", max_length=200)
+    postal_code = models.CharField("code postal", max_length=5)
+    city = models.CharField("ville", max_length=100)
+    commune = models.ForeignKey("catalogue.Commune", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    departement = models.CharField("département", max_length=3, db_index=True)
+    phone = models.CharField("téléphone", max_length=10, blank=True)
+    email = models.EmailField("courriel", blank=True)
+    website = models.URLField("site internet", blank=True)
+    opening_hours = models.CharField("horaires", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "structure d'accompagnement"
+        verbose_name_plural = "structures d'accompagnement"
+        ordering = ["departement", "type", "name"]
+        constraints = [models.UniqueConstraint(fields=["type", "name", "postal_code"], name="accounts_structure_unique")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_type_display()})"
+
+    @property
+    def phone_display(self) -> str:
+        return phones.display(self.phone)
+
+
 class UserQuerySet(models.QuerySet):
     def titulaires(self):
         return self.filter(role=Role.TITULAIRE)
@@ -118,6 +157,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         related_name="staff",
     )
 
+    # A conseiller works for one structure; a titulaire may choose one as interlocuteur.
+    structure = models.ForeignKey(
+        Structure, verbose_name="structure (conseiller)", null=True, blank=True, on_delete=models.PROTECT, related_name="conseillers"
+    )
+    interlocuteur = models.ForeignKey(
+        Structure, verbose_name="interlocuteur choisi", null=True, blank=True, on_delete=models.SET_NULL, related_name="titulaires"
+    )
+    anonymized_at = models.DateTimeField("données personnelles effacées le", null=True, blank=True)
+
     first_name = models.CharField("prénom", max_length=100, blank=True)
     last_name = models.CharField("nom de naissance", max_length=100, blank=True)
     usage_name = models.CharField("nom d'usage", max_length=100, blank=True)
@@ -163,8 +211,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
             models.CheckConstraint(
-                condition=~Q(role=Role.TITULAIRE) | Q(nir__isnull=False),
+                condition=~Q(role=Role.TITULAIRE) | Q(nir__isnull=False) | Q(anonymized_at__isnull=False),
                 name="accounts_user_titulaire_has_nir",
+            ),
+            models.CheckConstraint(
+                condition=~Q(role=Role.CONSEILLER) | Q(structure__isnull=False),
+                name="accounts_user_conseiller_has_structure",
             ),
             models.CheckConstraint(
                 condition=~Q(role=Role.ORGANISME) | Q(organisme__isnull=False),
@@ -196,6 +248,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_titulaire(self) -> bool:
         return self.role == Role.TITULAIRE
+
+    @property
+    def is_conseiller(self) -> bool:
+        return self.role == Role.CONSEILLER and self.structure_id is not None
 
     @property
     def is_organisme_staff(self) -> bool:
@@ -231,6 +287,38 @@ class User(AbstractBaseUser, PermissionsMixin):
         )
         lines = [street, self.address_complement, self.locality, f"{self.postal_code} {self.city}".strip()]
         return [line for line in lines if line]
+
+
+class ContactRequest(models.Model):
+    """A message to the assistance (« Contacter l'assistance »), kept for the operators."""
+
+    class Subject(models.TextChoices):
+        COMPTE = "compte", "Mon compte, ma connexion"
+        DROITS = "droits", "Mes droits, mon DIF"
+        DOSSIER = "dossier", "Un dossier de formation"
+        PAIEMENT = "paiement", "Un paiement, un remboursement"
+        DEMARCHAGE = "demarchage", "Signaler un démarchage ou une fraude"
+        AUTRE = "autre", "Autre question"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    reference = models.CharField("référence", max_length=20, unique=True)
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests")
+    name = models.CharField("nom", max_length=200)
+    email = models.EmailField("courriel")
+    subject = models.CharField("objet", max_length=20, choices=Subject)
+    message = models.TextField("message")
+    dossier_numero = models.CharField("numéro de dossier", max_length=10, blank=True)
+    client_key = models.CharField(max_length=64, db_index=True, help_text="Empreinte de l'adresse IP (limite d'envoi).")
+    created_at = models.DateTimeField("reçue le", default=timezone.now, db_index=True)
+    handled_at = models.DateTimeField("traitée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "demande d'assistance"
+        verbose_name_plural = "demandes d'assistance"
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.reference} — {self.get_subject_display()}"
 
 
 class ActivationCode(models.Model):

@@ -179,3 +179,55 @@ def profile_update(*, user: User, data: dict) -> User:
     user.full_clean(exclude=["password"])
     user.save(update_fields=list(data))
     return user
+
+
+# --- Interlocuteurs and assistance ------------------------------------------------------------
+
+
+@transaction.atomic
+def interlocuteur_choose(*, user: User, structure) -> User:
+    """The titulaire's chosen interlocuteur (None to remove it)."""
+    user.interlocuteur = structure
+    user.save(update_fields=["interlocuteur"])
+    return user
+
+
+class RateLimited(Exception):
+    pass
+
+
+def _client_key(client_ip: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), (client_ip or "").encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def contact_request_create(*, user, name: str, email: str, subject: str, message: str, dossier_numero: str, client_ip: str):
+    """Store a message to the assistance and acknowledge it by e-mail. At most
+    CPF_CONTACT_MAX_PER_HOUR messages an hour from one address (IP) or one e-mail."""
+    from .models import ContactRequest
+
+    now = timezone.now()
+    key = _client_key(client_ip)
+    hour_ago = now - datetime.timedelta(hours=1)
+    recent = ContactRequest.objects.filter(created_at__gte=hour_ago)
+    limit = settings.CPF_CONTACT_MAX_PER_HOUR
+    if recent.filter(client_key=key).count() >= limit or recent.filter(email__iexact=email).count() >= limit:
+        raise RateLimited("Vous avez déjà envoyé plusieurs messages dans l'heure : réessayez plus tard.")
+    request = ContactRequest.objects.create(
+        reference=f"AS-{now:%Y%m%d}-{secrets.randbelow(1_000_000):06d}",
+        user=user if user is not None and user.is_authenticated else None,
+        name=name.strip(),
+        email=email.strip().lower(),
+        subject=subject,
+        message=message.strip(),
+        dossier_numero=dossier_numero,
+        client_key=key,
+        created_at=now,
+    )
+    email_queue(
+        to=request.email,
+        user=request.user,
+        template="accounts/emails/contact_ack",
+        context={"request": request},
+    )
+    return request

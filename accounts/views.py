@@ -7,7 +7,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from cpf_portal.http import FormInvalid400Mixin, render_form
+from cpf_portal.http import FormInvalid400Mixin, posted, render_form
 
 from . import forms, services
 from .models import Role, User
@@ -20,6 +20,8 @@ def home_url_for(user) -> str:
     """Where a person lands after login, by role."""
     if user.role == Role.ORGANISME:
         return reverse("catalogue:organisme-home")
+    if user.role == Role.CONSEILLER:
+        return reverse("dossiers:conseiller-home")
     if user.is_staff and user.role == Role.OPERATEUR:
         return reverse("admin:index")
     return reverse("accounts:home")
@@ -34,7 +36,7 @@ def mask_email(email: str) -> str:
 def signup(request):
     if request.user.is_authenticated:
         return redirect(home_url_for(request.user))
-    form = forms.SignupForm(request.POST or None)
+    form = forms.SignupForm(posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         user = services.titulaire_signup(
@@ -72,7 +74,7 @@ def activate(request):
             messages.success(request, f"Un nouveau code a été envoyé à {mask_email(user.email)}.")
         return redirect("accounts:activate")
 
-    form = forms.ActivationForm(request.POST or None)
+    form = forms.ActivationForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.activation_code_check(user=user, code=form.cleaned_data["code"])
@@ -162,7 +164,7 @@ def account_home(request):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     user = request.user
-    data = request.POST or None
+    data = posted(request)
     pro_form = forms.ProfessionalInfoForm(data, instance=user, prefix="pro")
     perso_form = forms.PersonalInfoForm(data, instance=user, prefix="perso")
     if request.method == "POST" and all([pro_form.is_valid(), perso_form.is_valid()]):
@@ -173,3 +175,57 @@ def profile(request):
         user.refresh_from_db()  # the forms wrote their values on the instance; the header shows the saved ones
     context = {"pro_form": pro_form, "perso_form": perso_form}
     return render_form(request, "accounts/profile.html", context, pro_form, perso_form)
+
+
+# --- Interlocuteurs and assistance ------------------------------------------------------------
+
+
+@titulaire_required
+@require_http_methods(["GET", "POST"])
+def interlocuteurs(request):
+    from .interlocuteurs import search_structures
+    from .models import Structure
+
+    if request.method == "POST":
+        if request.POST.get("action") == "retirer":
+            services.interlocuteur_choose(user=request.user, structure=None)
+            messages.success(request, "Vous n'avez plus d'interlocuteur privilégié.")
+        else:
+            structure = get_object_or_404(Structure, public_id=request.POST.get("structure"))
+            services.interlocuteur_choose(user=request.user, structure=structure)
+            messages.success(request, f"{structure.name} est désormais votre interlocuteur.")
+        return redirect("accounts:interlocuteurs")
+    form = forms.InterlocuteurSearchForm(request.GET or None)
+    results = None
+    if form.is_bound and form.is_valid() and (form.place or form.cleaned_data["departement"]):
+        types = [form.cleaned_data["type"]] if form.cleaned_data["type"] else None
+        results = list(search_structures(commune=form.place, departement=form.cleaned_data["departement"], types=types)[:30])
+    context = {"form": form, "results": results, "current": request.user.interlocuteur}
+    return render_form(request, "accounts/interlocuteurs.html", context, form)
+
+
+@require_http_methods(["GET", "POST"])
+def contact(request):
+    from axes.helpers import get_client_ip_address
+
+    user = request.user if request.user.is_authenticated else None
+    initial = {"name": user.full_name, "email": user.email} if user else {}
+    form = forms.ContactForm(posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contact_request = services.contact_request_create(
+                user=user,
+                name=data["name"],
+                email=data["email"],
+                subject=data["subject"],
+                message=data["message"],
+                dossier_numero=data["dossier_numero"],
+                client_ip=get_client_ip_address(request) or "",
+            )
+        except services.RateLimited as error:
+            messages.error(request, str(error))
+            return render(request, "accounts/contact.html", {"form": form}, status=429)
+        messages.success(request, f"Votre demande est envoyée (référence {contact_request.reference}). Un accusé de réception vous a été adressé par courriel.")
+        return redirect("accounts:contact")
+    return render_form(request, "accounts/contact.html", {"form": form}, form)

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.permissions import organisme_required
-from cpf_portal.http import render_form
+from cpf_portal.http import posted, render_form
 
 from . import services
 from .forms import FormationForm, SessionForm
@@ -61,7 +61,7 @@ def _save_formation(request, form):
 @organisme_required
 @require_http_methods(["GET", "POST"])
 def formation_create(request):
-    form = FormationForm(request.POST or None, organisme=request.user.organisme)
+    form = FormationForm(posted(request), organisme=request.user.organisme)
     if request.method == "POST" and form.is_valid():
         formation = _save_formation(request, form)
         if formation is not None:
@@ -74,7 +74,7 @@ def formation_create(request):
 @require_http_methods(["GET", "POST"])
 def formation_edit(request, public_id):
     formation = get_object_or_404(_formations(request).select_related("certification"), public_id=public_id)
-    form = FormationForm(request.POST or None, instance=formation, organisme=request.user.organisme)
+    form = FormationForm(posted(request), instance=formation, organisme=request.user.organisme)
     if request.method == "POST" and form.is_valid():
         if _save_formation(request, form) is not None:
             messages.success(request, "La formation a été enregistrée.")
@@ -108,7 +108,7 @@ def _save_session(request, form, formation):
 @require_http_methods(["GET", "POST"])
 def session_create(request, public_id):
     formation = get_object_or_404(_formations(request), public_id=public_id)
-    form = SessionForm(request.POST or None, formation=formation)
+    form = SessionForm(posted(request), formation=formation)
     if request.method == "POST" and form.is_valid() and _save_session(request, form, formation) is not None:
         messages.success(request, "La session a été créée.")
         return redirect("catalogue:organisme-formation", public_id=formation.public_id)
@@ -119,7 +119,7 @@ def session_create(request, public_id):
 @require_http_methods(["GET", "POST"])
 def session_edit(request, public_id):
     session = get_object_or_404(_sessions(request).select_related("formation", "commune"), public_id=public_id)
-    form = SessionForm(request.POST or None, instance=session, formation=session.formation)
+    form = SessionForm(posted(request), instance=session, formation=session.formation)
     if request.method == "POST" and form.is_valid() and _save_session(request, form, session.formation) is not None:
         messages.success(request, "La session a été enregistrée.")
         return redirect("catalogue:organisme-formation", public_id=session.formation.public_id)

@@ -29,6 +29,10 @@ app.conf.beat_schedule = {
         "task": "catalogue.tasks.refresh_search_index",
         "schedule": crontab(hour=0, minute=5),
     },
+    "accounts-purge-login-logs": {
+        "task": "accounts.tasks.purge_login_logs",
+        "schedule": crontab(hour=3, minute=30),
+    },
     "notifications-requeue-stuck-emails": {
         "task": "notifications.tasks.requeue_stuck_emails",
         "schedule": crontab(minute="*/15"),

@@ -216,6 +216,11 @@ CPF_ACTIVATION_MAX_ATTEMPTS = env_int("CPF_ACTIVATION_MAX_ATTEMPTS", 5, minimum=
 CPF_ACTIVATION_RESEND_INTERVAL_SECONDS = env_int("CPF_ACTIVATION_RESEND_INTERVAL_SECONDS", 60)
 CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR", 5, minimum=1)
 
+# « Contacter l'assistance »: messages an hour from one IP address or one e-mail.
+CPF_CONTACT_MAX_PER_HOUR = env_int("CPF_CONTACT_MAX_PER_HOUR", 3, minimum=1)
+# Login attempts (django-axes) are forgotten after this many days (« Données personnelles »).
+CPF_LOGIN_LOG_RETENTION_DAYS = env_int("CPF_LOGIN_LOG_RETENTION_DAYS", 30, minimum=1)
+
 # Login throttling (django-axes): a username+IP pair is locked after N failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))

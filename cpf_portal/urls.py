@@ -10,6 +10,12 @@ admin.site.index_title = "Gestion du portail"
 urlpatterns = [
     path("", views.home, name="home"),
     path("conditions-generales-d-utilisation/", views.cgu, name="cgu"),
+    path("aide/", views.help_index, name="aide"),
+    path("aide/compte-personnel-de-formation/", views.help_cpf, name="aide-cpf"),
+    path("aide/dif/", views.help_dif, name="aide-dif"),
+    path("aide/etapes-du-dossier/", views.help_dossier, name="aide-dossier"),
+    path("accessibilite/", views.accessibility, name="accessibilite"),
+    path("donnees-personnelles/", views.privacy, name="donnees-personnelles"),
     path("", include("accounts.urls")),
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),

@@ -1,7 +1,18 @@
+import json
+from functools import lru_cache
+
+from django.conf import settings
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.http import require_GET
+
+
+@lru_cache(maxsize=1)
+def checker_versions() -> dict:
+    """Versions of the accessibility and HTML checkers, from package.json (the one source)."""
+    package = json.loads((settings.BASE_DIR / "package.json").read_text(encoding="utf-8"))
+    return package["devDependencies"]
 
 
 @require_GET
@@ -12,6 +23,53 @@ def home(request):
 @require_GET
 def cgu(request):
     return render(request, "pages/cgu.html")
+
+
+HELP_TOPICS = [
+    ("aide-cpf", "Comment fonctionne le CPF", "Qui a un compte, comment les droits sont acquis, ce qu'ils financent"),
+    ("aide-dif", "Vos heures de DIF", "Saisir son solde DIF avant la date limite"),
+    ("aide-dossier", "Les étapes d'un dossier", "De « S'inscrire à cette session » au débit des droits"),
+    ("accounts:contact", "Contacter l'assistance", "Une question, un problème, un démarchage à signaler"),
+]
+
+
+@require_GET
+def help_index(request):
+    return render(request, "pages/aide/index.html", {"topics": HELP_TOPICS})
+
+
+@require_GET
+def help_cpf(request):
+    return render(request, "pages/aide/cpf.html")
+
+
+@require_GET
+def help_dif(request):
+    return render(request, "pages/aide/dif.html", {"dif_deadline": settings.CPF_DIF_DEADLINE})
+
+
+@require_GET
+def help_dossier(request):
+    days = {
+        "organisme_reply": settings.DOSSIER_ORGANISME_REPLY_WORKING_DAYS,
+        "titulaire_reply": settings.DOSSIER_TITULAIRE_REPLY_WORKING_DAYS,
+        "min_start": settings.DOSSIER_MIN_START_WORKING_DAYS,
+        "retractation": settings.DOSSIER_RETRACTATION_WORKING_DAYS,
+        "late_cancel": settings.DOSSIER_LATE_CANCEL_WORKING_DAYS,
+        "validation": settings.DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS,
+    }
+    return render(request, "pages/aide/dossier.html", {"days": days})
+
+
+@require_GET
+def accessibility(request):
+    versions = checker_versions()
+    return render(request, "pages/accessibilite.html", {"axe_version": versions["axe-core"], "vnu_version": versions["vnu-jar"]})
+
+
+@require_GET
+def privacy(request):
+    return render(request, "pages/donnees_personnelles.html", {"login_log_days": settings.CPF_LOGIN_LOG_RETENTION_DAYS})
 
 
 def bad_request(request, exception=None):

@@ -144,3 +144,27 @@ class InboxFilterForm(CpfForm):
         required=False,
         choices=[("", "Tous les dossiers"), ("a_traiter", "À traiter (non traités)"), *[(s, Status(s).label) for s in Status.values if s not in (Status.DRAFT, Status.DELETED)]],
     )
+
+
+class DeleteAccountForm(CpfForm):
+    password = forms.CharField(label="Mot de passe", help_text="Pour confirmer qu'il s'agit bien de vous.", strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    confirm = forms.BooleanField(label="Je comprends que mes données personnelles seront effacées définitivement",
+                                 error_messages={"required": "Cochez la case pour confirmer la suppression."})
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("Mot de passe incorrect.", code="password")
+        return password
+
+
+class AbondementForm(VersionForm):
+    amount = forms.DecimalField(
+        label="Montant de l'abondement (€)", min_value=Decimal("1"), max_value=Decimal("50000"), decimal_places=2, localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}), error_messages={"min_value": "Le montant doit être d'au moins 1 €."},
+    )

@@ -12,11 +12,13 @@ import uuid
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role
 from catalogue.models import Session
+from cpf_portal.templatetags import euros
 from financing import payments
 from financing import services as money
 
@@ -239,13 +241,21 @@ def dossier_pay_and_accept(*, dossier: Dossier, titulaire, card: payments.Card |
 def abondement_add(*, dossier: Dossier, financeur: str, financeur_name: str, amount_cents: int, by) -> DossierAbondement:
     """Complementary financing on a dossier not yet accepted; the split is recomputed."""
     dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
-    if dossier.status not in (Status.DRAFT, Status.SENT, Status.PROPOSED):
-        raise DossierError("Un abondement s'ajoute avant l'acceptation de la proposition.")
+    if dossier.status not in (Status.SENT, Status.PROPOSED):
+        raise DossierError("Un abondement s'ajoute quand le dossier est envoyé ou proposé par l'organisme, avant son acceptation.")
     if amount_cents <= 0:
         raise DossierError("Le montant doit être positif.")
     abondement = DossierAbondement.objects.create(dossier=dossier, financeur=financeur, financeur_name=financeur_name, amount_cents=amount_cents, added_by=by)
     refresh_split(dossier, today=timezone.localdate())
     dossier.save(update_fields=["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"])
+    from notifications.services import notify
+
+    notify(
+        user=dossier.titulaire,
+        title=f"Un abondement de {euros(amount_cents)} pour votre dossier n° {dossier.numero}",
+        body=f"{financeur_name or abondement.get_financeur_display()} finance une partie de votre formation : votre reste à payer est désormais de {euros(dossier.reste_a_payer_cents)}.",
+        url=reverse("dossiers:detail", args=[dossier.numero]),
+    )
     return abondement
 
 

@@ -11,15 +11,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import F
-from django.http import StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.forms import PersonalInfoForm, ProfessionalInfoForm
-from accounts.permissions import organisme_required, titulaire_required
+from accounts.permissions import conseiller_required, organisme_required, titulaire_required
 from catalogue.models import Session
+from cpf_portal.http import posted
 from cpf_portal.templatetags import euros
 from financing.forms import CardForm
 
@@ -384,3 +385,85 @@ def organisme_detail(request, numero):
         "events": dossier.events.select_related("actor").order_by("created_at", "id"),
     }
     return render(request, "dossiers/organisme/detail.html", context, status=400 if invalid else 200)
+
+
+# --- Mes données ------------------------------------------------------------------------------------
+
+
+@titulaire_required
+@require_http_methods(["GET", "POST"])
+def my_data(request):
+    from django.contrib.auth import logout
+
+    from . import privacy
+    from .forms import DeleteAccountForm
+
+    if request.GET.get("format") == "json":
+        response = JsonResponse(privacy.export_data(request.user), json_dumps_params={"ensure_ascii": False, "indent": 2})
+        response["Content-Disposition"] = f'attachment; filename="mes-donnees-{timezone.localdate():%Y-%m-%d}.json"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+    form = DeleteAccountForm(posted(request), user=request.user)
+    in_progress = Dossier.objects.filter(titulaire=request.user, status__in=privacy.IN_PROGRESS).exists()
+    if request.method == "POST" and form.is_valid():
+        try:
+            privacy.delete_account(request.user)
+        except DossierError as error:
+            messages.error(request, str(error))
+            return redirect("dossiers:my-data")
+        logout(request)
+        messages.success(request, "Votre compte est supprimé et vos données personnelles sont effacées.")
+        return redirect("home")
+    return render(request, "dossiers/my_data.html", {"form": form, "in_progress": in_progress}, status=400 if form.errors else 200)
+
+
+# --- Conseiller ------------------------------------------------------------------------------------
+
+
+def _conseiller_dossiers(request):
+    return Dossier.objects.filter(titulaire__interlocuteur=request.user.structure).exclude(status__in=[Status.DRAFT, Status.DELETED])
+
+
+@conseiller_required
+def conseiller_home(request):
+    dossiers = _conseiller_dossiers(request).select_related("titulaire", "formation", "organisme").order_by("-sent_at", "-id")
+    page = Paginator(dossiers, 25).get_page(request.GET.get("page"))
+    titulaires = request.user.structure.titulaires.filter(is_active=True).count()
+    context = {"page": page, "structure": request.user.structure, "titulaires": titulaires, "query_prefix": ""}
+    return render(request, "dossiers/conseiller/home.html", context)
+
+
+@conseiller_required
+@require_http_methods(["GET", "POST"])
+def conseiller_detail(request, numero):
+    from .forms import AbondementForm
+    from .models import DossierAbondement
+
+    dossier = get_object_or_404(_conseiller_dossiers(request).select_related(*DISPLAY), numero=numero)
+    structure = request.user.structure
+    can_add = dossier.status in (Status.SENT, Status.PROPOSED)
+    form = AbondementForm(posted(request), initial={"version": dossier.version}) if can_add else None
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, "Un abondement s'ajoute quand le dossier est envoyé ou proposé par l'organisme.")
+            return redirect("dossiers:conseiller-detail", numero=numero)
+        if form.is_valid():
+            financeur = {"france_travail": DossierAbondement.Financeur.FRANCE_TRAVAIL}.get(structure.type, DossierAbondement.Financeur.AUTRE)
+            if form.cleaned_data["version"] != dossier.version:
+                messages.error(request, "Le dossier a changé entre-temps : vérifiez avant d'agir.")
+                return redirect("dossiers:conseiller-detail", numero=numero)
+            amount = int(form.cleaned_data["amount"] * 100)
+            if _run(
+                request,
+                lambda: services.abondement_add(dossier=dossier, financeur=financeur, financeur_name=structure.name, amount_cents=amount, by=request.user),
+                f"Abondement de {euros(amount)} ajouté : le financement du dossier est recalculé.",
+            ):
+                return redirect("dossiers:conseiller-detail", numero=numero)
+    dossier.refresh_from_db()
+    context = {
+        "dossier": dossier,
+        "form": form,
+        "split": services.split_for(dossier, today=timezone.localdate()) if dossier.status in (Status.SENT, Status.PROPOSED) else None,
+        "abondements": dossier.abondements.select_related("added_by").order_by("created_at"),
+    }
+    return render(request, "dossiers/conseiller/detail.html", context, status=400 if form is not None and form.errors else 200)

@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from cpf_portal.http import posted
 from cpf_portal.templatetags import euros
 
 from . import services
@@ -85,7 +86,7 @@ class CpfAccountAdmin(admin.ModelAdmin):
         if not request.user.has_perm("financing.add_movement"):
             raise PermissionDenied
         account = get_object_or_404(CpfAccount, pk=pk)
-        form = CorrectionForm(request.POST or None)
+        form = CorrectionForm(posted(request))
         if request.method == "POST" and form.is_valid():
             services.correction_add(
                 account=account,
@@ -180,7 +181,7 @@ class DifDeclarationAdmin(admin.ModelAdmin):
         if not request.user.has_perm("financing.change_difdeclaration"):
             raise PermissionDenied
         declaration = get_object_or_404(DifDeclaration.objects.select_related("account__user"), pk=pk)
-        form = ReviewForm(request.POST or None)
+        form = ReviewForm(posted(request))
         if request.method == "POST" and form.is_valid():
             try:
                 if form.cleaned_data["decision"] == "accepter":

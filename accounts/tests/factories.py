@@ -49,3 +49,23 @@ class OperatorFactory(UserFactory):
     is_staff = True
     is_superuser = True
     first_name = "Alex"
+
+
+class StructureFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.Structure"
+
+    type = "france_travail"
+    name = factory.Sequence(lambda n: f"France Travail Agence {n}")
+    address = "1 rue de l'Emploi"
+    postal_code = "57000"
+    city = "Metz"
+    departement = "57"
+    phone = "0387000000"
+    email = factory.Sequence(lambda n: f"agence{n}@structure.example")
+
+
+class ConseillerFactory(UserFactory):
+    role = Role.CONSEILLER
+    structure = factory.SubFactory(StructureFactory)
+    first_name = "Sacha"

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.interlocuteurs import seed_structures
+from accounts.models import Role, Structure, User
 from catalogue.models import Formation, Organisme
 from catalogue.seed import ensure_seed_example, seed_catalogue
 from financing import services as money
@@ -40,6 +41,8 @@ class Command(BaseCommand):
     @transaction.atomic
     def load(self, formations):
         organisme, _ = Organisme.objects.get_or_create(siret=CP_FORMATION["siret"], defaults=CP_FORMATION)
+        seed_structures()
+        france_travail_metz = Structure.objects.filter(type=Structure.Type.FRANCE_TRAVAIL, name="France Travail Metz").first()
         example = ensure_seed_example(organisme, today=timezone.localdate())
         if Formation.objects.count() < 2:
             report = seed_catalogue(formations=formations)
@@ -63,13 +66,17 @@ class Command(BaseCommand):
                     "diploma_year": 2013,
                     "socio_professional_category": "5",
                     "employment_status": "salarie",
+                    "interlocuteur": france_travail_metz,
                 },
             ),
             ("organisme@cpf-demo.example", {"role": Role.ORGANISME, "organisme": organisme, "first_name": "Dominique", "last_name": "Leroy"}),
+            ("conseiller@cpf-demo.example", {"role": Role.CONSEILLER, "structure": france_travail_metz, "first_name": "Sacha", "last_name": "Bernard"}),
             ("admin@cpf-demo.example", {"role": Role.OPERATEUR, "is_staff": True, "is_superuser": True, "first_name": "Alex", "last_name": "Admin"}),
         ]
         rows = []
         for email, fields in accounts:
+            if fields.get("role") == Role.CONSEILLER and france_travail_metz is None:
+                continue  # no commune loaded, hence no directory
             user = User.objects.filter(email=email).first()
             if user is None:
                 user = User(email=email, activated_at=timezone.now(), cgu_accepted_at=timezone.now(), **fields)

@@ -1,0 +1,130 @@
+"""« Mes données »: everything the portal holds about a titulaire, and the deletion of the
+account (personal data erased, amounts kept). Here because it spans every app."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ContactRequest, User
+from catalogue.models import Favori
+from financing.models import CpfAccount, DifAttestation, DifDeclaration, Movement, Payment, YearlyDeclaration
+from notifications.models import Email, Notification
+
+from .models import Dossier, DossierEvent
+from .workflow import Actor, DossierError, Status
+
+PROFILE_FIELDS = [
+    "email", "nir", "first_name", "last_name", "usage_name", "birth_date", "apprenticeship_contract", "diploma",
+    "diploma_year", "socio_professional_category", "employment_status", "phone_mobile", "phone_landline", "street_number",
+    "street_repetition", "street_type", "street_name", "address_complement", "locality", "postal_code", "city",
+    "date_joined", "activated_at", "cgu_accepted_at", "last_login",
+]
+IN_PROGRESS = [Status.SENT, Status.PROPOSED, Status.ACCEPTED, Status.IN_TRAINING, Status.SERVICE_DONE]
+
+
+def _plain(value):
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _rows(queryset, fields):
+    return [{field: _plain(value) for field, value in zip(fields, row)} for row in queryset.values_list(*fields)]
+
+
+def export_data(user: User) -> dict:
+    """Everything held about ``user``, as JSON-ready data (a fixed number of queries)."""
+    account = CpfAccount.objects.filter(user=user).first()
+    dossiers = Dossier.objects.filter(titulaire=user).exclude(status=Status.DELETED)
+    return {
+        "exporte_le": timezone.now().isoformat(),
+        "profil": {field: _plain(getattr(user, field)) for field in PROFILE_FIELDS},
+        "interlocuteur": str(user.interlocuteur) if user.interlocuteur_id else None,
+        "droits": {
+            "mouvements": _rows(
+                Movement.objects.filter(account=account).order_by("created_at", "id"),
+                ["created_at", "kind", "label", "amount_cents", "reference", "reason"],
+            )
+            if account
+            else [],
+            "declarations_annuelles": _rows(
+                YearlyDeclaration.objects.filter(account=account), ["year", "status", "hours_worked", "computed_cents", "credited_cents"]
+            )
+            if account
+            else [],
+            "saisies_dif": _rows(
+                DifDeclaration.objects.filter(account=account), ["created_at", "situation", "hours", "amount_cents", "status", "rejection_reason"]
+            )
+            if account
+            else [],
+            "attestations_dif": _rows(
+                DifAttestation.objects.filter(declaration__account=account), ["employer", "hours", "issued_on", "content_type", "size"]
+            )
+            if account
+            else [],
+        },
+        "dossiers": _rows(
+            dossiers,
+            ["numero", "status", "formation__intitule", "organisme__raison_sociale", "price_cents", "proposed_price_cents",
+             "droits_cents", "reste_a_payer_cents", "locked_cents", "consumed_cents", "created_at", "sent_at", "accepted_at", "closed_at"],
+        ),
+        "historique_des_dossiers": _rows(
+            DossierEvent.objects.filter(dossier__in=dossiers).order_by("created_at", "id"),
+            ["dossier__numero", "created_at", "transition", "from_status", "to_status", "actor_role", "comment"],
+        ),
+        "paiements": _rows(
+            Payment.objects.filter(user=user), ["created_at", "purpose", "amount_cents", "status", "card_brand", "card_last4", "receipt_number"]
+        ),
+        "favoris": _rows(Favori.objects.filter(user=user), ["created_at", "formation__numero", "formation__intitule"]),
+        "notifications": _rows(Notification.objects.filter(user=user), ["created_at", "title", "body", "read_at"]),
+        "demandes_d_assistance": _rows(
+            ContactRequest.objects.filter(user=user), ["created_at", "reference", "subject", "message", "dossier_numero"]
+        ),
+    }
+
+
+@transaction.atomic
+def delete_account(user: User) -> User:
+    """Erase the titulaire's personal data. Refused while a dossier is in progress. The
+    ledger, the dossiers and the payments stay (amounts, for the accounts), attached to an
+    anonymous user; the DIF attestations, favourites, notifications and drafts go."""
+    from . import services
+
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if Dossier.objects.filter(titulaire=user, status__in=IN_PROGRESS).exists():
+        raise DossierError(
+            "Un dossier de formation est en cours : vous pourrez supprimer votre compte quand il sera terminé ou annulé."
+        )
+    for dossier_id in Dossier.objects.filter(titulaire=user, status=Status.DRAFT).values_list("id", flat=True):
+        services.dossier_transition(dossier_id=dossier_id, name="delete", actor=Actor.TITULAIRE, by=user)
+    for attestation in DifAttestation.objects.filter(declaration__account__user=user):
+        attestation.file.delete(save=False)
+    DifAttestation.objects.filter(declaration__account__user=user).update(file="", original_name="", employer="(effacé)")
+    Favori.objects.filter(user=user).delete()
+    Notification.objects.filter(user=user).delete()
+    Email.objects.filter(user=user).update(to="effacé@invalid", body_text="(effacé)", user=None)
+    Dossier.objects.filter(titulaire=user).update(titulaire_info={})
+    ContactRequest.objects.filter(user=user).update(name="(effacé)", email="effacé@invalid", message="(effacé)", user=None)
+    anonymous = f"supprime-{uuid.uuid4().hex}@invalid"
+    for field in ("nir", "birth_date", "diploma_year"):
+        setattr(user, field, None)
+    for field in (
+        "first_name", "last_name", "usage_name", "diploma", "socio_professional_category", "employment_status", "phone_mobile",
+        "phone_landline", "street_number", "street_repetition", "street_type", "street_name", "address_complement", "locality",
+        "postal_code", "city",
+    ):
+        setattr(user, field, "")
+    user.first_name = "Compte"
+    user.last_name = "supprimé"
+    user.email = anonymous
+    user.interlocuteur = None
+    user.is_active = False
+    user.anonymized_at = timezone.now()
+    user.set_unusable_password()
+    user.save()
+    return user
