@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test bench install migrate demo clean-var
+.PHONY: run test bench install checkers migrate demo clean-var
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,21 @@ $(VENV)/.installed: requirements.txt | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# The browser tests' checkers: axe-core (injected into the page) and vnu-jar (run with Java).
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm est nécessaire aux contrôles d'accessibilité (axe-core, vnu-jar) : apt-get install nodejs npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+checkers: node_modules/.package-lock.json
+
 ## make run: venv, install, embedded PostgreSQL + Redis (unless DATABASE_URL / REDIS_URL are set),
 ## migrations, demo data, then web + Celery worker + beat on http://127.0.0.1:8000. Ctrl-C stops it all.
 run: install
 	$(EMBEDDED) --redis redis -- $(BIN)/python -m cpf_portal.devrun
 
 ## make test: the whole suite (browser tests included) on the embedded services or the env's servers.
-test: install
+test: install checkers
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make bench: speed figures (catalogue search on 100,000 formations / 300,000 sessions).

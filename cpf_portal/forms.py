@@ -2,7 +2,16 @@
 linked to each field in error (RGAA 11.10/11.11)."""
 
 from django import forms
-from dsfr.forms import DsfrBaseForm
+from dsfr.forms import DsfrBaseForm, DsfrBoundField
+
+
+class HiddenBoundField(DsfrBoundField):
+    """A hidden field has no label to point at: no id, so that a page holding several
+    forms with the same hidden field (the dossier's version) keeps its ids unique."""
+
+    @property
+    def auto_id(self):
+        return ""
 
 
 class CpfForm(DsfrBaseForm):
@@ -23,7 +32,9 @@ class CpfForm(DsfrBaseForm):
             # « fr-input-group »; set it so the lookup never fails.
             if not hasattr(field.widget, "group_class"):
                 field.widget.group_class = "fr-input-group"
-            if field.required and not isinstance(field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
+            if field.widget.is_hidden:
+                field.bound_field_class = HiddenBoundField
+            elif field.required and not isinstance(field.widget, (forms.RadioSelect, forms.CheckboxSelectMultiple)):
                 field.widget.attrs.setdefault("aria-required", "true")
 
     def setup_fields(self):

@@ -1,0 +1,247 @@
+"""RGAA-level checks in a real browser: every page of the titulaire's, the organisme's and
+the conseiller's journeys — including the error states of their forms and the dossier in
+each of its states — with zero axe-core violations (desktop and 320 px), zero Nu HTML
+validator errors, no horizontal scrolling at 320 px, and unique « Étape – Mon Compte
+Formation » titles. Screenshots of every page at both widths land in e2e/screenshots/."""
+
+import re
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core import mail
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from playwright.sync_api import expect
+
+from accounts.tests.factories import ConseillerFactory, OrganismeStaffFactory, StructureFactory, TitulaireFactory
+from catalogue.seed import ensure_seed_example
+from catalogue.services import search_terms_refresh
+from catalogue.tests.factories import OrganismeFactory, commune
+from dossiers import services
+from dossiers.tests import factories as f
+from dossiers.workflow import Actor
+from e2e.a11y import Audit
+from e2e.conftest import SCREENSHOTS, field, login, tick
+from financing.models import Payment
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def audit_page(browser, browser_context_args):
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def cast(db, settings):
+    settings.CPF_DIF_DEADLINE = timezone.localdate() + __import__("datetime").timedelta(days=60)
+    organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
+    seed = ensure_seed_example(organisme, today=timezone.localdate())
+    commune("montigny")
+    search_terms_refresh()
+    structure = StructureFactory(name="France Travail Metz", commune=commune("metz"))
+    titulaire = TitulaireFactory(first_name="Camille", last_name="Durand", email="camille@exemple.fr", interlocuteur=structure)
+    f.give_rights(titulaire, 300_000)
+    return {
+        "organisme": organisme,
+        "seed": seed,
+        "staff": OrganismeStaffFactory(organisme=organisme, email="agent@cp-formation.example"),
+        "structure": structure,
+        "titulaire": titulaire,
+        "conseiller": ConseillerFactory(structure=structure, email="conseil@france-travail.example"),
+    }
+
+
+def dossiers_in_every_state(cast):
+    titulaire, organisme, staff = cast["titulaire"], cast["organisme"], cast["staff"]
+    session = lambda: f.session_for(organisme)  # noqa: E731 — one session per dossier
+    states = {
+        "brouillon": f.draft(titulaire, session(), info=False),
+        "envoye": f.sent(titulaire, session()),
+        "propose": f.proposed(titulaire, session(), staff, price_cents=90_000),
+        "accepte": f.accepted(titulaire, session(), staff),
+        "en-formation": f.in_training(titulaire, session(), staff),
+        "service-fait": f.service_done(titulaire, session(), staff, exit_reason="abandon", rate=60),
+    }
+    debited = f.service_done(titulaire, session(), staff)
+    services.validate_due_services(now=debited.deadline_at)
+    states["debite"] = debited
+    refused = f.sent(titulaire, session())
+    states["refuse"] = services.dossier_transition(
+        dossier_id=refused.pk, name="refuse", actor=Actor.ORGANISME, by=staff, payload={"reason": "Session complète"}
+    )
+    return states
+
+
+def test_titulaire_journey_pages(live_server, audit_page, cast):
+    page, url = audit_page, live_server.url
+    audit = Audit(page, "titulaire", SCREENSHOTS)
+
+    # --- Public pages.
+    audit.visit(url + "/", "accueil")
+    for path, name in [
+        ("/aide/", "aide"), ("/aide/compte-personnel-de-formation/", "aide-cpf"), ("/aide/dif/", "aide-dif"),
+        ("/aide/etapes-du-dossier/", "aide-dossier"), ("/accessibilite/", "accessibilite"),
+        ("/donnees-personnelles/", "donnees-personnelles"), ("/conditions-generales-d-utilisation/", "cgu"),
+    ]:
+        audit.visit(url + path, name)
+    audit.visit(url + "/aide/contact/", "contact")
+    page.get_by_role("button", name="Envoyer ma demande").click()
+    audit.check("contact-erreurs")
+    page.goto(url + "/cette-page-n-existe-pas/")
+    audit.check("page-404")
+
+    # --- Catalogue, anonymous.
+    audit.visit(url + "/formations/recherche/", "recherche")
+    field(page, "Quelle formation ?").fill("anglais")
+    field(page, "Où ?").fill("Metz")
+    page.get_by_role("button", name="Rechercher").click()
+    audit.check("recherche-resultats")
+    page.goto(url + "/formations/recherche/?quoi=anglias")
+    audit.check("recherche-correction")
+    page.goto(url + "/formations/recherche/?quoi=anglais&ou=Zzzzzz")
+    audit.check("recherche-erreur-lieu")
+    page.goto(url + f"/formations/{cast['seed'].numero}/")
+    audit.check("formation")
+
+    # --- Signup, activation, login, password reset (with their error states).
+    audit.visit(url + "/inscription/", "inscription")
+    page.get_by_role("button", name="Créer mon compte").click()
+    audit.check("inscription-erreurs")
+    field(page, "Numéro de sécurité sociale").fill("2 95 10 99 126 111 93")
+    field(page, "Nom de naissance").fill("Martin")
+    field(page, "Prénom").fill("Alix")
+    field(page, "Date de naissance").fill("1995-10-03")
+    field(page, "Adresse électronique").fill("alix.martin@exemple.fr")
+    field(page, "Confirmation de l'adresse électronique").fill("alix.martin@exemple.fr")
+    field(page, "Mot de passe").fill("Formation2020")
+    field(page, "Confirmation du mot de passe").fill("Formation2020")
+    tick(page, "J'ai lu et j'accepte les conditions générales d'utilisation")
+    page.get_by_role("button", name="Créer mon compte").click()
+    audit.check("activation")
+    field(page, "Code reçu par courriel").fill("000000")
+    page.get_by_role("button", name="Continuer").click()
+    audit.check("activation-erreur")
+    field(page, "Code reçu par courriel").fill(re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1))
+    page.get_by_role("button", name="Continuer").click()
+    audit.check("connexion-compte-active")
+    field(page, "Mot de passe").fill("mauvais")
+    page.get_by_role("button", name="Se connecter").click()
+    audit.check("connexion-erreur")
+    audit.visit(url + "/mot-de-passe-oublie/", "mot-de-passe-oublie")
+    field(page, "Adresse électronique").fill("camille@exemple.fr")
+    page.get_by_role("button", name="Recevoir un lien de réinitialisation").click()
+    audit.check("mot-de-passe-oublie-envoye")
+    titulaire = cast["titulaire"]
+    uid = urlsafe_base64_encode(force_bytes(titulaire.pk))
+    page.goto(f"{url}/mot-de-passe-oublie/{uid}/{default_token_generator.make_token(titulaire)}/")
+    page.wait_for_url(re.compile(r"/set-password/$"))
+    audit.check("nouveau-mot-de-passe")
+    page.get_by_role("button", name="Enregistrer le nouveau mot de passe").click()
+    audit.check("nouveau-mot-de-passe-erreurs")
+
+    # --- The titulaire's own pages, with a dossier in every state.
+    states = dossiers_in_every_state(cast)
+    login(page, live_server, "camille@exemple.fr")
+    audit.check("mon-compte")
+    audit.visit(url + "/mon-compte/mes-informations/", "mes-informations")
+    field(page, "Code postal").fill("5700")
+    page.get_by_role("button", name="Enregistrer").click()
+    audit.check("mes-informations-erreurs")
+    audit.visit(url + "/mon-compte/mot-de-passe/", "mot-de-passe")
+    page.get_by_role("button", name="Modifier mon mot de passe").click()
+    audit.check("mot-de-passe-erreurs")
+    audit.visit(url + "/mon-compte/mes-interlocuteurs/", "interlocuteurs")
+    field(page, "Commune ou code postal").fill("Metz")
+    page.get_by_role("button", name="Rechercher").click()
+    audit.check("interlocuteurs-resultats")
+    page.goto(url + "/mon-compte/mes-interlocuteurs/?departement=999")
+    audit.check("interlocuteurs-erreur")
+    audit.visit(url + "/mes-droits/", "mes-droits")
+    audit.visit(url + "/mes-droits/dif/", "dif")
+    page.get_by_role("button", name="Enregistrer").click()
+    audit.check("dif-erreurs")
+    page.goto(url + f"/formations/{cast['seed'].numero}/")
+    page.get_by_role("button", name="Ajouter aux favoris").click()
+    audit.check("formation-favori")
+    audit.visit(url + "/mes-favoris/", "mes-favoris")
+    audit.visit(url + "/mes-notifications/", "mes-notifications")
+
+    # A new dossier from the seed session, through its own forms.
+    page.goto(url + f"/formations/{cast['seed'].numero}/")
+    page.get_by_role("link", name="S'inscrire à cette session").first.click()
+    audit.check("inscription-session")
+    page.get_by_role("button", name="Continuer").click()
+    audit.check("dossier-nouveau")
+    page.get_by_role("button", name="Valider").click()
+    audit.check("dossier-informations-erreurs")
+    audit.visit(url + "/mes-dossiers/", "mes-dossiers")
+    for name, dossier in states.items():
+        audit.visit(url + f"/mes-dossiers/{dossier.numero}/", f"dossier-{name}")
+    audit.visit(url + f"/mes-dossiers/{states['propose'].numero}/acceptation/", "acceptation")
+    page.get_by_role("button", name=re.compile("^Payer .* et accepter$")).click()
+    audit.check("acceptation-erreurs")
+    payment = Payment.objects.filter(user=titulaire, status=Payment.Status.SUCCEEDED).first()
+    audit.visit(url + f"/mes-paiements/{payment.public_id}/recu/", "recu")
+    audit.visit(url + "/mon-compte/mes-donnees/", "mes-donnees")
+
+    count = audit.assert_clean()
+    assert count >= 50
+
+
+def test_organisme_journey_pages(live_server, audit_page, cast):
+    page, url = audit_page, live_server.url
+    states = dossiers_in_every_state(cast)
+    audit = Audit(page, "organisme", SCREENSHOTS)
+    login(page, live_server, cast["staff"].email)
+    audit.check("espace-organisme")
+    audit.visit(url + "/espace-organisme/catalogue/", "catalogue")
+    audit.visit(url + "/espace-organisme/catalogue/nouvelle/", "formation-nouvelle")
+    page.get_by_role("button", name="Créer la formation").click()
+    audit.check("formation-nouvelle-erreurs")
+    audit.visit(url + f"/espace-organisme/catalogue/{cast['seed'].public_id}/", "formation")
+    audit.visit(url + f"/espace-organisme/catalogue/{cast['seed'].public_id}/sessions/nouvelle/", "session-nouvelle")
+    page.get_by_role("button", name="Enregistrer la session").click()
+    audit.check("session-nouvelle-erreurs")
+    audit.visit(url + f"/espace-organisme/sessions/{cast['seed'].sessions.first().public_id}/", "session")
+
+    audit.visit(url + "/espace-organisme/dossiers/", "dossiers")
+    page.get_by_label("État").select_option("sent")
+    page.get_by_role("button", name="Filtrer").click()
+    audit.check("dossiers-filtre")
+    for name, dossier in states.items():
+        if name != "brouillon":  # drafts are the titulaire's own
+            audit.visit(url + f"/espace-organisme/dossiers/{dossier.numero}/", f"dossier-{name}")
+    page.goto(url + f"/espace-organisme/dossiers/{states['envoye'].numero}/")
+    field(page, "Prix TTC (€)").fill("")
+    page.get_by_role("button", name="Valider").click()
+    audit.check("proposition-erreurs")
+    page.get_by_role("button", name="Refuser").click()
+    audit.check("refus-erreurs")
+    page.goto(url + f"/espace-organisme/dossiers/{states['en-formation'].numero}/")
+    page.get_by_role("button", name="Déclarer la sortie / service fait").click()
+    audit.check("service-fait-erreurs")
+    assert audit.assert_clean() >= 20
+
+
+def test_conseiller_journey_pages(live_server, audit_page, cast):
+    page, url = audit_page, live_server.url
+    sent = f.sent(cast["titulaire"], f.session_for(cast["organisme"]))
+    audit = Audit(page, "conseiller", SCREENSHOTS)
+    login(page, live_server, cast["conseiller"].email)
+    audit.check("espace-conseiller")
+    page.get_by_role("link", name=re.compile(sent.numero)).click()
+    audit.check("dossier")
+    field(page, "Montant de l'abondement (€)").fill("0")
+    page.get_by_role("button", name="Ajouter l'abondement").click()
+    audit.check("abondement-erreur")
+    field(page, "Montant de l'abondement (€)").fill("200")
+    page.get_by_role("button", name="Ajouter l'abondement").click()
+    expect(page.get_by_text("Abondement de 200,00\u00a0€ ajouté")).to_be_visible()
+    audit.check("abondement-ajoute")
+    assert audit.assert_clean() == 4
