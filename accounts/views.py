@@ -1,7 +1,10 @@
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -191,7 +194,11 @@ def interlocuteurs(request):
             services.interlocuteur_choose(user=request.user, structure=None)
             messages.success(request, "Vous n'avez plus d'interlocuteur privilégié.")
         else:
-            structure = get_object_or_404(Structure, public_id=request.POST.get("structure"))
+            try:
+                public_id = uuid.UUID(request.POST.get("structure", ""))
+            except ValueError:
+                raise Http404("Structure inconnue.") from None
+            structure = get_object_or_404(Structure, public_id=public_id)
             services.interlocuteur_choose(user=request.user, structure=structure)
             messages.success(request, f"{structure.name} est désormais votre interlocuteur.")
         return redirect("accounts:interlocuteurs")

@@ -46,6 +46,8 @@ def test_titulaire_chooses_and_removes_an_interlocuteur(client, titulaire, direc
     assert "France Travail Metz est désormais votre interlocuteur." in text(response)
     titulaire.refresh_from_db()
     assert titulaire.interlocuteur == directory["ft_metz"]
+    home = text(client.get(reverse("accounts:home")))
+    assert "Mon interlocuteur privilégié : " in home and ">France Travail Metz</a> · 03 87 00 00 00" in home
     client.post(URL, {"action": "retirer"})
     titulaire.refresh_from_db()
     assert titulaire.interlocuteur is None

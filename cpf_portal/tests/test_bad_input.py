@@ -25,6 +25,7 @@ ANONYMOUS_FORMS = {
     "accounts:signup": ["nir", "last_name", "first_name", "birth_date", "email", "email_confirm", "password", "password_confirm", "apprenticeship_contract", "cgu"],
     "accounts:login": ["username", "password"],
     "accounts:password_reset": ["email"],
+    "accounts:contact": ["name", "email", "subject", "message", "dossier_numero"],
 }
 TITULAIRE_FORMS = {
     "accounts:profile": [
@@ -34,6 +35,7 @@ TITULAIRE_FORMS = {
         "perso-street_name", "perso-postal_code", "perso-city",
     ],
     "accounts:password_change": ["old_password", "new_password1", "new_password2"],
+    "dossiers:my-data": ["password", "confirm"],
 }
 
 
@@ -60,3 +62,12 @@ def test_activation_never_fails(client, titulaire, junk):
     session[ACTIVATION_SESSION_KEY] = titulaire.pk
     session.save()
     assert client.post(reverse("accounts:activate"), {"code": junk}).status_code == 400
+
+
+@pytest.mark.parametrize("junk", JUNK)
+def test_choosing_an_interlocuteur_never_fails(client, titulaire, junk):
+    client.force_login(titulaire)
+    response = client.post(reverse("accounts:interlocuteurs"), {"structure": junk})
+    assert response.status_code == 404
+    titulaire.refresh_from_db()
+    assert titulaire.interlocuteur is None
