@@ -4,6 +4,7 @@ each of its states — with zero axe-core violations (desktop and 320 px), zero 
 validator errors, no horizontal scrolling at 320 px, and unique « Étape – Mon Compte
 Formation » titles. Screenshots of every page at both widths land in e2e/screenshots/."""
 
+import datetime
 import re
 
 import pytest
@@ -39,7 +40,7 @@ def audit_page(browser, browser_context_args):
 
 @pytest.fixture
 def cast(db, settings):
-    settings.CPF_DIF_DEADLINE = timezone.localdate() + __import__("datetime").timedelta(days=60)
+    settings.CPF_DIF_DEADLINE = timezone.localdate() + datetime.timedelta(days=60)
     organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
     seed = ensure_seed_example(organisme, today=timezone.localdate())
     commune("montigny")
@@ -59,7 +60,10 @@ def cast(db, settings):
 
 def dossiers_in_every_state(cast):
     titulaire, organisme, staff = cast["titulaire"], cast["organisme"], cast["staff"]
-    session = lambda: f.session_for(organisme)  # noqa: E731 — one session per dossier
+
+    def session():  # one session per dossier
+        return f.session_for(organisme)
+
     states = {
         "brouillon": f.draft(titulaire, session(), info=False),
         "envoye": f.sent(titulaire, session()),
