@@ -190,3 +190,19 @@ def test_catalogue_list_runs_a_fixed_number_of_queries(staff_client, organisme_u
         SessionFactory(formation=FormationFactory(organisme=organisme_user.organisme))
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert staff_client.get(reverse("catalogue:organisme-formations")).status_code == 200
+
+
+def test_home_counts_requests_to_answer_and_published_formations(client, organisme, organisme_user, titulaire, other_organisme):
+    from dossiers.tests import factories as f
+
+    FormationFactory(organisme=organisme, active=False)
+    FormationFactory(organisme=other_organisme)  # not theirs
+    f.give_rights(titulaire, 100_000)
+    f.sent(titulaire, f.session_for(organisme))  # a second, published formation of theirs
+    client.force_login(organisme_user)
+    page = text(client.get(reverse("catalogue:organisme-home")))
+    assert "1 demande à traiter" in page and "1 formation publiée sur 2" in page
+    f.sent(titulaire, f.session_for(organisme))
+    page = text(client.get(reverse("catalogue:organisme-home")))
+    assert "2 demandes à traiter" in page and "2 formations publiées sur 3" in page
+    assert f'href="{reverse("dossiers:organisme-inbox")}"' in page
