@@ -238,9 +238,15 @@ def dossier_pay_and_accept(*, dossier: Dossier, titulaire, card: payments.Card |
 
 
 @transaction.atomic
-def abondement_add(*, dossier: Dossier, financeur: str, financeur_name: str, amount_cents: int, by) -> DossierAbondement:
-    """Complementary financing on a dossier not yet accepted; the split is recomputed."""
+def abondement_add(
+    *, dossier: Dossier, financeur: str, financeur_name: str, amount_cents: int, by, expected_version: int | None = None
+) -> DossierAbondement:
+    """Complementary financing on a dossier not yet accepted; the split is recomputed. With
+    ``expected_version``, a dossier changed since the page was shown is refused (checked
+    under the row lock, as dossier_transition does)."""
     dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+    if expected_version is not None and expected_version != dossier.version:
+        raise TransitionNotAllowed("Le dossier a changé entre-temps : vérifiez avant d'agir.")
     if dossier.status not in (Status.SENT, Status.PROPOSED):
         raise DossierError("Un abondement s'ajoute quand le dossier est envoyé ou proposé par l'organisme, avant son acceptation.")
     if amount_cents <= 0:

@@ -449,13 +449,13 @@ def conseiller_detail(request, numero):
             return redirect("dossiers:conseiller-detail", numero=numero)
         if form.is_valid():
             financeur = {"france_travail": DossierAbondement.Financeur.FRANCE_TRAVAIL}.get(structure.type, DossierAbondement.Financeur.AUTRE)
-            if form.cleaned_data["version"] != dossier.version:
-                messages.error(request, "Le dossier a changé entre-temps : vérifiez avant d'agir.")
-                return redirect("dossiers:conseiller-detail", numero=numero)
             amount = int(form.cleaned_data["amount"] * 100)
             if _run(
                 request,
-                lambda: services.abondement_add(dossier=dossier, financeur=financeur, financeur_name=structure.name, amount_cents=amount, by=request.user),
+                lambda: services.abondement_add(
+                    dossier=dossier, financeur=financeur, financeur_name=structure.name, amount_cents=amount, by=request.user,
+                    expected_version=form.cleaned_data["version"],
+                ),
                 f"Abondement de {euros(amount)} ajouté : le financement du dossier est recalculé.",
             ):
                 return redirect("dossiers:conseiller-detail", numero=numero)

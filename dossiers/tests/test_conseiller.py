@@ -149,3 +149,13 @@ def test_stale_version_changes_nothing(client, cast):
     response = client.post(detail(dossier), {"amount": "100", "version": dossier.version - 1}, follow=True)
     assert "Le dossier a changé entre-temps" in text(response)
     assert not DossierAbondement.objects.exists()
+
+
+def test_service_refuses_a_stale_version_under_the_lock(cast):
+    dossier = f.sent(cast["titulaire"], cast["session"])
+    with pytest.raises(services.TransitionNotAllowed, match="Le dossier a changé entre-temps"):
+        services.abondement_add(
+            dossier=dossier, financeur=DossierAbondement.Financeur.FRANCE_TRAVAIL, financeur_name="France Travail Metz Nord",
+            amount_cents=10_000, by=cast["conseiller"], expected_version=dossier.version - 1,
+        )
+    assert not DossierAbondement.objects.exists()
