@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test bench install checkers migrate demo clean-var
+.PHONY: run test lint bench install checkers migrate demo clean-var
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,14 @@ checkers: node_modules/.package-lock.json
 run: install
 	$(EMBEDDED) --redis redis -- $(BIN)/python -m cpf_portal.devrun
 
-## make test: the whole suite (browser tests included) on the embedded services or the env's servers.
-test: install checkers
+## make lint: Ruff (lint, import order, format check) and djLint (templates); zero findings.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/djlint templates --lint
+
+## make test: lint, then the whole suite (browser tests included) on the embedded services or the env's servers.
+test: install checkers lint
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make bench: speed figures (catalogue search on 100,000 formations / 300,000 sessions).

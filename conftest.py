@@ -2,7 +2,7 @@
 
 import pytest
 
-from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory, OperatorFactory
+from accounts.tests.factories import OperatorFactory, OrganismeStaffFactory, TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
 
 

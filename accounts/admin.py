@@ -1,7 +1,7 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
-from django import forms
 
 from . import nir as nir_lib
 from .models import ActivationCode, ContactRequest, Structure, User
@@ -22,7 +22,7 @@ class UserCreationForm(AdminUserCreationForm):
 class UserChangeForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 — the admin's fieldsets choose what is shown
 
     def clean_nir(self):
         value = self.cleaned_data.get("nir")

@@ -49,12 +49,8 @@ class SignupForm(CpfForm):
         max_length=25,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    last_name = forms.CharField(
-        label="Nom de naissance", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
-    )
-    first_name = forms.CharField(
-        label="Prénom", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
-    )
+    last_name = forms.CharField(label="Nom de naissance", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"}))
+    first_name = forms.CharField(label="Prénom", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "given-name"}))
     birth_date = forms.DateField(
         label="Date de naissance",
         help_text="Format attendu : JJ/MM/AAAA",
@@ -70,9 +66,7 @@ class SignupForm(CpfForm):
         label="Confirmation de l'adresse électronique",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    password = forms.CharField(
-        label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
-    )
+    password = forms.CharField(label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
     password_confirm = forms.CharField(
         label="Confirmation du mot de passe",
         strip=False,
@@ -154,17 +148,13 @@ class SignupForm(CpfForm):
 
         password, password_confirm = data.get("password"), data.get("password_confirm")
         if password:
-            candidate = User(
-                email=data.get("email") or "", first_name=data.get("first_name") or "", last_name=data.get("last_name") or ""
-            )
+            candidate = User(email=data.get("email") or "", first_name=data.get("first_name") or "", last_name=data.get("last_name") or "")
             try:
                 password_validation.validate_password(password, candidate)
             except ValidationError as error:
                 self.add_error("password", error)
             if password_confirm is not None and password != password_confirm:
-                self.add_error(
-                    "password_confirm", ValidationError("Les deux mots de passe ne sont pas identiques.", code="password_mismatch")
-                )
+                self.add_error("password_confirm", ValidationError("Les deux mots de passe ne sont pas identiques.", code="password_mismatch"))
         return data
 
 
@@ -195,9 +185,7 @@ class LoginForm(CpfForm, auth_forms.AuthenticationForm):
         max_length=254,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
-    password = forms.CharField(
-        label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
-    )
+    password = forms.CharField(label="Mot de passe", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
 
     error_messages = {
         "invalid_login": "Identifiant ou mot de passe incorrect.",
@@ -277,9 +265,7 @@ class ProfessionalInfoForm(CpfForm, forms.ModelForm):
             if year > this_year:
                 self.add_error("diploma_year", ValidationError("L'année d'obtention ne peut pas être dans le futur.", code="future"))
             elif year < birth_year + 10:
-                self.add_error(
-                    "diploma_year", ValidationError("L'année d'obtention est antérieure à vos 10 ans : vérifiez-la.", code="too_early")
-                )
+                self.add_error("diploma_year", ValidationError("L'année d'obtention est antérieure à vos 10 ans : vérifiez-la.", code="too_early"))
         return data
 
 
@@ -357,9 +343,7 @@ class PersonalInfoForm(CpfForm, forms.ModelForm):
             field.widget.attrs["maxlength"] = "25"
         for name in ("street_repetition", "street_type"):
             field = self.fields[name]
-            field.choices = [("", "Aucun" if name == "street_repetition" else "Sélectionnez une option")] + [
-                c for c in field.choices if c[0]
-            ]
+            field.choices = [("", "Aucun" if name == "street_repetition" else "Sélectionnez une option")] + [c for c in field.choices if c[0]]
         if self.instance.pk and not self.is_bound:
             self.initial.setdefault("email_confirm", self.instance.email)
         # Order: the confirmation right after the e-mail field.
@@ -404,9 +388,9 @@ class PersonalInfoForm(CpfForm, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if "phone_mobile" not in self.errors and "phone_landline" not in self.errors:
-            if not data.get("phone_mobile") and not data.get("phone_landline"):
-                self.add_error("phone_mobile", ValidationError("Un des deux numéros doit être renseigné.", code="phone_required"))
+        phones_valid = "phone_mobile" not in self.errors and "phone_landline" not in self.errors
+        if phones_valid and not data.get("phone_mobile") and not data.get("phone_landline"):
+            self.add_error("phone_mobile", ValidationError("Un des deux numéros doit être renseigné.", code="phone_required"))
         email, confirm = data.get("email"), data.get("email_confirm")
         if email and confirm and email != confirm.strip().lower():
             self.add_error("email_confirm", ValidationError("Les deux courriels ne sont pas identiques.", code="email_mismatch"))
@@ -450,12 +434,21 @@ class InterlocuteurSearchForm(CpfForm):
 
 class ContactForm(CpfForm):
     name = forms.CharField(label="Nom et prénom", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"}))
-    email = forms.EmailField(label="Adresse électronique", help_text="Pour vous répondre. Format attendu : nom@domaine.fr",
-                             widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    email = forms.EmailField(
+        label="Adresse électronique",
+        help_text="Pour vous répondre. Format attendu : nom@domaine.fr",
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
     subject = forms.ChoiceField(label="Objet de votre demande", choices=[("", "Sélectionnez un objet"), *ContactRequest.Subject.choices])
-    dossier_numero = forms.CharField(label="Numéro de dossier", help_text="10 chiffres, s'il s'agit d'un dossier de formation", required=False, max_length=14)
-    message = forms.CharField(label="Votre message", max_length=3000, widget=forms.Textarea(attrs={"rows": 6}),
-                              help_text="3 000 caractères au plus. Ne communiquez jamais votre mot de passe.")
+    dossier_numero = forms.CharField(
+        label="Numéro de dossier", help_text="10 chiffres, s'il s'agit d'un dossier de formation", required=False, max_length=14
+    )
+    message = forms.CharField(
+        label="Votre message",
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="3 000 caractères au plus. Ne communiquez jamais votre mot de passe.",
+    )
 
     def clean_dossier_numero(self):
         value = self.cleaned_data["dossier_numero"].replace(" ", "")

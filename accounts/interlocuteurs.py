@@ -33,15 +33,15 @@ def search_structures(*, commune: Commune | None = None, departement: str = "", 
     if commune is not None:
         lon_min, lat_min, lon_max, lat_max = bounding_box(commune.latitude, commune.longitude, NEAR_KM)
         return (
-            structures.filter(
-                commune__latitude__range=(lat_min, lat_max), commune__longitude__range=(lon_min, lon_max)
-            )
+            structures.filter(commune__latitude__range=(lat_min, lat_max), commune__longitude__range=(lon_min, lon_max))
             .annotate(distance_km=distance_from(commune))
             .filter(distance_km__lte=NEAR_KM)
             .order_by("distance_km", "type", "name")
         )
     if departement:
-        return structures.filter(departement=departement).annotate(distance_km=Value(None, output_field=FloatField())).order_by("type", "city", "name")
+        return (
+            structures.filter(departement=departement).annotate(distance_km=Value(None, output_field=FloatField())).order_by("type", "city", "name")
+        )
     return structures.none()
 
 

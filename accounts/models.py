@@ -177,12 +177,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Informations professionnelles
     diploma = models.CharField("diplôme le plus élevé", max_length=10, choices=Diploma, blank=True)
     diploma_year = models.PositiveSmallIntegerField("année d'obtention", null=True, blank=True)
-    socio_professional_category = models.CharField(
-        "catégorie socio-professionnelle", max_length=2, choices=SocioProfessionalCategory, blank=True
-    )
-    employment_status = models.CharField(
-        "situation professionnelle", max_length=20, choices=EmploymentStatus, blank=True
-    )
+    socio_professional_category = models.CharField("catégorie socio-professionnelle", max_length=2, choices=SocioProfessionalCategory, blank=True)
+    employment_status = models.CharField("situation professionnelle", max_length=20, choices=EmploymentStatus, blank=True)
 
     # Informations personnelles
     phone_mobile = models.CharField("téléphone mobile", max_length=10, blank=True)

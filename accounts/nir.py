@@ -53,8 +53,7 @@ def validate(value: str) -> NirInfo:
         number = stdnum_nir.validate(number)
     except stdnum_exceptions.InvalidLength:
         raise ValidationError(
-            "Le numéro de sécurité sociale compte 15 caractères : 13 caractères et la clé à 2 chiffres "
-            "(vous en avez saisi %(count)s).",
+            "Le numéro de sécurité sociale compte 15 caractères : 13 caractères et la clé à 2 chiffres (vous en avez saisi %(count)s).",
             code="length",
             params={"count": len(number)},
         ) from None
@@ -69,14 +68,10 @@ def validate(value: str) -> NirInfo:
             code="key",
         ) from None
     if number[0] not in SEX_DIGITS:
-        raise ValidationError(
-            "Le premier chiffre du numéro de sécurité sociale doit être 1 ou 2.", code="sex"
-        )
+        raise ValidationError("Le premier chiffre du numéro de sécurité sociale doit être 1 ou 2.", code="sex")
     month = int(number[3:5])
     if month == 0 or 13 <= month <= 19 or 43 <= month <= 49:
-        raise ValidationError(
-            "Le mois de naissance (4e et 5e chiffres) du numéro de sécurité sociale n'existe pas.", code="month"
-        )
+        raise ValidationError("Le mois de naissance (4e et 5e chiffres) du numéro de sécurité sociale n'existe pas.", code="month")
     return NirInfo(
         nir=number,
         sex=number[0],
@@ -90,15 +85,13 @@ def check_birth_date(info: NirInfo, birth_date: datetime.date) -> None:
     """The birth date must agree with the year and month the NIR encodes."""
     if birth_date.year % 100 != info.year_2digits:
         raise ValidationError(
-            "L'année de naissance ne correspond pas à votre numéro de sécurité sociale "
-            "(2e et 3e chiffres : %(yy)s).",
+            "L'année de naissance ne correspond pas à votre numéro de sécurité sociale (2e et 3e chiffres : %(yy)s).",
             code="nir_year",
             params={"yy": f"{info.year_2digits:02d}"},
         )
     if info.month is not None and birth_date.month != info.month:
         raise ValidationError(
-            "Le mois de naissance ne correspond pas à votre numéro de sécurité sociale "
-            "(4e et 5e chiffres : %(mm)s).",
+            "Le mois de naissance ne correspond pas à votre numéro de sécurité sociale (4e et 5e chiffres : %(mm)s).",
             code="nir_month",
             params={"mm": f"{info.month:02d}"},
         )

@@ -26,8 +26,7 @@ def display(value: str) -> str:
 def validate_mobile(value: str) -> None:
     if not MOBILE.match(value):
         raise ValidationError(
-            "Saisissez un numéro de téléphone mobile français à 10 chiffres commençant par 06 ou 07 "
-            "(par exemple 06 12 34 56 78).",
+            "Saisissez un numéro de téléphone mobile français à 10 chiffres commençant par 06 ou 07 (par exemple 06 12 34 56 78).",
             code="mobile",
         )
 
@@ -35,8 +34,7 @@ def validate_mobile(value: str) -> None:
 def validate_landline(value: str) -> None:
     if not LANDLINE.match(value):
         raise ValidationError(
-            "Saisissez un numéro de téléphone fixe français à 10 chiffres commençant par 01 à 05 ou 09 "
-            "(par exemple 01 23 45 67 89).",
+            "Saisissez un numéro de téléphone fixe français à 10 chiffres commençant par 01 à 05 ou 09 (par exemple 01 23 45 67 89).",
             code="landline",
         )
 

@@ -77,12 +77,7 @@ def titulaire_signup(
 
 
 def _current_code(user: User) -> ActivationCode | None:
-    return (
-        ActivationCode.objects.select_for_update()
-        .filter(user=user, used_at__isnull=True, revoked_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
+    return ActivationCode.objects.select_for_update().filter(user=user, used_at__isnull=True, revoked_at__isnull=True).order_by("-created_at").first()
 
 
 @transaction.atomic
@@ -99,16 +94,12 @@ def activation_code_send(*, user: User, check_rate: bool = True) -> ActivationCo
         interval = settings.CPF_ACTIVATION_RESEND_INTERVAL_SECONDS
         if last and (now - last.created_at).total_seconds() < interval:
             wait = interval - int((now - last.created_at).total_seconds())
-            raise ResendRefused(
-                f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes.", wait
-            )
+            raise ResendRefused(f"Un code vient d'être envoyé. Vous pourrez en demander un nouveau dans {wait} secondes.", wait)
         hour_ago = now - datetime.timedelta(hours=1)
         recent = ActivationCode.objects.filter(user=user, created_at__gte=hour_ago).order_by("created_at")
         if recent.count() >= settings.CPF_ACTIVATION_MAX_CODES_PER_HOUR:
             wait = int((recent.first().created_at + datetime.timedelta(hours=1) - now).total_seconds()) + 1
-            raise ResendRefused(
-                "Vous avez demandé trop de codes. Réessayez dans %d minutes." % max(1, (wait + 59) // 60), wait
-            )
+            raise ResendRefused(f"Vous avez demandé trop de codes. Réessayez dans {max(1, (wait + 59) // 60)} minutes.", wait)
     ActivationCode.objects.filter(user=user, used_at__isnull=True, revoked_at__isnull=True).update(revoked_at=now)
     code = f"{secrets.randbelow(1_000_000):06d}"
     activation = ActivationCode.objects.create(
@@ -157,10 +148,7 @@ def _check_code(user: User, code: str, now: datetime.datetime) -> ActivationErro
         if remaining <= 0:
             current.revoked_at = now
             current.save(update_fields=["attempts", "revoked_at"])
-            return TooManyAttempts(
-                "Trop d'essais incorrects : ce code n'est plus valable. "
-                "Demandez un nouveau code avec « Renvoyer un code »."
-            )
+            return TooManyAttempts("Trop d'essais incorrects : ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code ».")
         current.save(update_fields=["attempts"])
         plural = "s" if remaining > 1 else ""
         return CodeInvalid(f"Ce code est incorrect. Il vous reste {remaining} essai{plural}.", remaining)

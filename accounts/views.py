@@ -233,6 +233,8 @@ def contact(request):
         except services.RateLimited as error:
             messages.error(request, str(error))
             return render(request, "accounts/contact.html", {"form": form}, status=429)
-        messages.success(request, f"Votre demande est envoyée (référence {contact_request.reference}). Un accusé de réception vous a été adressé par courriel.")
+        messages.success(
+            request, f"Votre demande est envoyée (référence {contact_request.reference}). Un accusé de réception vous a été adressé par courriel."
+        )
         return redirect("accounts:contact")
     return render_form(request, "accounts/contact.html", {"form": form}, form)

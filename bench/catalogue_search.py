@@ -59,13 +59,62 @@ from catalogue.search import SearchQuery, bounding_box, search  # noqa: E402
 from catalogue.text import words  # noqa: E402
 
 KEYWORDS = [
-    "anglais", "Anglais", "ANGLAIS", "anglai", "anglias", "toeic", "espagnol", "allemand", "italien", "français langue étrangère",
-    "excel", "Excel TOSA", "word", "powerpoint", "bureautique", "développeur web", "developpeur", "python", "cybersécurité",
-    "comptabilité", "comptabilite", "paie", "gestionnaire de paie", "ressources humaines", "management", "manager",
-    "gestion de projet", "scrum", "permis b", "permis", "caces", "cariste", "poids lourd", "aide à domicile",
-    "assistant de vie", "sst", "secouriste", "habilitation électrique", "électricien", "plaquiste", "vendeur",
-    "community manager", "marketing digital", "cuisinier", "hygiène alimentaire", "haccp", "serveur", "création d'entreprise",
-    "bilan de compétences", "vae", "linguaskill", "bright language", "delf", "rncp", "pmp", "réseaux sociaux",
+    "anglais",
+    "Anglais",
+    "ANGLAIS",
+    "anglai",
+    "anglias",
+    "toeic",
+    "espagnol",
+    "allemand",
+    "italien",
+    "français langue étrangère",
+    "excel",
+    "Excel TOSA",
+    "word",
+    "powerpoint",
+    "bureautique",
+    "développeur web",
+    "developpeur",
+    "python",
+    "cybersécurité",
+    "comptabilité",
+    "comptabilite",
+    "paie",
+    "gestionnaire de paie",
+    "ressources humaines",
+    "management",
+    "manager",
+    "gestion de projet",
+    "scrum",
+    "permis b",
+    "permis",
+    "caces",
+    "cariste",
+    "poids lourd",
+    "aide à domicile",
+    "assistant de vie",
+    "sst",
+    "secouriste",
+    "habilitation électrique",
+    "électricien",
+    "plaquiste",
+    "vendeur",
+    "community manager",
+    "marketing digital",
+    "cuisinier",
+    "hygiène alimentaire",
+    "haccp",
+    "serveur",
+    "création d'entreprise",
+    "bilan de compétences",
+    "vae",
+    "linguaskill",
+    "bright language",
+    "delf",
+    "rncp",
+    "pmp",
+    "réseaux sociaux",
 ]
 RADII = [10, 30, 30, 50, 100]
 
@@ -161,8 +210,10 @@ def main() -> None:
     today = timezone.localdate()
     formations, sessions = Formation.objects.count(), Session.objects.count()
     mix = query_mix(random.Random(42))
-    print(f"Catalogue : {formations} formations, {sessions} sessions ; {len(mix)} recherches "
-          f"(mot-clé, mot-clé + lieu + rayon, lieu seul, avec filtres), meilleur temps de {REPEAT} passages.")
+    print(
+        f"Catalogue : {formations} formations, {sessions} sessions ; {len(mix)} recherches "
+        f"(mot-clé, mot-clé + lieu + rayon, lieu seul, avec filtres), meilleur temps de {REPEAT} passages."
+    )
 
     timed(lambda q: search(q, today=today), mix[:20])  # warm the cache
     ours = timed(lambda q: search(q, today=today), mix)
@@ -187,8 +238,10 @@ def main() -> None:
     n50, n95 = percentile(naive, 50), percentile(naive, 95)
     print(f"Recherche PostgreSQL (plein texte, index)      p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   max {max(ours):6.1f} ms")
     print(f"Référence naïve (icontains ORM)                 p50 {n50:6.1f} ms   p95 {n95:6.1f} ms   max {max(naive):6.1f} ms")
-    print(f"Rapport naïf / optimisé                          p50 ×{n50 / p50:5.1f}     p95 ×{n95 / p95:5.1f}   "
-          f"(moyenne ×{statistics.mean(naive) / statistics.mean(ours):.1f})")
+    print(
+        f"Rapport naïf / optimisé                          p50 ×{n50 / p50:5.1f}     p95 ×{n95 / p95:5.1f}   "
+        f"(moyenne ×{statistics.mean(naive) / statistics.mean(ours):.1f})"
+    )
     print(f"Page de résultats complète (vue + gabarit)      p50 {percentile(pages, 50):6.1f} ms   p95 {percentile(pages, 95):6.1f} ms")
     by_kind = {0: "mot-clé", 1: "mot-clé + lieu", 2: "lieu seul", 3: "avec filtres"}
     for kind, label in by_kind.items():

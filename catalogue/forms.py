@@ -29,7 +29,9 @@ class SearchForm(CpfForm):
         help_text="Une commune ou un code postal. Exemple : Metz ou 57000",
         required=False,
         max_length=120,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "communes-suggestions", "data-cpf-communes": reverse_lazy("catalogue:commune-suggestions")}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "list": "communes-suggestions", "data-cpf-communes": reverse_lazy("catalogue:commune-suggestions")}
+        ),
     )
     rayon = forms.TypedChoiceField(
         label="Rayon autour de la commune",
@@ -59,11 +61,15 @@ class SearchForm(CpfForm):
         choices=[("", "Toutes les certifications"), *Certification.Type.choices],
     )
     debut_apres = forms.DateField(
-        label="Session débutant après le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="Session débutant après le",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )
     debut_avant = forms.DateField(
-        label="Session débutant avant le", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        label="Session débutant avant le",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
     )
     tri = forms.ChoiceField(
@@ -124,9 +130,7 @@ class FormationForm(CpfForm, forms.ModelForm):
     certification_type = forms.ChoiceField(
         label="Type de certification", required=False, choices=[("", "Aucune certification"), *Certification.Type.choices]
     )
-    certification_code = forms.CharField(
-        label="Code de la certification", help_text="Exemple : 5367 pour RS5367", required=False, max_length=20
-    )
+    certification_code = forms.CharField(label="Code de la certification", help_text="Exemple : 5367 pour RS5367", required=False, max_length=20)
 
     class Meta:
         model = Formation
@@ -160,7 +164,7 @@ class FormationForm(CpfForm, forms.ModelForm):
         data = super().clean()
         ctype, ccode = data.get("certification_type"), (data.get("certification_code") or "").strip().upper()
         if ctype and ccode.startswith(ctype):
-            ccode = ccode[len(ctype):]
+            ccode = ccode[len(ctype) :]
         self.certification = None
         if ctype and not ccode:
             self.add_error("certification_code", ValidationError("Indiquez le code de la certification.", code="required"))
@@ -192,7 +196,9 @@ class SessionForm(CpfForm, forms.ModelForm):
         help_text="Nom ou code postal. Exemple : Metz (57070). Sans objet pour une formation à distance.",
         required=False,
         max_length=120,
-        widget=forms.TextInput(attrs={"list": "communes-suggestions", "data-cpf-communes": reverse_lazy("catalogue:commune-suggestions"), "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={"list": "communes-suggestions", "data-cpf-communes": reverse_lazy("catalogue:commune-suggestions"), "autocomplete": "off"}
+        ),
     )
     prix = forms.DecimalField(
         label="Prix TTC (€)",
@@ -221,9 +227,7 @@ class SessionForm(CpfForm, forms.ModelForm):
     def setup_fields(self):
         for name in ("start_date", "end_date"):
             self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
-        self.fields["places"].validators.append(
-            MinValueValidator(1, message="Assurez-vous que cette valeur est supérieure ou égale à 1.")
-        )
+        self.fields["places"].validators.append(MinValueValidator(1, message="Assurez-vous que cette valeur est supérieure ou égale à 1."))
         if self.instance.pk:
             self.initial.setdefault("prix", Decimal(self.instance.price_cents) / 100)
             if self.instance.commune_id:
@@ -248,7 +252,9 @@ class SessionForm(CpfForm, forms.ModelForm):
         start, end = data.get("start_date"), data.get("end_date")
         if not data.get("permanent_entry"):
             if not start and "start_date" not in self.errors:
-                self.add_error("start_date", ValidationError("Indiquez la date de début (ou cochez « Entrée / sortie permanente »).", code="required"))
+                self.add_error(
+                    "start_date", ValidationError("Indiquez la date de début (ou cochez « Entrée / sortie permanente »).", code="required")
+                )
             if not end and "end_date" not in self.errors:
                 self.add_error("end_date", ValidationError("Indiquez la date de fin.", code="required"))
         if start and end and end < start:

@@ -230,9 +230,7 @@ def _save(parsed: ParsedRow) -> bool:
     certification = None
     if parsed.certification:
         ctype, code, libelle, niveau = parsed.certification
-        certification, _ = Certification.objects.get_or_create(
-            type=ctype, code=code, defaults={"libelle": libelle[:300], "niveau": niveau}
-        )
+        certification, _ = Certification.objects.get_or_create(type=ctype, code=code, defaults={"libelle": libelle[:300], "niveau": niveau})
     modalite = Formation.Modalite.DISTANCE if parsed.remote else (Formation.Modalite.MIXTE if parsed.mixed else Formation.Modalite.PRESENTIEL)
     formation, created = Formation.objects.update_or_create(
         numero=parsed.numero,

@@ -12,9 +12,7 @@ from accounts import phones
 
 from .validators import validate_nda, validate_siret
 
-NUMERO_VALIDATOR = RegexValidator(
-    r"^[0-9A-Za-z_\-]+$", "Le numéro ne contient que des lettres, des chiffres, « _ » et « - »."
-)
+NUMERO_VALIDATOR = RegexValidator(r"^[0-9A-Za-z_\-]+$", "Le numéro ne contient que des lettres, des chiffres, « _ » et « - ».")
 
 
 class Organisme(models.Model):
@@ -23,9 +21,7 @@ class Organisme(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     raison_sociale = models.CharField("raison sociale", max_length=200)
     siret = models.CharField("SIRET", max_length=14, unique=True, validators=[validate_siret])
-    nda = models.CharField(
-        "numéro de déclaration d'activité", max_length=11, blank=True, validators=[validate_nda]
-    )
+    nda = models.CharField("numéro de déclaration d'activité", max_length=11, blank=True, validators=[validate_nda])
     address = models.CharField("adresse", max_length=200, blank=True)
     postal_code = models.CharField("code postal", max_length=5, blank=True)
     city = models.CharField("ville", max_length=100, blank=True)
@@ -134,9 +130,7 @@ class Formation(models.Model):
     numero = models.CharField("numéro", max_length=80, unique=True, validators=[NUMERO_VALIDATOR])
     intitule = models.CharField("intitulé", max_length=300)
     organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="formations")
-    certification = models.ForeignKey(
-        Certification, on_delete=models.PROTECT, null=True, blank=True, related_name="formations"
-    )
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, null=True, blank=True, related_name="formations")
     description = models.TextField("description", blank=True)
     objectifs = models.TextField("objectifs", blank=True)
     contenu = models.TextField("contenu", blank=True)
@@ -184,9 +178,7 @@ class Session(models.Model):
     permanent_entry = models.BooleanField("entrée / sortie permanente", default=False)
     address = models.CharField("adresse du lieu", max_length=200, blank=True)
     # Indexed below by a covering index.
-    commune = models.ForeignKey(
-        Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", db_index=False
-    )
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", db_index=False)
     # Copied from the commune by a database trigger, for the GiST index of the place search.
     latitude = models.FloatField(null=True, editable=False)
     longitude = models.FloatField(null=True, editable=False)
@@ -214,9 +206,7 @@ class Session(models.Model):
         # Covering indexes of the search: each access path reads the index alone.
         indexes = [
             # a formation's sessions (keyword searches, summaries)
-            models.Index(
-                fields=["formation"], include=["commune", "latitude", "longitude", *SEARCH_COLUMNS], name="catalogue_session_formation"
-            ),
+            models.Index(fields=["formation"], include=["commune", "latitude", "longitude", *SEARCH_COLUMNS], name="catalogue_session_formation"),
             # the sessions of a commune (place searches walk the communes around the place)
             models.Index(fields=["commune"], include=["formation", *SEARCH_COLUMNS], name="catalogue_session_commune"),
             # sessions in price order (« Prix croissant » over many places)

@@ -179,7 +179,11 @@ def resolve_place(text: str) -> Commune | None:
             if named:
                 return named
         # The most precise commune first: « 75011 » is Paris 11e Arrondissement, not Paris.
-        found = communes.annotate(codes=Func(F("postal_codes"), 1, function="array_length", output_field=IntegerField())).order_by("codes", *by_population).first()
+        found = (
+            communes.annotate(codes=Func(F("postal_codes"), 1, function="array_length", output_field=IntegerField()))
+            .order_by("codes", *by_population)
+            .first()
+        )
         if found or not name:
             return found
     if not name:
@@ -245,9 +249,7 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
         rows = _fetch(_with_place_sql(query, plan, formation_first=_formation_first(plan, terms)), plan.params)
         result.total = rows[0][3] if rows else 0
     if rows:
-        sessions = Session.objects.select_related(
-            "formation__organisme", "formation__certification", "commune"
-        ).in_bulk([row[0] for row in rows])
+        sessions = Session.objects.select_related("formation__organisme", "formation__certification", "commune").in_bulk([row[0] for row in rows])
         result.hits = [SearchHit(session=sessions[row[0]], distance_km=row[1], rank=row[2]) for row in rows if row[0] in sessions]
     return result
 
@@ -267,10 +269,7 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         params["tsquery_any"] = " | ".join(f"{term}:*" for term in terms)
         formation_where.append("fi.document @@ to_tsquery('simple', %(tsquery)s)")
         # Relevance: every word in the title first, then some words in it, then elsewhere.
-        score = (
-            "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int"
-            " + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
-        )
+        score = "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
     low, high = DURATIONS.get(query.duration, (None, None))
     if low is not None:
         formation_where.append("fi.duree_heures >= %(duration_min)s")
@@ -296,7 +295,7 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     if query.commune is not None:
         lat, lon = query.commune.latitude, query.commune.longitude
         params.update(lat=lat, lon=lon, radius=query.radius_km)
-        params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(lat, lon, query.radius_km)))
+        params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(lat, lon, query.radius_km), strict=False))
     return _Plan(
         params=params,
         score=score,
@@ -390,9 +389,7 @@ def _formation_first(plan: _Plan, terms: Terms) -> bool:
     """With keywords and a place: start from the matching formations (then their sessions)
     when they hold fewer sessions than the communes around the place (probed, stopped early)."""
     budget = 3 * max(terms.estimated_matches, 1)
-    probe = _fetch(
-        f"SELECT count(*) FROM ({_near_sessions_sql(plan)} LIMIT %(budget)s) AS p", {**plan.params, "budget": budget + 1}
-    )
+    probe = _fetch(f"SELECT count(*) FROM ({_near_sessions_sql(plan)} LIMIT %(budget)s) AS p", {**plan.params, "budget": budget + 1})
     return probe[0][0] > budget
 
 
@@ -504,7 +501,7 @@ def _nearest_first(query: SearchQuery, plan: _Plan, needed: int) -> list[tuple]:
     radius = min(2.0, query.radius_km)
     while True:
         params = {**plan.params, "radius": radius}
-        params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(params["lat"], params["lon"], radius)))
+        params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(params["lat"], params["lon"], radius), strict=False))
         rows = _fetch(_union_page_sql(query, _place_only_local_sql(plan), None), params)
         found = rows[0][3] if rows else 0
         if found >= needed or radius >= query.radius_km:

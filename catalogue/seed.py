@@ -78,8 +78,14 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
         metz = Commune.objects.filter(code_insee=SEED_EXAMPLE["commune_insee"]).first()
         if metz is None:
             metz = Commune.objects.create(
-                code_insee="57463", name="Metz", search_name="metz", postal_codes=["57000", "57050", "57070"],
-                postal_codes_text=" 57000 57050 57070", departement="57", latitude=49.108118, longitude=6.195983,
+                code_insee="57463",
+                name="Metz",
+                search_name="metz",
+                postal_codes=["57000", "57050", "57070"],
+                postal_codes_text=" 57000 57050 57070",
+                departement="57",
+                latitude=49.108118,
+                longitude=6.195983,
                 population=116429,
             )
         start = today + datetime.timedelta(days=30)
@@ -119,7 +125,7 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
     communes = list(Commune.objects.filter(population__gte=3000).values_list("id", "population", "name", "postal_codes"))
     if not communes:
         raise RuntimeError("Chargez d'abord les communes : python manage.py load_communes")
-    weights = [population ** 0.8 for _, population, _, _ in communes]
+    weights = [population**0.8 for _, population, _, _ in communes]
 
     with transaction.atomic():
         certifications = {}
@@ -206,16 +212,43 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
             _copy(
                 cursor,
                 "catalogue_session",
-                ["public_id", "formation_id", "start_date", "end_date", "permanent_entry", "address", "commune_id",
-                 "price_cents", "places", "active", "created_at"],
+                [
+                    "public_id",
+                    "formation_id",
+                    "start_date",
+                    "end_date",
+                    "permanent_entry",
+                    "address",
+                    "commune_id",
+                    "price_cents",
+                    "places",
+                    "active",
+                    "created_at",
+                ],
                 session_rows,
             )
             _copy(
                 cursor,
                 "catalogue_formation",
-                ["id", "public_id", "numero", "intitule", "organisme_id", "certification_id", "description", "objectifs",
-                 "contenu", "resultats_attendus", "prerequis", "duree_heures", "modalite", "domaine", "active",
-                 "created_at", "updated_at"],
+                [
+                    "id",
+                    "public_id",
+                    "numero",
+                    "intitule",
+                    "organisme_id",
+                    "certification_id",
+                    "description",
+                    "objectifs",
+                    "contenu",
+                    "resultats_attendus",
+                    "prerequis",
+                    "duree_heures",
+                    "modalite",
+                    "domaine",
+                    "active",
+                    "created_at",
+                    "updated_at",
+                ],
                 formation_rows,
             )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

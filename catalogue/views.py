@@ -61,9 +61,7 @@ def commune_suggestions(request):
 
 @require_GET
 def formation_detail(request, numero):
-    formation = get_object_or_404(
-        Formation.objects.published().select_related("organisme", "certification"), numero=numero
-    )
+    formation = get_object_or_404(Formation.objects.published().select_related("organisme", "certification"), numero=numero)
     sessions = list(Session.objects.open(timezone.localdate()).filter(formation=formation).select_related("commune"))
     is_favori = request.user.is_authenticated and Favori.objects.filter(user=request.user, formation=formation).exists()
     context = {"formation": formation, "sessions": sessions, "is_favori": is_favori, "main_session": sessions[0] if sessions else None}

@@ -75,10 +75,9 @@ def formation_create(request):
 def formation_edit(request, public_id):
     formation = get_object_or_404(_formations(request).select_related("certification"), public_id=public_id)
     form = FormationForm(posted(request), instance=formation, organisme=request.user.organisme)
-    if request.method == "POST" and form.is_valid():
-        if _save_formation(request, form) is not None:
-            messages.success(request, "La formation a été enregistrée.")
-            return redirect("catalogue:organisme-formation", public_id=formation.public_id)
+    if request.method == "POST" and form.is_valid() and _save_formation(request, form) is not None:
+        messages.success(request, "La formation a été enregistrée.")
+        return redirect("catalogue:organisme-formation", public_id=formation.public_id)
     sessions = formation.sessions.select_related("commune").order_by("-active", "start_date", "id")
     return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": formation, "sessions": sessions}, form)
 
@@ -89,7 +88,9 @@ def formation_toggle(request, public_id):
     formation = get_object_or_404(_formations(request), public_id=public_id)
     publish = request.POST.get("action") == "publier"
     services.formation_set_active(formation=formation, active=publish)
-    messages.success(request, "La formation est de nouveau publiée." if publish else "La formation est désactivée : elle n'apparaît plus dans les recherches.")
+    messages.success(
+        request, "La formation est de nouveau publiée." if publish else "La formation est désactivée : elle n'apparaît plus dans les recherches."
+    )
     return redirect("catalogue:organisme-formation", public_id=public_id)
 
 

@@ -75,7 +75,7 @@ def postgres() -> Iterator[str]:
         with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
             if not exists:
-                conn.execute(f'CREATE DATABASE "{DATABASE_NAME}" ENCODING \'UTF8\'')
+                conn.execute(f"CREATE DATABASE \"{DATABASE_NAME}\" ENCODING 'UTF8'")
         yield server.get_uri(DATABASE_NAME)
     finally:
         server.cleanup()

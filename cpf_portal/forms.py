@@ -44,8 +44,5 @@ class CpfForm(DsfrBaseForm):
     def error_summary(self) -> list[tuple[str, str, str]]:
         """(field id, label, message) of every field error, for the summary at the top."""
         return [
-            (self[name].auto_id, self.fields[name].label, error)
-            for name, errors in self.errors.items()
-            if name in self.fields
-            for error in errors
+            (self[name].auto_id, self.fields[name].label, error) for name, errors in self.errors.items() if name in self.fields for error in errors
         ]

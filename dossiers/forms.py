@@ -62,13 +62,21 @@ class ProposalForm(VersionForm):
     """« Valider »: the organisme's proposal; price, dates and duration may change."""
 
     price = forms.DecimalField(
-        label="Prix TTC (€)", min_value=0, max_value=Decimal("100000"), decimal_places=2, localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}), error_messages={"min_value": "Le prix ne peut pas être négatif."},
+        label="Prix TTC (€)",
+        min_value=0,
+        max_value=Decimal("100000"),
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={"min_value": "Le prix ne peut pas être négatif."},
     )
     start_date = date_field("Date de début")
     end_date = date_field("Date de fin")
     duree_heures = forms.IntegerField(
-        label="Durée totale (heures)", min_value=1, max_value=5000, error_messages={"min_value": "La durée doit être d'au moins 1 heure."},
+        label="Durée totale (heures)",
+        min_value=1,
+        max_value=5000,
+        error_messages={"min_value": "La durée doit être d'au moins 1 heure."},
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "1"}),
     )
 
@@ -115,15 +123,23 @@ class RefusalForm(VersionForm):
 
 
 class OrganismeCancelForm(VersionForm):
-    reason = forms.CharField(label="Motif de l'annulation", max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
-                             error_messages={"required": "Indiquez le motif de l'annulation."})
+    reason = forms.CharField(
+        label="Motif de l'annulation",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Indiquez le motif de l'annulation."},
+    )
 
 
 class ServiceDoneForm(VersionForm):
-    exit_reason = forms.ChoiceField(label="Motif de sortie", choices=ExitReason.choices, widget=forms.RadioSelect,
-                                    error_messages={"required": "Indiquez le motif de sortie."})
+    exit_reason = forms.ChoiceField(
+        label="Motif de sortie", choices=ExitReason.choices, widget=forms.RadioSelect, error_messages={"required": "Indiquez le motif de sortie."}
+    )
     completion_rate = forms.IntegerField(
-        label="Taux de réalisation (%)", help_text="Part des heures effectivement suivies, de 0 à 100.", min_value=0, max_value=100,
+        label="Taux de réalisation (%)",
+        help_text="Part des heures effectivement suivies, de 0 à 100.",
+        min_value=0,
+        max_value=100,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "0", "max": "100"}),
     )
     exit_date = date_field("Date de sortie")
@@ -142,15 +158,25 @@ class InboxFilterForm(CpfForm):
     status = forms.ChoiceField(
         label="État",
         required=False,
-        choices=[("", "Tous les dossiers"), ("a_traiter", "À traiter (non traités)"), *[(s, Status(s).label) for s in Status.values if s not in (Status.DRAFT, Status.DELETED)]],
+        choices=[
+            ("", "Tous les dossiers"),
+            ("a_traiter", "À traiter (non traités)"),
+            *[(s, Status(s).label) for s in Status.values if s not in (Status.DRAFT, Status.DELETED)],
+        ],
     )
 
 
 class DeleteAccountForm(CpfForm):
-    password = forms.CharField(label="Mot de passe", help_text="Pour confirmer qu'il s'agit bien de vous.", strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    confirm = forms.BooleanField(label="Je comprends que mes données personnelles seront effacées définitivement",
-                                 error_messages={"required": "Cochez la case pour confirmer la suppression."})
+    password = forms.CharField(
+        label="Mot de passe",
+        help_text="Pour confirmer qu'il s'agit bien de vous.",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label="Je comprends que mes données personnelles seront effacées définitivement",
+        error_messages={"required": "Cochez la case pour confirmer la suppression."},
+    )
 
     def __init__(self, *args, user, **kwargs):
         self.user = user
@@ -165,6 +191,11 @@ class DeleteAccountForm(CpfForm):
 
 class AbondementForm(VersionForm):
     amount = forms.DecimalField(
-        label="Montant de l'abondement (€)", min_value=Decimal("1"), max_value=Decimal("50000"), decimal_places=2, localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}), error_messages={"min_value": "Le montant doit être d'au moins 1 €."},
+        label="Montant de l'abondement (€)",
+        min_value=Decimal("1"),
+        max_value=Decimal("50000"),
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={"min_value": "Le montant doit être d'au moins 1 €."},
     )

@@ -91,10 +91,11 @@ class Dossier(models.Model):
         ]
         constraints = [
             models.CheckConstraint(name="dossier_status_known", condition=Q(status__in=Status.values)),
-            models.CheckConstraint(name="dossier_money_positive", condition=Q(droits_cents__gte=0, reste_a_payer_cents__gte=0, locked_cents__gte=0, consumed_cents__gte=0)),
             models.CheckConstraint(
-                name="dossier_completion_rate_range", condition=Q(completion_rate__isnull=True) | Q(completion_rate__lte=100)
+                name="dossier_money_positive",
+                condition=Q(droits_cents__gte=0, reste_a_payer_cents__gte=0, locked_cents__gte=0, consumed_cents__gte=0),
             ),
+            models.CheckConstraint(name="dossier_completion_rate_range", condition=Q(completion_rate__isnull=True) | Q(completion_rate__lte=100)),
             # One open dossier per titulaire and session.
             models.UniqueConstraint(
                 fields=["titulaire", "session"], condition=Q(status__in=Status.open_values()), name="dossier_one_open_per_session"

@@ -41,7 +41,10 @@ MESSAGES = {
         "Dossier n° {numero} annulé sans suite",
         "Le délai de réponse est dépassé : votre dossier pour « {intitule} » est annulé sans suite. Vos droits ne sont pas touchés.",
     ),
-    ("expire", "organisme"): ("Dossier n°{numero} annulé sans suite", "Le délai de réponse est dépassé : le dossier de {titulaire} est annulé sans suite."),
+    ("expire", "organisme"): (
+        "Dossier n°{numero} annulé sans suite",
+        "Le délai de réponse est dépassé : le dossier de {titulaire} est annulé sans suite.",
+    ),
     ("accept", "organisme"): (
         "Dossier n°{numero} accepté par le titulaire",
         "{titulaire} a accepté votre proposition pour « {intitule} ». Déclarez l'entrée en formation dès le premier jour.",
@@ -183,9 +186,7 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
             notifications += rows
             groups[dedup] = [row.dedup_key for row in rows]
             if address:
-                body = render_to_string(
-                    "dossiers/emails/notification_body.txt", {"message": message, "url": url, "site_url": settings.SITE_URL}
-                )
+                body = render_to_string("dossiers/emails/notification_body.txt", {"message": message, "url": url, "site_url": settings.SITE_URL})
                 emails.append(Email(to=address, template="dossiers/emails/notification", subject=subject, body_text=body, dedup_key=f"{dedup}:email"))
                 groups[dedup].append(f"{dedup}:email")
     email_keys = [email.dedup_key for email in emails]

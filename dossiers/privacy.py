@@ -17,10 +17,31 @@ from .models import Dossier, DossierEvent
 from .workflow import Actor, DossierError, Status
 
 PROFILE_FIELDS = [
-    "email", "nir", "first_name", "last_name", "usage_name", "birth_date", "apprenticeship_contract", "diploma",
-    "diploma_year", "socio_professional_category", "employment_status", "phone_mobile", "phone_landline", "street_number",
-    "street_repetition", "street_type", "street_name", "address_complement", "locality", "postal_code", "city",
-    "date_joined", "activated_at", "cgu_accepted_at", "last_login",
+    "email",
+    "nir",
+    "first_name",
+    "last_name",
+    "usage_name",
+    "birth_date",
+    "apprenticeship_contract",
+    "diploma",
+    "diploma_year",
+    "socio_professional_category",
+    "employment_status",
+    "phone_mobile",
+    "phone_landline",
+    "street_number",
+    "street_repetition",
+    "street_type",
+    "street_name",
+    "address_complement",
+    "locality",
+    "postal_code",
+    "city",
+    "date_joined",
+    "activated_at",
+    "cgu_accepted_at",
+    "last_login",
 ]
 IN_PROGRESS = [Status.SENT, Status.PROPOSED, Status.ACCEPTED, Status.IN_TRAINING, Status.SERVICE_DONE]
 
@@ -34,7 +55,7 @@ def _plain(value):
 
 
 def _rows(queryset, fields):
-    return [{field: _plain(value) for field, value in zip(fields, row)} for row in queryset.values_list(*fields)]
+    return [{field: _plain(value) for field, value in zip(fields, row, strict=False)} for row in queryset.values_list(*fields)]
 
 
 def export_data(user: User) -> dict:
@@ -70,8 +91,22 @@ def export_data(user: User) -> dict:
         },
         "dossiers": _rows(
             dossiers,
-            ["numero", "status", "formation__intitule", "organisme__raison_sociale", "price_cents", "proposed_price_cents",
-             "droits_cents", "reste_a_payer_cents", "locked_cents", "consumed_cents", "created_at", "sent_at", "accepted_at", "closed_at"],
+            [
+                "numero",
+                "status",
+                "formation__intitule",
+                "organisme__raison_sociale",
+                "price_cents",
+                "proposed_price_cents",
+                "droits_cents",
+                "reste_a_payer_cents",
+                "locked_cents",
+                "consumed_cents",
+                "created_at",
+                "sent_at",
+                "accepted_at",
+                "closed_at",
+            ],
         ),
         "historique_des_dossiers": _rows(
             DossierEvent.objects.filter(dossier__in=dossiers).order_by("created_at", "id"),
@@ -82,9 +117,7 @@ def export_data(user: User) -> dict:
         ),
         "favoris": _rows(Favori.objects.filter(user=user), ["created_at", "formation__numero", "formation__intitule"]),
         "notifications": _rows(Notification.objects.filter(user=user), ["created_at", "title", "body", "read_at"]),
-        "demandes_d_assistance": _rows(
-            ContactRequest.objects.filter(user=user), ["created_at", "reference", "subject", "message", "dossier_numero"]
-        ),
+        "demandes_d_assistance": _rows(ContactRequest.objects.filter(user=user), ["created_at", "reference", "subject", "message", "dossier_numero"]),
     }
 
 
@@ -97,9 +130,7 @@ def delete_account(user: User) -> User:
 
     user = User.objects.select_for_update().get(pk=user.pk)
     if Dossier.objects.filter(titulaire=user, status__in=IN_PROGRESS).exists():
-        raise DossierError(
-            "Un dossier de formation est en cours : vous pourrez supprimer votre compte quand il sera terminé ou annulé."
-        )
+        raise DossierError("Un dossier de formation est en cours : vous pourrez supprimer votre compte quand il sera terminé ou annulé.")
     for dossier_id in Dossier.objects.filter(titulaire=user, status=Status.DRAFT).values_list("id", flat=True):
         services.dossier_transition(dossier_id=dossier_id, name="delete", actor=Actor.TITULAIRE, by=user)
     for attestation in DifAttestation.objects.filter(declaration__account__user=user):
@@ -114,9 +145,22 @@ def delete_account(user: User) -> User:
     for field in ("nir", "birth_date", "diploma_year"):
         setattr(user, field, None)
     for field in (
-        "first_name", "last_name", "usage_name", "diploma", "socio_professional_category", "employment_status", "phone_mobile",
-        "phone_landline", "street_number", "street_repetition", "street_type", "street_name", "address_complement", "locality",
-        "postal_code", "city",
+        "first_name",
+        "last_name",
+        "usage_name",
+        "diploma",
+        "socio_professional_category",
+        "employment_status",
+        "phone_mobile",
+        "phone_landline",
+        "street_number",
+        "street_repetition",
+        "street_type",
+        "street_name",
+        "address_complement",
+        "locality",
+        "postal_code",
+        "city",
     ):
         setattr(user, field, "")
     user.first_name = "Compte"

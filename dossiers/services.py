@@ -63,7 +63,12 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
                     duree_heures=session.formation.duree_heures,
                 )
                 DossierEvent.objects.create(
-                    dossier=dossier, transition="create", from_status=Status.DRAFT, to_status=Status.DRAFT, actor=titulaire, actor_role=Actor.TITULAIRE
+                    dossier=dossier,
+                    transition="create",
+                    from_status=Status.DRAFT,
+                    to_status=Status.DRAFT,
+                    actor=titulaire,
+                    actor_role=Actor.TITULAIRE,
                 )
                 return dossier
         except IntegrityError:
@@ -107,8 +112,8 @@ def dossier_save_info(*, dossier: Dossier, titulaire, professional: dict, person
     if save_to_account:
         account_services.profile_update(user=titulaire, data={**professional, **personal})
     dossier.titulaire_info = {
-        **{key: value for key, value in professional.items()},
-        **{key: value for key, value in personal.items()},
+        **dict(professional.items()),
+        **dict(personal.items()),
         "nir_last_digits": titulaire.nir[-4:] if titulaire.nir else "",
         "birth_date": titulaire.birth_date.isoformat() if titulaire.birth_date else "",
     }
@@ -148,9 +153,7 @@ def dossier_transition(
         if dossier is None:
             raise TransitionNotAllowed("Ce dossier est en cours de traitement.")
         if dossier.status not in transition.sources:
-            raise TransitionNotAllowed(
-                f"Cette action n'est plus possible : le dossier est « {Status(dossier.status).label} »."
-            )
+            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {Status(dossier.status).label} ».")
         if actor not in transition.actors:
             raise TransitionNotAllowed("Cette action ne vous est pas ouverte.")
         _check_actor(dossier, actor, by)
@@ -187,7 +190,9 @@ def _json(value):
     return value
 
 
-def dossier_pay_and_accept(*, dossier: Dossier, titulaire, card: payments.Card | None, idempotency_key: uuid.UUID, expected_version: int, expected_reste_cents: int) -> Dossier:
+def dossier_pay_and_accept(
+    *, dossier: Dossier, titulaire, card: payments.Card | None, idempotency_key: uuid.UUID, expected_version: int, expected_reste_cents: int
+) -> Dossier:
     """Accept the organisme's proposal, paying the reste à payer by card first when there is
     one. The amount is checked again under lock; if the rights are no longer there after
     the payment, the payment is refunded and nothing else changes.
@@ -251,7 +256,9 @@ def abondement_add(
         raise DossierError("Un abondement s'ajoute quand le dossier est envoyé ou proposé par l'organisme, avant son acceptation.")
     if amount_cents <= 0:
         raise DossierError("Le montant doit être positif.")
-    abondement = DossierAbondement.objects.create(dossier=dossier, financeur=financeur, financeur_name=financeur_name, amount_cents=amount_cents, added_by=by)
+    abondement = DossierAbondement.objects.create(
+        dossier=dossier, financeur=financeur, financeur_name=financeur_name, amount_cents=amount_cents, added_by=by
+    )
     refresh_split(dossier, today=timezone.localdate())
     dossier.save(update_fields=["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"])
     from notifications.services import notify

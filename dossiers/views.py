@@ -103,19 +103,18 @@ def dossier_detail(request, numero):
         forms["perso"] = PersonalInfoForm(info_data, instance=user, prefix="perso", initial=_pick(initial, PersonalInfoForm))
         forms["save"] = SaveToAccountForm(info_data, prefix="info")
         if action == "save_info":
-            if all([form.is_valid() for form in (forms["pro"], forms["perso"], forms["save"])]):
-                if _run(
-                    request,
-                    lambda: services.dossier_save_info(
-                        dossier=dossier,
-                        titulaire=user,
-                        professional=forms["pro"].cleaned_data,
-                        personal=forms["perso"].profile_data(),
-                        save_to_account=forms["save"].cleaned_data["save_to_account"],
-                    ),
-                    "Vos informations sont validées. Vérifiez maintenant le financement de votre formation.",
-                ):
-                    return redirect(reverse("dossiers:detail", args=[numero]) + "#financement")
+            if all(form.is_valid() for form in (forms["pro"], forms["perso"], forms["save"])) and _run(
+                request,
+                lambda: services.dossier_save_info(
+                    dossier=dossier,
+                    titulaire=user,
+                    professional=forms["pro"].cleaned_data,
+                    personal=forms["perso"].profile_data(),
+                    save_to_account=forms["save"].cleaned_data["save_to_account"],
+                ),
+                "Vos informations sont validées. Vérifiez maintenant le financement de votre formation.",
+            ):
+                return redirect(reverse("dossiers:detail", args=[numero]) + "#financement")
             invalid = True
             user.refresh_from_db()
         split = services.split_for(dossier, today=today)
@@ -131,7 +130,12 @@ def dossier_detail(request, numero):
                 if _run(
                     request,
                     lambda: services.dossier_transition(
-                        dossier_id=dossier.pk, name="send", actor=Actor.TITULAIRE, by=user, payload=payload, expected_version=form.cleaned_data["version"]
+                        dossier_id=dossier.pk,
+                        name="send",
+                        actor=Actor.TITULAIRE,
+                        by=user,
+                        payload=payload,
+                        expected_version=form.cleaned_data["version"],
                     ),
                     f"Votre dossier n° {dossier.numero} est envoyé à l'organisme de formation.",
                 ):
@@ -142,13 +146,19 @@ def dossier_detail(request, numero):
     else:
         context_split = services.split_for(dossier, today=today) if dossier.status == Status.PROPOSED else None
 
-    simple = {"delete": "Votre dossier est supprimé.", "cancel_request": "Votre demande d'inscription est annulée.", "decline": "Vous avez refusé la proposition de l'organisme."}
+    simple = {
+        "delete": "Votre dossier est supprimé.",
+        "cancel_request": "Votre demande d'inscription est annulée.",
+        "decline": "Vous avez refusé la proposition de l'organisme.",
+    }
     if action in simple:
         form = VersionForm(request.POST)
         if form.is_valid():
             done = _run(
                 request,
-                lambda: services.dossier_transition(dossier_id=dossier.pk, name=action, actor=Actor.TITULAIRE, by=user, expected_version=form.cleaned_data["version"]),
+                lambda: services.dossier_transition(
+                    dossier_id=dossier.pk, name=action, actor=Actor.TITULAIRE, by=user, expected_version=form.cleaned_data["version"]
+                ),
                 simple[action],
             )
             if done and action == "delete":
@@ -231,7 +241,9 @@ def dossier_accept(request, numero):
                 messages.error(request, str(error))
                 return redirect("dossiers:accept" if dossier.status == Status.PROPOSED else "dossiers:detail", numero=numero)
             paid = f" Paiement de {euros(accepted.payment.amount_cents)} accepté." if accepted.payment_id else ""
-            messages.success(request, f"Votre inscription est confirmée.{paid} {euros(accepted.locked_cents)} de droits sont bloqués pour cette formation.")
+            messages.success(
+                request, f"Votre inscription est confirmée.{paid} {euros(accepted.locked_cents)} de droits sont bloqués pour cette formation."
+            )
             return redirect("dossiers:detail", numero=numero)
     context = {"dossier": dossier, "split": split, "card_form": card_form, "version_form": version_form}
     status = 400 if request.method == "POST" else 200
@@ -345,9 +357,11 @@ def organisme_detail(request, numero):
             else:
                 invalid = True
         if action == "refuse":
-            if forms["refuse"].is_valid():
-                if fire("refuse", {"reason": forms["refuse"].reason()}, "La demande est refusée ; le titulaire est prévenu.", forms["refuse"]):
-                    return redirect("dossiers:organisme-detail", numero=numero)
+            refused = forms["refuse"].is_valid() and fire(
+                "refuse", {"reason": forms["refuse"].reason()}, "La demande est refusée ; le titulaire est prévenu.", forms["refuse"]
+            )
+            if refused:
+                return redirect("dossiers:organisme-detail", numero=numero)
             invalid = True
     elif dossier.status == Status.ACCEPTED:
         forms["enter"] = VersionForm(request.POST if action == "enter" else None, initial={"version": dossier.version})
@@ -357,14 +371,22 @@ def organisme_detail(request, numero):
                 return redirect("dossiers:organisme-detail", numero=numero)
             invalid = True
         if action == "cancel_by_organisme":
-            if forms["cancel"].is_valid():
-                if fire("cancel_by_organisme", {"reason": forms["cancel"].cleaned_data["reason"]}, "La formation est annulée ; le titulaire est prévenu.", forms["cancel"]):
-                    return redirect("dossiers:organisme-detail", numero=numero)
+            if forms["cancel"].is_valid() and fire(
+                "cancel_by_organisme",
+                {"reason": forms["cancel"].cleaned_data["reason"]},
+                "La formation est annulée ; le titulaire est prévenu.",
+                forms["cancel"],
+            ):
+                return redirect("dossiers:organisme-detail", numero=numero)
             invalid = True
     elif dossier.status == Status.IN_TRAINING:
         forms["service"] = ServiceDoneForm(
             request.POST if action == "declare_service_done" else None,
-            initial={"version": dossier.version, "exit_date": min(timezone.localdate(), dossier.effective_end_date or timezone.localdate()), "completion_rate": 100},
+            initial={
+                "version": dossier.version,
+                "exit_date": min(timezone.localdate(), dossier.effective_end_date or timezone.localdate()),
+                "completion_rate": 100,
+            },
         )
         if action == "declare_service_done":
             form = forms["service"]
@@ -374,7 +396,9 @@ def organisme_detail(request, numero):
                     return redirect("dossiers:organisme-detail", numero=numero)
             invalid = True
     elif action:
-        messages.error(request, f"Cette action n'est plus possible : le dossier est « {ORGANISME_LABELS.get(dossier.status, dossier.get_status_display())} ».")
+        messages.error(
+            request, f"Cette action n'est plus possible : le dossier est « {ORGANISME_LABELS.get(dossier.status, dossier.get_status_display())} »."
+        )
         return redirect("dossiers:organisme-detail", numero=numero)
 
     context = {
@@ -453,7 +477,11 @@ def conseiller_detail(request, numero):
             if _run(
                 request,
                 lambda: services.abondement_add(
-                    dossier=dossier, financeur=financeur, financeur_name=structure.name, amount_cents=amount, by=request.user,
+                    dossier=dossier,
+                    financeur=financeur,
+                    financeur_name=structure.name,
+                    amount_cents=amount,
+                    by=request.user,
                     expected_version=form.cleaned_data["version"],
                 ),
                 f"Abondement de {euros(amount)} ajouté : le financement du dossier est recalculé.",

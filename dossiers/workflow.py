@@ -12,9 +12,10 @@ Labels and delays follow ../shared/domain.md §6 (EDOF / Wedof states, CGU delay
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
@@ -184,9 +185,8 @@ def guard_accept(ctx: Context) -> None:
     guard_before_deadline(ctx)
     dossier = ctx.dossier
     payment = ctx.payload.get("payment")
-    if dossier.reste_a_payer_cents:
-        if payment is None or payment.status != "succeeded" or payment.amount_cents != dossier.reste_a_payer_cents:
-            raise DossierError("Le reste à payer doit être réglé par carte avant d'accepter.")
+    if dossier.reste_a_payer_cents and (payment is None or payment.status != "succeeded" or payment.amount_cents != dossier.reste_a_payer_cents):
+        raise DossierError("Le reste à payer doit être réglé par carte avant d'accepter.")
 
 
 def guard_titulaire_cancel(ctx: Context) -> None:
@@ -350,9 +350,7 @@ def release(ctx: Context, *, refund: bool) -> None:
             by=ctx.by,
         )
     if dossier.abondements_cents:
-        money.abondement_reverse(
-            account=account, amount_cents=dossier.abondements_cents, financeur="financeurs du dossier", reference=dossier.numero
-        )
+        money.abondement_reverse(account=account, amount_cents=dossier.abondements_cents, financeur="financeurs du dossier", reference=dossier.numero)
     dossier.locked_cents = 0
     if refund and dossier.payment_id:
         payments.payment_refund(payment=dossier.payment)
@@ -459,15 +457,53 @@ _TABLE = [
     Transition("delete", frozenset({S.DRAFT}), S.DELETED, frozenset({A.TITULAIRE}), "Supprimer mon dossier"),
     Transition("propose", frozenset({S.SENT}), S.PROPOSED, frozenset({A.ORGANISME}), "Valider", guard_propose, effect_propose),
     Transition("refuse", frozenset({S.SENT}), S.REFUSED_BY_ORGANISME, frozenset({A.ORGANISME}), "Refuser", guard_reason, effect_refuse),
-    Transition("cancel_request", frozenset({S.SENT}), S.CANCELLED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Annuler ma demande", None, effect_cancel_request),
+    Transition(
+        "cancel_request", frozenset({S.SENT}), S.CANCELLED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Annuler ma demande", None, effect_cancel_request
+    ),
     Transition("accept", frozenset({S.PROPOSED}), S.ACCEPTED, frozenset({A.TITULAIRE}), "Accepter la proposition", guard_accept, effect_accept),
     Transition("decline", frozenset({S.PROPOSED}), S.REFUSED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Refuser la proposition", None, effect_decline),
-    Transition("expire", frozenset({S.SENT, S.PROPOSED}), S.EXPIRED, frozenset({A.SYSTEM}), "Annuler sans suite", guard_deadline_passed, effect_expire),
-    Transition("cancel", frozenset({S.ACCEPTED}), S.CANCELLED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Annuler ma formation", guard_titulaire_cancel, effect_titulaire_cancel),
-    Transition("cancel_by_organisme", frozenset({S.ACCEPTED}), S.CANCELLED_BY_ORGANISME, frozenset({A.ORGANISME}), "Annuler la formation", guard_reason, effect_organisme_cancel),
-    Transition("enter", frozenset({S.ACCEPTED}), S.IN_TRAINING, frozenset({A.ORGANISME}), "Déclarer l'entrée en formation", guard_enter, effect_enter),
-    Transition("declare_service_done", frozenset({S.IN_TRAINING}), S.SERVICE_DONE, frozenset({A.ORGANISME}), "Déclarer la sortie / service fait", guard_service_done, effect_service_done),
-    Transition("validate_service", frozenset({S.SERVICE_DONE}), S.DEBITED, frozenset({A.SYSTEM, A.OPERATEUR}), "Valider le service fait", guard_deadline_passed, effect_validate_service),
+    Transition(
+        "expire", frozenset({S.SENT, S.PROPOSED}), S.EXPIRED, frozenset({A.SYSTEM}), "Annuler sans suite", guard_deadline_passed, effect_expire
+    ),
+    Transition(
+        "cancel",
+        frozenset({S.ACCEPTED}),
+        S.CANCELLED_BY_TITULAIRE,
+        frozenset({A.TITULAIRE}),
+        "Annuler ma formation",
+        guard_titulaire_cancel,
+        effect_titulaire_cancel,
+    ),
+    Transition(
+        "cancel_by_organisme",
+        frozenset({S.ACCEPTED}),
+        S.CANCELLED_BY_ORGANISME,
+        frozenset({A.ORGANISME}),
+        "Annuler la formation",
+        guard_reason,
+        effect_organisme_cancel,
+    ),
+    Transition(
+        "enter", frozenset({S.ACCEPTED}), S.IN_TRAINING, frozenset({A.ORGANISME}), "Déclarer l'entrée en formation", guard_enter, effect_enter
+    ),
+    Transition(
+        "declare_service_done",
+        frozenset({S.IN_TRAINING}),
+        S.SERVICE_DONE,
+        frozenset({A.ORGANISME}),
+        "Déclarer la sortie / service fait",
+        guard_service_done,
+        effect_service_done,
+    ),
+    Transition(
+        "validate_service",
+        frozenset({S.SERVICE_DONE}),
+        S.DEBITED,
+        frozenset({A.SYSTEM, A.OPERATEUR}),
+        "Valider le service fait",
+        guard_deadline_passed,
+        effect_validate_service,
+    ),
 ]
 TRANSITIONS: dict[str, Transition] = {transition.name: transition for transition in _TABLE}
 

@@ -21,13 +21,8 @@ def axe_violations(page) -> list[dict]:
     """Violations of any impact on the page as it is now (needs a context with bypass_csp)."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
-    result = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations", AXE_TAGS
-    )
-    return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
-        for v in result
-    ]
+    result = page.evaluate("async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations", AXE_TAGS)
+    return [{"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]} for v in result]
 
 
 def vnu_errors(documents: dict[str, str]) -> dict[str, list[str]]:
@@ -41,9 +36,7 @@ def vnu_errors(documents: dict[str, str]) -> dict[str, list[str]]:
             path = Path(directory) / f"page-{index:03d}.html"
             path.write_text(html, encoding="utf-8")
             paths[str(path)] = name
-        completed = subprocess.run(
-            [java, "-jar", str(VNU), "--errors-only", "--format", "json", *paths], capture_output=True, text=True, timeout=300
-        )
+        completed = subprocess.run([java, "-jar", str(VNU), "--errors-only", "--format", "json", *paths], capture_output=True, text=True, timeout=300)
         report = json.loads(completed.stderr or "{}")
     errors: dict[str, list[str]] = {name: [] for name in documents}
     for message in report.get("messages", []):
@@ -119,7 +112,9 @@ class Audit:
         for width_name, size in (("bureau", DESKTOP), ("320 px", NARROW)):
             page.set_viewport_size(size)
             for violation in axe_violations(page):
-                self.problems.append(f"{name} ({width_name}): axe {violation['id']} [{violation['impact']}] {violation['help']} {violation['targets']}")
+                self.problems.append(
+                    f"{name} ({width_name}): axe {violation['id']} [{violation['impact']}] {violation['help']} {violation['targets']}"
+                )
             if size is NARROW:
                 overflow = page.evaluate(OVERFLOW_JS)
                 if overflow["width"] > 0:

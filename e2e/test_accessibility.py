@@ -89,9 +89,13 @@ def test_titulaire_journey_pages(live_server, audit_page, cast):
     # --- Public pages.
     audit.visit(url + "/", "accueil")
     for path, name in [
-        ("/aide/", "aide"), ("/aide/compte-personnel-de-formation/", "aide-cpf"), ("/aide/dif/", "aide-dif"),
-        ("/aide/etapes-du-dossier/", "aide-dossier"), ("/accessibilite/", "accessibilite"),
-        ("/donnees-personnelles/", "donnees-personnelles"), ("/conditions-generales-d-utilisation/", "cgu"),
+        ("/aide/", "aide"),
+        ("/aide/compte-personnel-de-formation/", "aide-cpf"),
+        ("/aide/dif/", "aide-dif"),
+        ("/aide/etapes-du-dossier/", "aide-dossier"),
+        ("/accessibilite/", "accessibilite"),
+        ("/donnees-personnelles/", "donnees-personnelles"),
+        ("/conditions-generales-d-utilisation/", "cgu"),
     ]:
         audit.visit(url + path, name)
     audit.visit(url + "/aide/contact/", "contact")
@@ -234,7 +238,7 @@ def test_organisme_journey_pages(live_server, audit_page, cast):
 
 
 def test_conseiller_journey_pages(live_server, audit_page, cast):
-    page, url = audit_page, live_server.url
+    page, _url = audit_page, live_server.url
     sent = f.sent(cast["titulaire"], f.session_for(cast["organisme"]))
     audit = Audit(page, "conseiller", SCREENSHOTS)
     login(page, live_server, cast["conseiller"].email)

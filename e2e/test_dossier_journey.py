@@ -132,13 +132,13 @@ def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context
 
     # --- Weeks later: the organisme declares the entry, then the end and the service fait.
     dossier = Dossier.objects.get(numero=numero)
-    first_day = datetime.datetime.combine(dossier.effective_start_date, datetime.time(9), tzinfo=datetime.timezone.utc)
+    first_day = datetime.datetime.combine(dossier.effective_start_date, datetime.time(9), tzinfo=datetime.UTC)
     with time_machine.travel(first_day, tick=True):
         login(org_page, live_server, staff.email)
         org_page.goto(f"{live_server.url}/espace-organisme/dossiers/{numero}/")
         org_page.get_by_role("button", name="Déclarer l'entrée en formation").click()
         expect(org_page.get_by_text("L'entrée en formation est déclarée.")).to_be_visible()
-    last_day = datetime.datetime.combine(dossier.effective_end_date, datetime.time(17), tzinfo=datetime.timezone.utc)
+    last_day = datetime.datetime.combine(dossier.effective_end_date, datetime.time(17), tzinfo=datetime.UTC)
     with time_machine.travel(last_day, tick=True):
         login(org_page, live_server, staff.email)
         org_page.goto(f"{live_server.url}/espace-organisme/dossiers/{numero}/")

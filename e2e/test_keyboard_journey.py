@@ -208,8 +208,16 @@ def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settin
     # --- The organisme validates (its own back office, not this journey).
     dossier = Dossier.objects.get(numero=numero)
     services.dossier_transition(
-        dossier_id=dossier.pk, name="propose", actor=Actor.ORGANISME, by=staff,
-        payload={"price_cents": dossier.price_cents, "start_date": dossier.start_date, "end_date": dossier.end_date, "duree_heures": dossier.duree_heures},
+        dossier_id=dossier.pk,
+        name="propose",
+        actor=Actor.ORGANISME,
+        by=staff,
+        payload={
+            "price_cents": dossier.price_cents,
+            "start_date": dossier.start_date,
+            "end_date": dossier.end_date,
+            "duree_heures": dossier.duree_heures,
+        },
     )
 
     # --- Accept and pay the reste à payer by card.

@@ -73,7 +73,10 @@ class CpfAccountAdmin(admin.ModelAdmin):
         url = reverse("admin:financing_cpfaccount_correction", args=[obj.pk])
         return format_html(
             "disponibles {} · bloqués {} · total {} — <a href='{}'>Ajouter une correction</a>",
-            euros(totals["available"]), euros(totals["locked"]), euros(totals["acquired"]), url,
+            euros(totals["available"]),
+            euros(totals["locked"]),
+            euros(totals["acquired"]),
+            url,
         )
 
     def get_urls(self):
@@ -126,7 +129,9 @@ class AttestationInline(ReadOnlyMixin, admin.TabularInline):
 
 
 class ReviewForm(forms.Form):
-    decision = forms.ChoiceField(label="Décision", choices=[("accepter", "Accepter l'attestation"), ("refuser", "Refuser l'attestation")], widget=forms.RadioSelect)
+    decision = forms.ChoiceField(
+        label="Décision", choices=[("accepter", "Accepter l'attestation"), ("refuser", "Refuser l'attestation")], widget=forms.RadioSelect
+    )
     reason = forms.CharField(label="Motif du refus", required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean(self):
@@ -194,8 +199,12 @@ class DifDeclarationAdmin(admin.ModelAdmin):
                 messages.error(request, str(error))
             return redirect("admin:financing_difdeclaration_change", declaration.pk)
         attestations = format_html_join(
-            "", "<li><a href='{}'>{} — {} h, {}</a></li>",
-            ((reverse("admin:financing_difattestation_file", args=[a.public_id]), a.employer, a.hours, a.issued_on) for a in declaration.attestations.all()),
+            "",
+            "<li><a href='{}'>{} — {} h, {}</a></li>",
+            (
+                (reverse("admin:financing_difattestation_file", args=[a.public_id]), a.employer, a.hours, a.issued_on)
+                for a in declaration.attestations.all()
+            ),
         )
         context = {
             **self.admin_site.each_context(request),

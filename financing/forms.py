@@ -72,9 +72,7 @@ class AttestationForm(CpfForm):
             raise ValidationError("Le fichier dépasse 5 Mo : envoyez une version plus légère.", code="too_big")
         kind = sniff_content_type(upload)
         if kind not in ALLOWED_TYPES:
-            raise ValidationError(
-                "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu a été vérifié, pas son nom).", code="type"
-            )
+            raise ValidationError("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu a été vérifié, pas son nom).", code="type")
         self.content_type = kind
         return upload
 
@@ -113,9 +111,7 @@ class CardForm(CpfForm):
         max_length=23,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
     )
-    holder = forms.CharField(
-        label="Nom du titulaire de la carte", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "cc-name"})
-    )
+    holder = forms.CharField(label="Nom du titulaire de la carte", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "cc-name"}))
     expiry = forms.CharField(
         label="Date d'expiration",
         help_text="Format attendu : MM/AA",

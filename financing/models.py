@@ -67,12 +67,8 @@ class Movement(models.Model):
     amount_cents = models.BigIntegerField("montant (centimes)")
     label = models.CharField("libellé", max_length=200)
     year = models.PositiveSmallIntegerField("année d'acquisition", null=True, blank=True)
-    dif_declaration = models.ForeignKey(
-        "DifDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="movements"
-    )
-    reference = models.CharField(
-        "référence", max_length=100, blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement."
-    )
+    dif_declaration = models.ForeignKey("DifDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="movements")
+    reference = models.CharField("référence", max_length=100, blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement.")
     reason = models.TextField("motif", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("date", default=timezone.now, db_index=True)
@@ -93,12 +89,8 @@ class Movement(models.Model):
                 ),
             ),
             # The yearly credit is posted once per account and year.
-            models.UniqueConstraint(
-                fields=["account", "year"], condition=Q(kind="alimentation"), name="financing_one_alimentation_per_year"
-            ),
-            models.CheckConstraint(
-                name="financing_correction_has_reason", condition=~Q(kind="correction") | ~Q(reason="")
-            ),
+            models.UniqueConstraint(fields=["account", "year"], condition=Q(kind="alimentation"), name="financing_one_alimentation_per_year"),
+            models.CheckConstraint(name="financing_correction_has_reason", condition=~Q(kind="correction") | ~Q(reason="")),
         ]
 
     def __str__(self):
@@ -168,9 +160,7 @@ class DifDeclaration(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(name="financing_dif_hours_range", condition=Q(hours__gte=1, hours__lte=DIF_MAX_HOURS)),
-            models.CheckConstraint(
-                name="financing_dif_refusal_has_reason", condition=~Q(status="refusee") | ~Q(rejection_reason="")
-            ),
+            models.CheckConstraint(name="financing_dif_refusal_has_reason", condition=~Q(status="refusee") | ~Q(rejection_reason="")),
         ]
 
     def __str__(self):

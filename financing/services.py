@@ -104,9 +104,7 @@ def rights_lock(*, account: CpfAccount, amount_cents: int, label: str, reference
     _locked(account)
     available = balances(account)["available"]
     if amount_cents > available:
-        raise InsufficientRights(
-            f"Vos droits disponibles ({euros(available)}) ne couvrent plus ce montant ({euros(amount_cents)})."
-        )
+        raise InsufficientRights(f"Vos droits disponibles ({euros(available)}) ne couvrent plus ce montant ({euros(amount_cents)}).")
     return _append(account, MovementKind.BLOCAGE, amount_cents, label, reference=reference, by=by)
 
 
@@ -397,4 +395,3 @@ def compute_split(
 
 def is_low_qualification(user) -> bool:
     return getattr(user, "diploma", "") == Diploma.NONE
-

@@ -71,9 +71,7 @@ def import_yearly(text: str, *, current_year: int) -> YearlyReport:
             continue
         flag = (row.get("faible_qualification") or "").strip()
         low_qualification = flag in {"1", "oui", "true"} or (flag == "" and is_low_qualification(user))
-        declaration = yearly_credit(
-            account=account_for(user), year=year, status=status, hours_worked=hours, low_qualification=low_qualification
-        )
+        declaration = yearly_credit(account=account_for(user), year=year, status=status, hours_worked=hours, low_qualification=low_qualification)
         if declaration is None:
             report.already += 1
         else:

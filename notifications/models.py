@@ -13,9 +13,7 @@ class Email(models.Model):
         FAILED = "failed", "Échec"
 
     to = models.EmailField("destinataire")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
     template = models.CharField("gabarit", max_length=100)
     subject = models.CharField("objet", max_length=255)
     body_text = models.TextField("texte")
@@ -36,9 +34,7 @@ class Email(models.Model):
     class Meta:
         verbose_name = "courriel"
         ordering = ["-created_at"]
-        indexes = [
-            models.Index(fields=["created_at"], condition=models.Q(status="queued"), name="notif_email_queued_idx")
-        ]
+        indexes = [models.Index(fields=["created_at"], condition=models.Q(status="queued"), name="notif_email_queued_idx")]
 
     def __str__(self):
         return f"{self.subject} → {self.to}"

@@ -78,9 +78,7 @@ def email_send(email_id: int) -> bool:
 def requeue_stuck(*, older_than_minutes: int = 15) -> int:
     """Queue again the e-mails whose task was lost (worker down, broker restarted)."""
     limit = timezone.now() - timezone.timedelta(minutes=older_than_minutes)
-    ids = list(
-        Email.objects.filter(status=Email.Status.QUEUED, created_at__lt=limit).values_list("pk", flat=True)[:500]
-    )
+    ids = list(Email.objects.filter(status=Email.Status.QUEUED, created_at__lt=limit).values_list("pk", flat=True)[:500])
     for email_id in ids:
         send_after_commit(email_id)
     return len(ids)

@@ -18,5 +18,7 @@ def notification_list(request):
 @require_POST
 def mark_all_read(request):
     count = services.notifications_mark_read(user=request.user)
-    messages.success(request, f"{count} notification{'s' if count > 1 else ''} marquée{'s' if count > 1 else ''} comme lue{'s' if count > 1 else ''}.")
+    messages.success(
+        request, f"{count} notification{'s' if count > 1 else ''} marquée{'s' if count > 1 else ''} comme lue{'s' if count > 1 else ''}."
+    )
     return redirect("notifications:list")

@@ -4,15 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_structures_contact_privacy'),
+        ("accounts", "0002_structures_contact_privacy"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='user',
-            name='role',
-            field=models.CharField(choices=[('titulaire', 'Titulaire'), ('organisme', "Personnel d'organisme de formation"), ('conseiller', 'Conseiller (interlocuteur des titulaires)'), ('operateur', 'Opérateur (administration)')], default='titulaire', max_length=20, verbose_name='rôle'),
+            model_name="user",
+            name="role",
+            field=models.CharField(
+                choices=[
+                    ("titulaire", "Titulaire"),
+                    ("organisme", "Personnel d'organisme de formation"),
+                    ("conseiller", "Conseiller (interlocuteur des titulaires)"),
+                    ("operateur", "Opérateur (administration)"),
+                ],
+                default="titulaire",
+                max_length=20,
+                verbose_name="rôle",
+            ),
         ),
     ]

@@ -10,7 +10,6 @@ from accounts import services
 from accounts.models import ActivationCode
 from accounts.tests.factories import TitulaireFactory
 from accounts.views import ACTIVATION_SESSION_KEY
-
 from cpf_portal.testing import text
 
 pytestmark = pytest.mark.django_db
@@ -112,9 +111,8 @@ def test_at_most_five_codes_an_hour(pending, mailoutbox, django_capture_on_commi
     for minute in range(5):
         with time_machine.travel(start + datetime.timedelta(minutes=2 * minute), tick=False):
             send_code(pending, mailoutbox, django_capture_on_commit_callbacks)
-    with time_machine.travel(start + datetime.timedelta(minutes=12), tick=False):
-        with pytest.raises(services.ResendRefused) as refusal:
-            services.activation_code_send(user=pending)
+    with time_machine.travel(start + datetime.timedelta(minutes=12), tick=False), pytest.raises(services.ResendRefused) as refusal:
+        services.activation_code_send(user=pending)
     assert "trop de codes" in str(refusal.value)
     with time_machine.travel(start + datetime.timedelta(minutes=61), tick=False):
         send_code(pending, mailoutbox, django_capture_on_commit_callbacks)

@@ -32,7 +32,15 @@ def test_admin_creates_organisme_staff(client, operator, organisme):
     client.force_login(operator)
     response = client.post(
         reverse("admin:accounts_user_add"),
-        {"email": "agent@of.example", "role": "organisme", "organisme": organisme.pk, "nir": "", "password1": "Formation2020", "password2": "Formation2020", "usable_password": "true"},
+        {
+            "email": "agent@of.example",
+            "role": "organisme",
+            "organisme": organisme.pk,
+            "nir": "",
+            "password1": "Formation2020",
+            "password2": "Formation2020",
+            "usable_password": "true",
+        },
     )
     assert response.status_code == 302
     from accounts.models import User

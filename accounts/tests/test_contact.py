@@ -10,8 +10,13 @@ URL = reverse("accounts:contact")
 
 
 def data(**overrides):
-    values = {"name": "Camille Durand", "email": "camille@exemple.fr", "subject": "dossier", "dossier_numero": "3859095851",
-              "message": "Mon organisme ne répond pas à ma demande."}
+    values = {
+        "name": "Camille Durand",
+        "email": "camille@exemple.fr",
+        "subject": "dossier",
+        "dossier_numero": "3859095851",
+        "message": "Mon organisme ne répond pas à ma demande.",
+    }
     values.update(overrides)
     return values
 

@@ -15,8 +15,15 @@ def directory():
     def make(kind, name, place):
         c = commune(place)
         return Structure.objects.create(
-            type=kind, name=name, address="1 rue de l'Emploi", postal_code=c.postal_codes[0], city=c.name, commune=c,
-            departement=c.departement, phone="0387000000", email="contact@structure.example",
+            type=kind,
+            name=name,
+            address="1 rue de l'Emploi",
+            postal_code=c.postal_codes[0],
+            city=c.name,
+            commune=c,
+            departement=c.departement,
+            phone="0387000000",
+            email="contact@structure.example",
         )
 
     return {
@@ -53,7 +60,9 @@ def test_titulaire_chooses_and_removes_an_interlocuteur(client, titulaire, direc
     assert titulaire.interlocuteur is None
 
 
-@pytest.mark.parametrize("params, message", [({"commune": "Zzzzz"}, "Nous ne trouvons pas cette commune"), ({"departement": "99"}, "numéro de département")])
+@pytest.mark.parametrize(
+    "params, message", [({"commune": "Zzzzz"}, "Nous ne trouvons pas cette commune"), ({"departement": "99"}, "numéro de département")]
+)
 def test_bad_search_input(client, titulaire, directory, params, message):
     client.force_login(titulaire)
     response = client.get(URL, params)
@@ -65,7 +74,9 @@ def test_search_runs_a_fixed_number_of_queries(client, titulaire, directory, dja
     with django_assert_max_num_queries(10) as few:
         client.get(URL, {"departement": "57"})
     for index in range(10):
-        Structure.objects.create(type="cep", name=f"CEP {index}", address="x", postal_code="57000", city="Metz", commune=commune("metz"), departement="57")
+        Structure.objects.create(
+            type="cep", name=f"CEP {index}", address="x", postal_code="57000", city="Metz", commune=commune("metz"), departement="57"
+        )
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert "CEP 9" in text(client.get(URL, {"departement": "57"}))
 

@@ -5,7 +5,6 @@ from django.urls import reverse
 
 from accounts.tests.factories import TitulaireFactory
 from accounts.views import ACTIVATION_SESSION_KEY
-
 from cpf_portal.testing import text
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +17,9 @@ def login(client, username, password="Formation2020", **extra):
 
 
 def test_login_by_nir_with_spaces(client, titulaire):
-    spaced = " ".join([titulaire.nir[:1], titulaire.nir[1:3], titulaire.nir[3:5], titulaire.nir[5:7], titulaire.nir[7:10], titulaire.nir[10:13], titulaire.nir[13:]])
+    spaced = " ".join(
+        [titulaire.nir[:1], titulaire.nir[1:3], titulaire.nir[3:5], titulaire.nir[5:7], titulaire.nir[7:10], titulaire.nir[10:13], titulaire.nir[13:]]
+    )
     response = login(client, spaced)
     assert response.status_code == 302 and response.url == reverse("accounts:home")
     assert client.get(reverse("accounts:home")).context["user"] == titulaire

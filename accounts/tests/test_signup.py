@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from accounts.models import ActivationCode, User
 from accounts.tests.factories import TitulaireFactory, nir_for
-
 from cpf_portal.testing import text
 
 pytestmark = pytest.mark.django_db

@@ -9,35 +9,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         # Search needs accent-insensitive French full-text search and trigrams for typos.
         UnaccentExtension(),
         TrigramExtension(),
         migrations.CreateModel(
-            name='Organisme',
+            name="Organisme",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('raison_sociale', models.CharField(max_length=200, verbose_name='raison sociale')),
-                ('siret', models.CharField(max_length=14, unique=True, validators=[catalogue.validators.validate_siret], verbose_name='SIRET')),
-                ('nda', models.CharField(blank=True, max_length=11, validators=[catalogue.validators.validate_nda], verbose_name="numéro de déclaration d'activité")),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='adresse')),
-                ('postal_code', models.CharField(blank=True, max_length=5, verbose_name='code postal')),
-                ('city', models.CharField(blank=True, max_length=100, verbose_name='ville')),
-                ('phone', models.CharField(blank=True, max_length=10, validators=[accounts.phones.validate_any], verbose_name='téléphone de contact')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='courriel de contact')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("raison_sociale", models.CharField(max_length=200, verbose_name="raison sociale")),
+                ("siret", models.CharField(max_length=14, unique=True, validators=[catalogue.validators.validate_siret], verbose_name="SIRET")),
+                (
+                    "nda",
+                    models.CharField(
+                        blank=True, max_length=11, validators=[catalogue.validators.validate_nda], verbose_name="numéro de déclaration d'activité"
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="adresse")),
+                ("postal_code", models.CharField(blank=True, max_length=5, verbose_name="code postal")),
+                ("city", models.CharField(blank=True, max_length=100, verbose_name="ville")),
+                (
+                    "phone",
+                    models.CharField(blank=True, max_length=10, validators=[accounts.phones.validate_any], verbose_name="téléphone de contact"),
+                ),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="courriel de contact")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'verbose_name': 'organisme de formation',
-                'verbose_name_plural': 'organismes de formation',
-                'ordering': ['raison_sociale'],
+                "verbose_name": "organisme de formation",
+                "verbose_name_plural": "organismes de formation",
+                "ordering": ["raison_sociale"],
             },
         ),
     ]

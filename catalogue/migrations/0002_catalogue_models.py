@@ -11,183 +11,297 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0001_initial'),
+        ("catalogue", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Certification',
+            name="Certification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('RNCP', 'RNCP (Répertoire national des certifications professionnelles)'), ('RS', 'RS (Répertoire spécifique)'), ('AUTRE', "Autre action éligible (permis, bilan de compétences, VAE, création d'entreprise)")], max_length=5, verbose_name='type')),
-                ('code', models.CharField(max_length=20, verbose_name='code')),
-                ('libelle', models.CharField(max_length=300, verbose_name='libellé')),
-                ('certificateur', models.CharField(blank=True, max_length=200, verbose_name='certificateur')),
-                ('niveau', models.CharField(blank=True, choices=[('3', 'Niveau 3 (CAP, BEP)'), ('4', 'Niveau 4 (baccalauréat)'), ('5', 'Niveau 5 (bac + 2)'), ('6', 'Niveau 6 (bac + 3 ou 4)'), ('7', 'Niveau 7 (bac + 5)'), ('8', 'Niveau 8 (doctorat)')], max_length=1, verbose_name='niveau de sortie')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("RNCP", "RNCP (Répertoire national des certifications professionnelles)"),
+                            ("RS", "RS (Répertoire spécifique)"),
+                            ("AUTRE", "Autre action éligible (permis, bilan de compétences, VAE, création d'entreprise)"),
+                        ],
+                        max_length=5,
+                        verbose_name="type",
+                    ),
+                ),
+                ("code", models.CharField(max_length=20, verbose_name="code")),
+                ("libelle", models.CharField(max_length=300, verbose_name="libellé")),
+                ("certificateur", models.CharField(blank=True, max_length=200, verbose_name="certificateur")),
+                (
+                    "niveau",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("3", "Niveau 3 (CAP, BEP)"),
+                            ("4", "Niveau 4 (baccalauréat)"),
+                            ("5", "Niveau 5 (bac + 2)"),
+                            ("6", "Niveau 6 (bac + 3 ou 4)"),
+                            ("7", "Niveau 7 (bac + 5)"),
+                            ("8", "Niveau 8 (doctorat)"),
+                        ],
+                        max_length=1,
+                        verbose_name="niveau de sortie",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certification',
-                'constraints': [models.UniqueConstraint(fields=('type', 'code'), name='catalogue_certification_type_code_unique')],
+                "verbose_name": "certification",
+                "constraints": [models.UniqueConstraint(fields=("type", "code"), name="catalogue_certification_type_code_unique")],
             },
         ),
         migrations.CreateModel(
-            name='Commune',
+            name="Commune",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code_insee', models.CharField(max_length=5, unique=True, verbose_name='code INSEE')),
-                ('name', models.CharField(max_length=100, verbose_name='nom')),
-                ('search_name', models.CharField(editable=False, max_length=100)),
-                ('postal_codes', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=5), default=list, size=None, verbose_name='codes postaux')),
-                ('postal_codes_text', models.CharField(default='', editable=False, max_length=200)),
-                ('departement', models.CharField(db_index=True, max_length=3, verbose_name='département')),
-                ('latitude', models.FloatField()),
-                ('longitude', models.FloatField()),
-                ('population', models.PositiveIntegerField(default=0)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code_insee", models.CharField(max_length=5, unique=True, verbose_name="code INSEE")),
+                ("name", models.CharField(max_length=100, verbose_name="nom")),
+                ("search_name", models.CharField(editable=False, max_length=100)),
+                (
+                    "postal_codes",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(max_length=5), default=list, size=None, verbose_name="codes postaux"
+                    ),
+                ),
+                ("postal_codes_text", models.CharField(default="", editable=False, max_length=200)),
+                ("departement", models.CharField(db_index=True, max_length=3, verbose_name="département")),
+                ("latitude", models.FloatField()),
+                ("longitude", models.FloatField()),
+                ("population", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'verbose_name': 'commune',
-                'ordering': ['name'],
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['search_name'], name='catalogue_commune_name_trgm', opclasses=['gin_trgm_ops']), django.contrib.postgres.indexes.GinIndex(fields=['postal_codes_text'], name='catalogue_commune_cp_trgm', opclasses=['gin_trgm_ops']), models.Index(fields=['latitude', 'longitude'], name='catalogue_commune_position')],
+                "verbose_name": "commune",
+                "ordering": ["name"],
+                "indexes": [
+                    django.contrib.postgres.indexes.GinIndex(fields=["search_name"], name="catalogue_commune_name_trgm", opclasses=["gin_trgm_ops"]),
+                    django.contrib.postgres.indexes.GinIndex(
+                        fields=["postal_codes_text"], name="catalogue_commune_cp_trgm", opclasses=["gin_trgm_ops"]
+                    ),
+                    models.Index(fields=["latitude", "longitude"], name="catalogue_commune_position"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Formation',
+            name="Formation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('numero', models.CharField(max_length=80, unique=True, validators=[django.core.validators.RegexValidator('^[0-9A-Za-z_\\-]+$', 'Le numéro ne contient que des lettres, des chiffres, « _ » et « - ».')], verbose_name='numéro')),
-                ('intitule', models.CharField(max_length=300, verbose_name='intitulé')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('objectifs', models.TextField(blank=True, verbose_name='objectifs')),
-                ('contenu', models.TextField(blank=True, verbose_name='contenu')),
-                ('resultats_attendus', models.TextField(blank=True, verbose_name='résultats attendus')),
-                ('prerequis', models.TextField(blank=True, verbose_name='prérequis')),
-                ('duree_heures', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='durée en heures')),
-                ('modalite', models.CharField(choices=[('presentiel', 'En présentiel'), ('distance', 'À distance'), ('mixte', 'Mixte (présentiel et à distance)')], default='presentiel', max_length=10, verbose_name='modalité')),
-                ('domaine', models.CharField(blank=True, max_length=200, verbose_name='domaine (Formacode ou NSF)')),
-                ('active', models.BooleanField(default=True, verbose_name='publiée')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('certification', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='formations', to='catalogue.certification')),
-                ('organisme', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='formations', to='catalogue.organisme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "numero",
+                    models.CharField(
+                        max_length=80,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[0-9A-Za-z_\\-]+$", "Le numéro ne contient que des lettres, des chiffres, « _ » et « - »."
+                            )
+                        ],
+                        verbose_name="numéro",
+                    ),
+                ),
+                ("intitule", models.CharField(max_length=300, verbose_name="intitulé")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                ("objectifs", models.TextField(blank=True, verbose_name="objectifs")),
+                ("contenu", models.TextField(blank=True, verbose_name="contenu")),
+                ("resultats_attendus", models.TextField(blank=True, verbose_name="résultats attendus")),
+                ("prerequis", models.TextField(blank=True, verbose_name="prérequis")),
+                (
+                    "duree_heures",
+                    models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name="durée en heures"),
+                ),
+                (
+                    "modalite",
+                    models.CharField(
+                        choices=[("presentiel", "En présentiel"), ("distance", "À distance"), ("mixte", "Mixte (présentiel et à distance)")],
+                        default="presentiel",
+                        max_length=10,
+                        verbose_name="modalité",
+                    ),
+                ),
+                ("domaine", models.CharField(blank=True, max_length=200, verbose_name="domaine (Formacode ou NSF)")),
+                ("active", models.BooleanField(default=True, verbose_name="publiée")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "certification",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="formations", to="catalogue.certification"
+                    ),
+                ),
+                ("organisme", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="formations", to="catalogue.organisme")),
             ],
             options={
-                'verbose_name': 'formation',
+                "verbose_name": "formation",
             },
         ),
         migrations.CreateModel(
-            name='Favori',
+            name="Favori",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='favoris', to=settings.AUTH_USER_MODEL)),
-                ('formation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='favoris', to='catalogue.formation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="favoris", to=settings.AUTH_USER_MODEL)),
+                ("formation", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="favoris", to="catalogue.formation")),
             ],
             options={
-                'verbose_name': 'favori',
-                'ordering': ['-created_at'],
+                "verbose_name": "favori",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='SearchTerm',
+            name="SearchTerm",
             fields=[
-                ('word', models.CharField(max_length=100, primary_key=True, serialize=False)),
-                ('documents', models.PositiveIntegerField(default=0)),
+                ("word", models.CharField(max_length=100, primary_key=True, serialize=False)),
+                ("documents", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'indexes': [django.contrib.postgres.indexes.GinIndex(fields=['word'], name='catalogue_searchterm_trgm', opclasses=['gin_trgm_ops'])],
+                "indexes": [django.contrib.postgres.indexes.GinIndex(fields=["word"], name="catalogue_searchterm_trgm", opclasses=["gin_trgm_ops"])],
             },
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('start_date', models.DateField(blank=True, null=True, verbose_name='date de début')),
-                ('end_date', models.DateField(blank=True, null=True, verbose_name='date de fin')),
-                ('permanent_entry', models.BooleanField(default=False, verbose_name='entrée / sortie permanente')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='adresse du lieu')),
-                ('latitude', models.FloatField(editable=False, null=True)),
-                ('longitude', models.FloatField(editable=False, null=True)),
-                ('price_cents', models.BigIntegerField(verbose_name='prix TTC (centimes)')),
-                ('places', models.PositiveIntegerField(default=12, verbose_name='places')),
-                ('active', models.BooleanField(default=True, verbose_name='ouverte')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('commune', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='sessions', to='catalogue.commune')),
-                ('formation', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='catalogue.formation')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("start_date", models.DateField(blank=True, null=True, verbose_name="date de début")),
+                ("end_date", models.DateField(blank=True, null=True, verbose_name="date de fin")),
+                ("permanent_entry", models.BooleanField(default=False, verbose_name="entrée / sortie permanente")),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="adresse du lieu")),
+                ("latitude", models.FloatField(editable=False, null=True)),
+                ("longitude", models.FloatField(editable=False, null=True)),
+                ("price_cents", models.BigIntegerField(verbose_name="prix TTC (centimes)")),
+                ("places", models.PositiveIntegerField(default=12, verbose_name="places")),
+                ("active", models.BooleanField(default=True, verbose_name="ouverte")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "commune",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sessions",
+                        to="catalogue.commune",
+                    ),
+                ),
+                (
+                    "formation",
+                    models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="sessions", to="catalogue.formation"),
+                ),
             ],
             options={
-                'verbose_name': 'session',
-                'ordering': ['start_date', 'id'],
+                "verbose_name": "session",
+                "ordering": ["start_date", "id"],
             },
         ),
         migrations.CreateModel(
-            name='FormationIndex',
+            name="FormationIndex",
             fields=[
-                ('formation', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, primary_key=True, related_name='search_index', serialize=False, to='catalogue.formation')),
-                ('title', django.contrib.postgres.search.SearchVectorField()),
-                ('document', django.contrib.postgres.search.SearchVectorField()),
-                ('duree_heures', models.PositiveIntegerField()),
-                ('certification_type', models.CharField(blank=True, max_length=5)),
-                ('remote', models.BooleanField()),
-                ('active', models.BooleanField()),
-                ('open_until', models.DateField(null=True)),
-                ('min_price_cents', models.BigIntegerField(null=True)),
-                ('best_session', models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='catalogue.session')),
+                (
+                    "formation",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        primary_key=True,
+                        related_name="search_index",
+                        serialize=False,
+                        to="catalogue.formation",
+                    ),
+                ),
+                ("title", django.contrib.postgres.search.SearchVectorField()),
+                ("document", django.contrib.postgres.search.SearchVectorField()),
+                ("duree_heures", models.PositiveIntegerField()),
+                ("certification_type", models.CharField(blank=True, max_length=5)),
+                ("remote", models.BooleanField()),
+                ("active", models.BooleanField()),
+                ("open_until", models.DateField(null=True)),
+                ("min_price_cents", models.BigIntegerField(null=True)),
+                (
+                    "best_session",
+                    models.ForeignKey(
+                        db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name="+", to="catalogue.session"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'index de recherche',
+                "verbose_name": "index de recherche",
             },
         ),
         migrations.AddIndex(
-            model_name='formation',
-            index=models.Index(fields=['organisme', '-updated_at'], name='catalogue_f_organis_c78afb_idx'),
+            model_name="formation",
+            index=models.Index(fields=["organisme", "-updated_at"], name="catalogue_f_organis_c78afb_idx"),
         ),
         migrations.AddConstraint(
-            model_name='formation',
-            constraint=models.CheckConstraint(condition=models.Q(('duree_heures__gt', 0)), name='catalogue_formation_duree_positive'),
+            model_name="formation",
+            constraint=models.CheckConstraint(condition=models.Q(("duree_heures__gt", 0)), name="catalogue_formation_duree_positive"),
         ),
         migrations.AddConstraint(
-            model_name='favori',
-            constraint=models.UniqueConstraint(fields=('user', 'formation'), name='catalogue_favori_unique'),
+            model_name="favori",
+            constraint=models.UniqueConstraint(fields=("user", "formation"), name="catalogue_favori_unique"),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['formation'], include=('commune', 'latitude', 'longitude', 'price_cents', 'start_date', 'end_date', 'permanent_entry', 'active'), name='catalogue_session_formation'),
+            model_name="session",
+            index=models.Index(
+                fields=["formation"],
+                include=("commune", "latitude", "longitude", "price_cents", "start_date", "end_date", "permanent_entry", "active"),
+                name="catalogue_session_formation",
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['commune'], include=('formation', 'price_cents', 'start_date', 'end_date', 'permanent_entry', 'active'), name='catalogue_session_commune'),
+            model_name="session",
+            index=models.Index(
+                fields=["commune"],
+                include=("formation", "price_cents", "start_date", "end_date", "permanent_entry", "active"),
+                name="catalogue_session_commune",
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(condition=models.Q(('commune__isnull', False)), fields=['price_cents', 'id'], include=('commune', 'formation', 'start_date', 'end_date', 'permanent_entry', 'active'), name='catalogue_session_price'),
+            model_name="session",
+            index=models.Index(
+                condition=models.Q(("commune__isnull", False)),
+                fields=["price_cents", "id"],
+                include=("commune", "formation", "start_date", "end_date", "permanent_entry", "active"),
+                name="catalogue_session_price",
+            ),
         ),
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(condition=models.Q(('commune__isnull', True)), fields=['formation'], name='catalogue_session_remote'),
+            model_name="session",
+            index=models.Index(condition=models.Q(("commune__isnull", True)), fields=["formation"], name="catalogue_session_remote"),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('price_cents__gte', 0)), name='catalogue_session_price_positive'),
+            model_name="session",
+            constraint=models.CheckConstraint(condition=models.Q(("price_cents__gte", 0)), name="catalogue_session_price_positive"),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('permanent_entry', True), models.Q(('end_date__isnull', False), ('start_date__isnull', False)), _connector='OR'), name='catalogue_session_dates_or_permanent'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("permanent_entry", True), models.Q(("end_date__isnull", False), ("start_date__isnull", False)), _connector="OR"),
+                name="catalogue_session_dates_or_permanent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='session',
-            constraint=models.CheckConstraint(condition=models.Q(('start_date__isnull', True), ('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='catalogue_session_end_after_start'),
+            model_name="session",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("start_date__isnull", True), ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="catalogue_session_end_after_start",
+            ),
         ),
         migrations.AddIndex(
-            model_name='formationindex',
-            index=django.contrib.postgres.indexes.GinIndex(fields=['document'], name='catalogue_fi_document'),
+            model_name="formationindex",
+            index=django.contrib.postgres.indexes.GinIndex(fields=["document"], name="catalogue_fi_document"),
         ),
         migrations.AddIndex(
-            model_name='formationindex',
-            index=models.Index(condition=models.Q(('active', True), ('remote', True)), fields=['min_price_cents', 'formation'], name='catalogue_fi_remote'),
+            model_name="formationindex",
+            index=models.Index(
+                condition=models.Q(("active", True), ("remote", True)), fields=["min_price_cents", "formation"], name="catalogue_fi_remote"
+            ),
         ),
     ]

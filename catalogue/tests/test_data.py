@@ -4,8 +4,8 @@ import datetime
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from catalogue.importer import import_catalogue
 from catalogue.models import Commune, Formation, FormationIndex, Organisme, Session
@@ -82,7 +82,15 @@ def test_import_creates_rows_and_reports_rejects(db):
     commune("marseille")
     Commune.objects.get_or_create(
         code_insee="75056",
-        defaults=dict(name="Paris", search_name="paris", postal_codes=["75001"], departement="75", latitude=48.86, longitude=2.34, population=2_000_000),
+        defaults={
+            "name": "Paris",
+            "search_name": "paris",
+            "postal_codes": ["75001"],
+            "departement": "75",
+            "latitude": 48.86,
+            "longitude": 2.34,
+            "population": 2_000_000,
+        },
     )
     text = csv_rows(
         GOOD,

@@ -224,7 +224,7 @@ def test_search_page_without_javascript(client, english):
     html = text(response)
     assert response.status_code == 200
     assert "1 formation trouvée" in html and "à moins de 30 km de Metz (57000)" in html
-    card = html[html.index(english.intitule):]
+    card = html[html.index(english.intitule) :]
     assert "par " + english.organisme.raison_sociale in card
     assert "Metz (57000)" in card and "10 h" in card and "870,00" in card
     assert "Voir le détail" in card

@@ -44,8 +44,12 @@ def give_rights(titulaire, cents: int):
 
 def session_for(organisme, *, price_cents=87_000, start=None, duree=10):
     start = start or start_in_working_days(20)
-    formation = FormationFactory(organisme=organisme, intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel", duree_heures=duree)
-    return SessionFactory(formation=formation, commune=commune("metz"), price_cents=price_cents, start_date=start, end_date=start + datetime.timedelta(days=4))
+    formation = FormationFactory(
+        organisme=organisme, intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel", duree_heures=duree
+    )
+    return SessionFactory(
+        formation=formation, commune=commune("metz"), price_cents=price_cents, start_date=start, end_date=start + datetime.timedelta(days=4)
+    )
 
 
 def draft(titulaire, session, *, info=True):
@@ -100,4 +104,6 @@ def service_done(titulaire, session, organisme_user, *, exit_reason="complete", 
     dossier = in_training(titulaire, session, organisme_user)
     now = after_start(dossier, days=5)
     payload = {"exit_reason": exit_reason, "completion_rate": rate, "exit_date": dossier.effective_end_date, "force_majeure": force_majeure}
-    return services.dossier_transition(dossier_id=dossier.pk, name="declare_service_done", actor=Actor.ORGANISME, by=organisme_user, payload=payload, now=now)
+    return services.dossier_transition(
+        dossier_id=dossier.pk, name="declare_service_done", actor=Actor.ORGANISME, by=organisme_user, payload=payload, now=now
+    )

@@ -113,8 +113,12 @@ def test_accepting_after_an_abondement_debits_only_the_rights(client, cast):
     dossier.refresh_from_db()
     droits = dossier.droits_cents
     dossier = services.dossier_pay_and_accept(
-        dossier=dossier, titulaire=cast["titulaire"], card=f.CARD, idempotency_key=uuid.uuid4(),
-        expected_version=dossier.version, expected_reste_cents=dossier.reste_a_payer_cents,
+        dossier=dossier,
+        titulaire=cast["titulaire"],
+        card=f.CARD,
+        idempotency_key=uuid.uuid4(),
+        expected_version=dossier.version,
+        expected_reste_cents=dossier.reste_a_payer_cents,
     )
     assert dossier.status == Status.ACCEPTED
     balances = money.balances(money.account_for(cast["titulaire"]))
@@ -133,7 +137,12 @@ def test_no_abondement_once_accepted(client, cast):
 
 @pytest.mark.parametrize(
     "amount, message",
-    [("", "Ce champ est obligatoire"), ("0", "Le montant doit être d'au moins 1 €."), ("abc", "Saisissez un nombre"), ("1,234", "2 chiffres après la virgule")],
+    [
+        ("", "Ce champ est obligatoire"),
+        ("0", "Le montant doit être d'au moins 1 €."),
+        ("abc", "Saisissez un nombre"),
+        ("1,234", "2 chiffres après la virgule"),
+    ],
 )
 def test_bad_amount_is_told_next_to_the_field(client, cast, amount, message):
     dossier = f.sent(cast["titulaire"], cast["session"])
@@ -155,7 +164,11 @@ def test_service_refuses_a_stale_version_under_the_lock(cast):
     dossier = f.sent(cast["titulaire"], cast["session"])
     with pytest.raises(services.TransitionNotAllowed, match="Le dossier a changé entre-temps"):
         services.abondement_add(
-            dossier=dossier, financeur=DossierAbondement.Financeur.FRANCE_TRAVAIL, financeur_name="France Travail Metz Nord",
-            amount_cents=10_000, by=cast["conseiller"], expected_version=dossier.version - 1,
+            dossier=dossier,
+            financeur=DossierAbondement.Financeur.FRANCE_TRAVAIL,
+            financeur_name="France Travail Metz Nord",
+            amount_cents=10_000,
+            by=cast["conseiller"],
+            expected_version=dossier.version - 1,
         )
     assert not DossierAbondement.objects.exists()

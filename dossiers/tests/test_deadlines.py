@@ -27,9 +27,9 @@ def test_working_days_between():
 
 
 def test_deadline_ends_at_midnight_paris_after_the_last_working_day():
-    friday_evening = datetime.datetime(2026, 11, 6, 22, 30, tzinfo=datetime.timezone.utc)  # 23:30 in Paris
+    friday_evening = datetime.datetime(2026, 11, 6, 22, 30, tzinfo=datetime.UTC)  # 23:30 in Paris
     assert deadlines.deadline_after(friday_evening, 2) == datetime.datetime(2026, 11, 11, 0, 0, tzinfo=PARIS)
-    saturday_paris = datetime.datetime(2026, 11, 6, 23, 30, tzinfo=datetime.timezone.utc)  # 00:30 Saturday in Paris
+    saturday_paris = datetime.datetime(2026, 11, 6, 23, 30, tzinfo=datetime.UTC)  # 00:30 Saturday in Paris
     assert deadlines.deadline_after(saturday_paris, 2) == datetime.datetime(2026, 11, 11, 0, 0, tzinfo=PARIS)
     assert deadlines.deadline_after(datetime.datetime(2026, 11, 10, 9, 0, tzinfo=PARIS), 2) == datetime.datetime(2026, 11, 14, 0, 0, tzinfo=PARIS)
 

@@ -13,10 +13,10 @@ from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
 from catalogue.models import Favori
 from catalogue.tests.factories import OrganismeFactory
 from cpf_portal.testing import text
+from dossiers import services
 from dossiers.models import Dossier
 from dossiers.tests import factories as f
 from dossiers.workflow import Actor, Status
-from dossiers import services
 from financing import services as money
 from financing.models import DifAttestation, Movement
 from financing.tests.factories import attestation
@@ -36,8 +36,13 @@ def cast(db, settings):
     session = f.session_for(organisme)
     Favori.objects.create(user=titulaire, formation=session.formation)
     ContactRequest.objects.create(
-        user=titulaire, name="Camille Durand", email=titulaire.email, subject="dossier", message="Où en est mon dossier ?",
-        client_key="k", reference="A-1",
+        user=titulaire,
+        name="Camille Durand",
+        email=titulaire.email,
+        subject="dossier",
+        message="Où en est mon dossier ?",
+        client_key="k",
+        reference="A-1",
     )
     return {"organisme": organisme, "titulaire": titulaire, "staff": OrganismeStaffFactory(organisme=organisme), "session": session}
 

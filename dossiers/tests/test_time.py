@@ -36,7 +36,9 @@ def cast(db):
 
 def sent_on(cast, moment: datetime.datetime) -> Dossier:
     dossier = f.draft(cast["titulaire"], cast["session"])
-    return services.dossier_transition(dossier_id=dossier.pk, name="send", actor="titulaire", by=cast["titulaire"], payload={"consent": True}, now=moment)
+    return services.dossier_transition(
+        dossier_id=dossier.pk, name="send", actor="titulaire", by=cast["titulaire"], payload={"consent": True}, now=moment
+    )
 
 
 @pytest.mark.django_db
@@ -88,7 +90,9 @@ def test_reminders_are_sent_once(cast, django_capture_on_commit_callbacks):
         assert services.send_reminders(now=datetime.datetime(2026, 11, 16, 12, 0, tzinfo=PARIS)) == 0  # two working days left
         assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 12, 0, tzinfo=PARIS)) == 1  # the day before
         assert services.send_reminders(now=datetime.datetime(2026, 11, 18, 9, 0, tzinfo=PARIS)) == 0  # already sent
-    assert [m.subject for m in mail.outbox if m.subject.startswith("Rappel")] == [f"Rappel : dossier n°{dossier.numero} à traiter avant le 18/11/2026"]
+    assert [m.subject for m in mail.outbox if m.subject.startswith("Rappel")] == [
+        f"Rappel : dossier n°{dossier.numero} à traiter avant le 18/11/2026"
+    ]
 
 
 @pytest.mark.django_db
@@ -122,8 +126,23 @@ def test_a_real_worker_expires_dossiers_through_redis(tmp_path):
     env = {**os.environ, "DATABASE_URL": test_database_url(), "DEBUG": "true", "EMAIL_URL": "consolemail://"}
     with log.open("w") as out:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "cpf_portal", "worker", "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=Path(__file__).resolve().parents[2], env=env, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "cpf_portal",
+                "worker",
+                "--pool=solo",
+                "--loglevel=INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=Path(__file__).resolve().parents[2],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     app.conf.task_always_eager = False
     try:

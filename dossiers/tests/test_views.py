@@ -66,8 +66,16 @@ def test_draft_page_then_information_then_financing_then_send(client, cast, djan
     client.force_login(titulaire)
     dossier = f.draft(titulaire, cast["session"], info=False)
     page = text(client.get(detail(dossier)))
-    for wording in ("Récapitulatif", "Voir le détail", "Supprimer mon dossier", "Mes informations professionnelles",
-                    "Mes informations personnelles", "Enregistrer ces informations dans mon compte", "Valider", "870,00"):
+    for wording in (
+        "Récapitulatif",
+        "Voir le détail",
+        "Supprimer mon dossier",
+        "Mes informations professionnelles",
+        "Mes informations personnelles",
+        "Enregistrer ces informations dans mon compte",
+        "Valider",
+        "870,00",
+    ):
         assert wording in page, wording
     response = client.post(detail(dossier), info_post(titulaire))
     assert response.status_code == 302
@@ -78,7 +86,9 @@ def test_draft_page_then_information_then_financing_then_send(client, cast, djan
     assert "J'accepte de prendre en charge le reste à payer de 120,00\u00a0€." in page
     assert "Envoyer mon dossier" in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(detail(dossier), {"action": "send", "consent": "on", "version": dossier.version, "expected_reste_a_payer_cents": 12_000}, follow=True)
+        response = client.post(
+            detail(dossier), {"action": "send", "consent": "on", "version": dossier.version, "expected_reste_a_payer_cents": 12_000}, follow=True
+        )
     assert f"Votre dossier n° {dossier.numero} est envoyé à l'organisme de formation." in text(response)
     dossier.refresh_from_db()
     assert dossier.status == Status.SENT
@@ -142,7 +152,9 @@ def test_stale_page_action_is_refused(client, cast):
 
 def test_proposal_shows_changes_and_is_accepted_with_card_payment(client, cast):
     start = f.start_in_working_days(25)
-    dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"], price_cents=90_000, start_date=start, end_date=start + datetime.timedelta(days=4))
+    dossier = f.proposed(
+        cast["titulaire"], cast["session"], cast["staff"], price_cents=90_000, start_date=start, end_date=start + datetime.timedelta(days=4)
+    )
     client.force_login(cast["titulaire"])
     page = text(client.get(detail(dossier)))
     assert "Proposition de l'organisme" in page and "900,00" in page and "Accepter la proposition" in page and "Refuser la proposition" in page
@@ -150,7 +162,15 @@ def test_proposal_shows_changes_and_is_accepted_with_card_payment(client, cast):
     page = text(client.get(accept_url))
     assert "Paiement par carte bancaire" in page and "Payer 150,00\u00a0€ et accepter" in page
     key = str(uuid.uuid4())
-    card = {"number": "4242 4242 4242 4242", "holder": "Camille Durand", "expiry": "12/30", "cvc": "987", "idempotency_key": key, "version": dossier.version, "expected_reste_cents": 15_000}
+    card = {
+        "number": "4242 4242 4242 4242",
+        "holder": "Camille Durand",
+        "expiry": "12/30",
+        "cvc": "987",
+        "idempotency_key": key,
+        "version": dossier.version,
+        "expected_reste_cents": 15_000,
+    }
     response = client.post(accept_url, card, follow=True)
     assert "Votre inscription est confirmée. Paiement de 150,00\u00a0€ accepté." in text(response)
     dossier.refresh_from_db()
@@ -163,7 +183,15 @@ def test_proposal_shows_changes_and_is_accepted_with_card_payment(client, cast):
 def test_declined_card_is_told_and_the_proposal_stays(client, cast):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
     client.force_login(cast["titulaire"])
-    card = {"number": "4000 0000 0000 0002", "holder": "C D", "expiry": "12/30", "cvc": "987", "idempotency_key": str(uuid.uuid4()), "version": dossier.version, "expected_reste_cents": 12_000}
+    card = {
+        "number": "4000 0000 0000 0002",
+        "holder": "C D",
+        "expiry": "12/30",
+        "cvc": "987",
+        "idempotency_key": str(uuid.uuid4()),
+        "version": dossier.version,
+        "expected_reste_cents": 12_000,
+    }
     response = client.post(reverse("dossiers:accept", args=[dossier.numero]), card, follow=True)
     assert "Paiement refusé par votre banque." in text(response)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROPOSED
@@ -176,7 +204,15 @@ def test_declined_card_is_told_and_the_proposal_stays(client, cast):
 def test_card_errors_are_told_next_to_the_field(client, cast, field, value, message):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
     client.force_login(cast["titulaire"])
-    card = {"number": "4242 4242 4242 4242", "holder": "C D", "expiry": "12/30", "cvc": "987", "idempotency_key": str(uuid.uuid4()), "version": dossier.version, "expected_reste_cents": 12_000}
+    card = {
+        "number": "4242 4242 4242 4242",
+        "holder": "C D",
+        "expiry": "12/30",
+        "cvc": "987",
+        "idempotency_key": str(uuid.uuid4()),
+        "version": dossier.version,
+        "expected_reste_cents": 12_000,
+    }
     card[field] = value
     response = client.post(reverse("dossiers:accept", args=[dossier.numero]), card)
     assert response.status_code == 400 and message in text(response)
@@ -265,7 +301,18 @@ def test_organisme_validates_with_a_changed_price(client, cast):
     page = text(client.get(org_detail(dossier)))
     assert "Vérifier, ajuster ou modifier la proposition" in page and "Camille Durand" in page and "Valider" in page and "Refuser" in page
     start = f.start_in_working_days(20)
-    response = client.post(org_detail(dossier), {"action": "propose", "version": dossier.version, "price": "900,00", "start_date": start.isoformat(), "end_date": (start + datetime.timedelta(days=3)).isoformat(), "duree_heures": "12"}, follow=True)
+    response = client.post(
+        org_detail(dossier),
+        {
+            "action": "propose",
+            "version": dossier.version,
+            "price": "900,00",
+            "start_date": start.isoformat(),
+            "end_date": (start + datetime.timedelta(days=3)).isoformat(),
+            "duree_heures": "12",
+        },
+        follow=True,
+    )
     assert "Votre proposition est envoyée au titulaire." in text(response)
     dossier.refresh_from_db()
     assert dossier.status == Status.PROPOSED and dossier.proposed_price_cents == 90_000 and dossier.reste_a_payer_cents == 15_000
@@ -275,7 +322,18 @@ def test_organisme_proposal_too_soon_is_refused_with_a_message(client, cast):
     dossier = f.sent(cast["titulaire"], cast["session"])
     client.force_login(cast["staff"])
     soon = f.start_in_working_days(3)
-    response = client.post(org_detail(dossier), {"action": "propose", "version": dossier.version, "price": "870", "start_date": soon.isoformat(), "end_date": soon.isoformat(), "duree_heures": "10"}, follow=True)
+    response = client.post(
+        org_detail(dossier),
+        {
+            "action": "propose",
+            "version": dossier.version,
+            "price": "870",
+            "start_date": soon.isoformat(),
+            "end_date": soon.isoformat(),
+            "duree_heures": "10",
+        },
+        follow=True,
+    )
     assert "11 jours ouvrés" in text(response)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.SENT
 
@@ -292,7 +350,15 @@ def test_organisme_proposal_form_errors(client, cast, data, field, message):
     dossier = f.sent(cast["titulaire"], cast["session"])
     client.force_login(cast["staff"])
     start = f.start_in_working_days(20)
-    post = {"action": "propose", "version": dossier.version, "price": "870", "start_date": start.isoformat(), "end_date": (start + datetime.timedelta(days=3)).isoformat(), "duree_heures": "10", **data}
+    post = {
+        "action": "propose",
+        "version": dossier.version,
+        "price": "870",
+        "start_date": start.isoformat(),
+        "end_date": (start + datetime.timedelta(days=3)).isoformat(),
+        "duree_heures": "10",
+        **data,
+    }
     response = client.post(org_detail(dossier), post)
     assert response.status_code == 400 and any(message in str(e) for e in response.context["forms"]["propose"].errors[field])
 
@@ -319,10 +385,22 @@ def test_entry_then_service_done(client, cast):
         assert dossier.status == Status.IN_TRAINING
         page = text(client.get(org_detail(dossier)))
         assert "Déclarer la sortie / service fait" in page and "Taux de réalisation (%)" in page
-        bad = client.post(org_detail(dossier), {"action": "declare_service_done", "version": dossier.version, "exit_reason": "abandon", "completion_rate": "140", "exit_date": dossier.effective_start_date.isoformat()})
+        bad = client.post(
+            org_detail(dossier),
+            {
+                "action": "declare_service_done",
+                "version": dossier.version,
+                "exit_reason": "abandon",
+                "completion_rate": "140",
+                "exit_date": dossier.effective_start_date.isoformat(),
+            },
+        )
         assert bad.status_code == 400
         exit_date = (dossier.effective_start_date + datetime.timedelta(days=1)).isoformat()
-        client.post(org_detail(dossier), {"action": "declare_service_done", "version": dossier.version, "exit_reason": "abandon", "completion_rate": "50", "exit_date": exit_date})
+        client.post(
+            org_detail(dossier),
+            {"action": "declare_service_done", "version": dossier.version, "exit_reason": "abandon", "completion_rate": "50", "exit_date": exit_date},
+        )
     dossier.refresh_from_db()
     assert dossier.status == Status.SERVICE_DONE and dossier.consumed_cents == 37_500
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounts.tests.factories import OrganismeStaffFactory, OperatorFactory, TitulaireFactory
+from accounts.tests.factories import OperatorFactory, OrganismeStaffFactory, TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
 from dossiers import services
 from dossiers.models import Dossier, DossierEvent
@@ -138,13 +138,25 @@ def test_send_refused_when_the_financing_changed_since_the_page(cast):
     dossier = f.draft(cast["titulaire"], cast["session"])
     with pytest.raises(DossierError, match="financement a changé"):
         services.dossier_transition(
-            dossier_id=dossier.pk, name="send", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={"consent": True, "expected_reste_a_payer_cents": 0}
+            dossier_id=dossier.pk,
+            name="send",
+            actor=Actor.TITULAIRE,
+            by=cast["titulaire"],
+            payload={"consent": True, "expected_reste_a_payer_cents": 0},
         )
 
 
 def test_propose_may_change_price_dates_duration_and_recomputes_the_split(cast):
     start = f.start_in_working_days(25)
-    dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"], price_cents=100_000, start_date=start, end_date=start + datetime.timedelta(days=9), duree_heures=14)
+    dossier = f.proposed(
+        cast["titulaire"],
+        cast["session"],
+        cast["staff"],
+        price_cents=100_000,
+        start_date=start,
+        end_date=start + datetime.timedelta(days=9),
+        duree_heures=14,
+    )
     assert dossier.status == Status.PROPOSED
     assert (dossier.droits_cents, dossier.reste_a_payer_cents) == (75_000, 25_000)
     assert [what for what, _, _ in dossier.proposal_changes] == ["Prix", "Date de début", "Date de fin", "Durée"]
@@ -164,7 +176,9 @@ def test_refuse_needs_a_reason(cast):
     dossier = f.sent(cast["titulaire"], cast["session"])
     with pytest.raises(DossierError, match="motif"):
         services.dossier_transition(dossier_id=dossier.pk, name="refuse", actor=Actor.ORGANISME, by=cast["staff"], payload={"reason": " "})
-    refused = services.dossier_transition(dossier_id=dossier.pk, name="refuse", actor=Actor.ORGANISME, by=cast["staff"], payload={"reason": "Session complète"})
+    refused = services.dossier_transition(
+        dossier_id=dossier.pk, name="refuse", actor=Actor.ORGANISME, by=cast["staff"], payload={"reason": "Session complète"}
+    )
     assert refused.status == Status.REFUSED_BY_ORGANISME and refused.refusal_reason == "Session complète" and refused.deadline_at is None
 
 
@@ -201,7 +215,12 @@ def test_declined_card_changes_nothing(cast):
     declined = f.payments.Card(number="4000000000000002", expiry_month=12, expiry_year=2099, cvc="987")
     with pytest.raises(DossierError, match="refusé par votre banque"):
         services.dossier_pay_and_accept(
-            dossier=dossier, titulaire=cast["titulaire"], card=declined, idempotency_key=uuid.uuid4(), expected_version=dossier.version, expected_reste_cents=12_000
+            dossier=dossier,
+            titulaire=cast["titulaire"],
+            card=declined,
+            idempotency_key=uuid.uuid4(),
+            expected_version=dossier.version,
+            expected_reste_cents=12_000,
         )
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROPOSED
     assert money.balances(money.account_for(cast["titulaire"]))["locked"] == 0
@@ -219,7 +238,12 @@ def test_payment_is_refunded_when_the_rights_vanished_meanwhile(cast, monkeypatc
     monkeypatch.setattr(services, "dossier_transition", spend_first)
     with pytest.raises(DossierError, match="ne couvrent plus"):
         services.dossier_pay_and_accept(
-            dossier=dossier, titulaire=cast["titulaire"], card=f.CARD, idempotency_key=uuid.uuid4(), expected_version=dossier.version, expected_reste_cents=12_000
+            dossier=dossier,
+            titulaire=cast["titulaire"],
+            card=f.CARD,
+            idempotency_key=uuid.uuid4(),
+            expected_version=dossier.version,
+            expected_reste_cents=12_000,
         )
     assert Payment.objects.get().status == Payment.Status.REFUNDED
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROPOSED
@@ -230,14 +254,21 @@ def test_accept_after_the_deadline_is_refused(cast):
     Dossier.objects.filter(pk=dossier.pk).update(deadline_at=timezone.now() - datetime.timedelta(minutes=1))
     with pytest.raises(DossierError, match="délai"):
         services.dossier_pay_and_accept(
-            dossier=dossier, titulaire=cast["titulaire"], card=f.CARD, idempotency_key=uuid.uuid4(), expected_version=dossier.version, expected_reste_cents=12_000
+            dossier=dossier,
+            titulaire=cast["titulaire"],
+            card=f.CARD,
+            idempotency_key=uuid.uuid4(),
+            expected_version=dossier.version,
+            expected_reste_cents=12_000,
         )
     assert not Payment.objects.exists()
 
 
 def test_titulaire_cancel_within_retractation_is_free(cast):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
-    cancelled = services.dossier_transition(dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={"reason": "Changement de projet"})
+    cancelled = services.dossier_transition(
+        dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={"reason": "Changement de projet"}
+    )
     assert cancelled.status == Status.CANCELLED_BY_TITULAIRE
     assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 75_000, "locked": 0, "available": 75_000}
     assert Payment.objects.get().status == Payment.Status.REFUNDED
@@ -258,19 +289,25 @@ def test_late_cancel_for_force_majeure_is_free(cast):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
     Dossier.objects.filter(pk=dossier.pk).update(retractation_until=timezone.now() - datetime.timedelta(days=1))
     now = datetime.datetime.combine(f.deadlines.subtract_working_days(dossier.effective_start_date, 2), datetime.time(10), tzinfo=f.deadlines.PARIS)
-    services.dossier_transition(dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={"force_majeure": True}, now=now)
+    services.dossier_transition(
+        dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={"force_majeure": True}, now=now
+    )
     assert money.balances(money.account_for(cast["titulaire"]))["available"] == 75_000
 
 
 def test_titulaire_cannot_cancel_once_started(cast):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
     with pytest.raises(DossierError, match="a commencé"):
-        services.dossier_transition(dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={}, now=f.after_start(dossier))
+        services.dossier_transition(
+            dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={}, now=f.after_start(dossier)
+        )
 
 
 def test_organisme_cancel_gives_everything_back(cast):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
-    services.dossier_transition(dossier_id=dossier.pk, name="cancel_by_organisme", actor=Actor.ORGANISME, by=cast["staff"], payload={"reason": "Formateur absent"})
+    services.dossier_transition(
+        dossier_id=dossier.pk, name="cancel_by_organisme", actor=Actor.ORGANISME, by=cast["staff"], payload={"reason": "Formateur absent"}
+    )
     assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 75_000, "locked": 0, "available": 75_000}
     assert Payment.objects.get().status == Payment.Status.REFUNDED
 
@@ -279,7 +316,9 @@ def test_entry_only_from_the_first_day(cast):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
     with pytest.raises(DossierError, match="premier jour"):
         services.dossier_transition(dossier_id=dossier.pk, name="enter", actor=Actor.ORGANISME, by=cast["staff"])
-    entered = services.dossier_transition(dossier_id=dossier.pk, name="enter", actor=Actor.ORGANISME, by=cast["staff"], now=f.after_start(dossier, days=0))
+    entered = services.dossier_transition(
+        dossier_id=dossier.pk, name="enter", actor=Actor.ORGANISME, by=cast["staff"], now=f.after_start(dossier, days=0)
+    )
     assert entered.status == Status.IN_TRAINING
 
 
@@ -315,17 +354,28 @@ def test_consumed_share(exit_reason, rate, force_majeure, share):
 
 
 def test_prorated_debit_and_abondement_share_back(cast):
-    services.abondement_add(dossier=f.sent(cast["titulaire"], cast["session"]), financeur="employeur", financeur_name="Acme", amount_cents=10_000, by=cast["operator"])
+    services.abondement_add(
+        dossier=f.sent(cast["titulaire"], cast["session"]), financeur="employeur", financeur_name="Acme", amount_cents=10_000, by=cast["operator"]
+    )
     dossier = Dossier.objects.get()
     staff = cast["staff"]
     proposal = {"price_cents": 87_000, "start_date": cast["session"].start_date, "end_date": cast["session"].end_date, "duree_heures": 10}
     dossier = services.dossier_transition(dossier_id=dossier.pk, name="propose", actor=Actor.ORGANISME, by=staff, payload=proposal)
     assert (dossier.abondements_cents, dossier.droits_cents, dossier.participation_cents, dossier.reste_a_payer_cents) == (10_000, 75_000, 0, 2_000)
-    dossier = services.dossier_pay_and_accept(dossier=dossier, titulaire=cast["titulaire"], card=f.CARD, idempotency_key=uuid.uuid4(), expected_version=dossier.version, expected_reste_cents=2_000)
+    dossier = services.dossier_pay_and_accept(
+        dossier=dossier,
+        titulaire=cast["titulaire"],
+        card=f.CARD,
+        idempotency_key=uuid.uuid4(),
+        expected_version=dossier.version,
+        expected_reste_cents=2_000,
+    )
     assert dossier.locked_cents == 85_000
     dossier = services.dossier_transition(dossier_id=dossier.pk, name="enter", actor=Actor.ORGANISME, by=staff, now=f.after_start(dossier))
     payload = {"exit_reason": "abandon", "completion_rate": 50, "exit_date": dossier.effective_end_date, "force_majeure": False}
-    dossier = services.dossier_transition(dossier_id=dossier.pk, name="declare_service_done", actor=Actor.ORGANISME, by=staff, payload=payload, now=f.after_start(dossier, 5))
+    dossier = services.dossier_transition(
+        dossier_id=dossier.pk, name="declare_service_done", actor=Actor.ORGANISME, by=staff, payload=payload, now=f.after_start(dossier, 5)
+    )
     assert dossier.consumed_cents == 42_500
     services.dossier_transition(dossier_id=dossier.pk, name="validate_service", actor=Actor.OPERATEUR, by=cast["operator"])
     totals = money.balances(money.account_for(cast["titulaire"]))

@@ -9,7 +9,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -18,172 +17,277 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ParticipationForfaitaire',
+            name="ParticipationForfaitaire",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_date', models.DateField(unique=True, verbose_name='applicable à partir du')),
-                ('amount_cents', models.PositiveIntegerField(verbose_name='montant (centimes)')),
-                ('source', models.CharField(blank=True, max_length=200, verbose_name='texte')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start_date", models.DateField(unique=True, verbose_name="applicable à partir du")),
+                ("amount_cents", models.PositiveIntegerField(verbose_name="montant (centimes)")),
+                ("source", models.CharField(blank=True, max_length=200, verbose_name="texte")),
             ],
             options={
-                'verbose_name': 'participation forfaitaire obligatoire',
-                'verbose_name_plural': 'participations forfaitaires obligatoires',
-                'ordering': ['-start_date'],
+                "verbose_name": "participation forfaitaire obligatoire",
+                "verbose_name_plural": "participations forfaitaires obligatoires",
+                "ordering": ["-start_date"],
             },
         ),
         migrations.CreateModel(
-            name='CpfAccount',
+            name="CpfAccount",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='cpf_account', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("user", models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name="cpf_account", to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'compte CPF',
-                'verbose_name_plural': 'comptes CPF',
+                "verbose_name": "compte CPF",
+                "verbose_name_plural": "comptes CPF",
             },
         ),
         migrations.CreateModel(
-            name='DifDeclaration',
+            name="DifDeclaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('situation', models.CharField(choices=[('un', 'Un seul employeur'), ('successifs', 'Plusieurs employeurs successifs la même année : seule la dernière attestation compte'), ('simultanes', "Plusieurs employeurs en même temps : les heures s'additionnent")], max_length=12, verbose_name='situation')),
-                ('hours', models.PositiveSmallIntegerField(verbose_name='heures DIF retenues')),
-                ('amount_cents', models.BigIntegerField(verbose_name='montant crédité')),
-                ('status', models.CharField(choices=[('en_controle', 'En cours de contrôle'), ('acceptee', 'Attestation acceptée'), ('refusee', 'Attestation refusée')], default='en_controle', max_length=12, verbose_name='état')),
-                ('rejection_reason', models.TextField(blank=True, verbose_name='motif du refus')),
-                ('reviewed_at', models.DateTimeField(blank=True, null=True, verbose_name='contrôlée le')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='saisie le')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='dif_declarations', to='financing.cpfaccount')),
-                ('reviewed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "situation",
+                    models.CharField(
+                        choices=[
+                            ("un", "Un seul employeur"),
+                            ("successifs", "Plusieurs employeurs successifs la même année : seule la dernière attestation compte"),
+                            ("simultanes", "Plusieurs employeurs en même temps : les heures s'additionnent"),
+                        ],
+                        max_length=12,
+                        verbose_name="situation",
+                    ),
+                ),
+                ("hours", models.PositiveSmallIntegerField(verbose_name="heures DIF retenues")),
+                ("amount_cents", models.BigIntegerField(verbose_name="montant crédité")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("en_controle", "En cours de contrôle"), ("acceptee", "Attestation acceptée"), ("refusee", "Attestation refusée")],
+                        default="en_controle",
+                        max_length=12,
+                        verbose_name="état",
+                    ),
+                ),
+                ("rejection_reason", models.TextField(blank=True, verbose_name="motif du refus")),
+                ("reviewed_at", models.DateTimeField(blank=True, null=True, verbose_name="contrôlée le")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="saisie le")),
+                (
+                    "account",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="dif_declarations", to="financing.cpfaccount"),
+                ),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'saisie DIF',
-                'verbose_name_plural': 'saisies DIF',
-                'ordering': ['-created_at'],
+                "verbose_name": "saisie DIF",
+                "verbose_name_plural": "saisies DIF",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='DifAttestation',
+            name="DifAttestation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('employer', models.CharField(max_length=200, verbose_name='employeur')),
-                ('hours', models.DecimalField(decimal_places=2, max_digits=5, verbose_name="heures DIF de l'attestation")),
-                ('issued_on', models.DateField(verbose_name="date de l'attestation")),
-                ('file', models.FileField(upload_to=financing.models.attestation_path, verbose_name='fichier')),
-                ('content_type', models.CharField(max_length=50, verbose_name="type du fichier (d'après son contenu)")),
-                ('size', models.PositiveIntegerField(verbose_name='taille (octets)')),
-                ('original_name', models.CharField(max_length=255, verbose_name='nom du fichier envoyé')),
-                ('declaration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attestations', to='financing.difdeclaration')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("employer", models.CharField(max_length=200, verbose_name="employeur")),
+                ("hours", models.DecimalField(decimal_places=2, max_digits=5, verbose_name="heures DIF de l'attestation")),
+                ("issued_on", models.DateField(verbose_name="date de l'attestation")),
+                ("file", models.FileField(upload_to=financing.models.attestation_path, verbose_name="fichier")),
+                ("content_type", models.CharField(max_length=50, verbose_name="type du fichier (d'après son contenu)")),
+                ("size", models.PositiveIntegerField(verbose_name="taille (octets)")),
+                ("original_name", models.CharField(max_length=255, verbose_name="nom du fichier envoyé")),
+                (
+                    "declaration",
+                    models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="attestations", to="financing.difdeclaration"),
+                ),
             ],
             options={
-                'verbose_name': 'attestation DIF',
-                'verbose_name_plural': 'attestations DIF',
-                'ordering': ['issued_on', 'id'],
+                "verbose_name": "attestation DIF",
+                "verbose_name_plural": "attestations DIF",
+                "ordering": ["issued_on", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Movement',
+            name="Movement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('kind', models.CharField(choices=[('alimentation', 'Alimentation du compte'), ('dif', 'Heures DIF'), ('abondement', 'Abondement'), ('blocage', 'Droits bloqués'), ('deblocage', 'Droits débloqués'), ('debit', 'Droits débités'), ('correction', 'Correction')], max_length=15, verbose_name='type')),
-                ('amount_cents', models.BigIntegerField(verbose_name='montant (centimes)')),
-                ('label', models.CharField(max_length=200, verbose_name='libellé')),
-                ('year', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="année d'acquisition")),
-                ('reference', models.CharField(blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement.", max_length=100, verbose_name='référence')),
-                ('reason', models.TextField(blank=True, verbose_name='motif')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='date')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='financing.cpfaccount')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('dif_declaration', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='movements', to='financing.difdeclaration')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("alimentation", "Alimentation du compte"),
+                            ("dif", "Heures DIF"),
+                            ("abondement", "Abondement"),
+                            ("blocage", "Droits bloqués"),
+                            ("deblocage", "Droits débloqués"),
+                            ("debit", "Droits débités"),
+                            ("correction", "Correction"),
+                        ],
+                        max_length=15,
+                        verbose_name="type",
+                    ),
+                ),
+                ("amount_cents", models.BigIntegerField(verbose_name="montant (centimes)")),
+                ("label", models.CharField(max_length=200, verbose_name="libellé")),
+                ("year", models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="année d'acquisition")),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement.", max_length=100, verbose_name="référence"
+                    ),
+                ),
+                ("reason", models.TextField(blank=True, verbose_name="motif")),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="date")),
+                ("account", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="financing.cpfaccount")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "dif_declaration",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="movements", to="financing.difdeclaration"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'mouvement',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "mouvement",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('purpose', models.CharField(max_length=200, verbose_name='objet')),
-                ('reference', models.CharField(help_text='Par exemple le numéro du dossier.', max_length=100, verbose_name='référence payée')),
-                ('amount_cents', models.PositiveIntegerField(verbose_name='montant (centimes)')),
-                ('status', models.CharField(choices=[('pending', 'Paiement en cours'), ('succeeded', 'Paiement accepté'), ('failed', 'Paiement refusé'), ('refunded', 'Remboursé')], default='pending', max_length=10, verbose_name='état')),
-                ('idempotency_key', models.UUIDField(unique=True, verbose_name="clé d'idempotence")),
-                ('provider', models.CharField(max_length=30, verbose_name='prestataire')),
-                ('provider_reference', models.CharField(blank=True, max_length=100, verbose_name='référence du prestataire')),
-                ('card_brand', models.CharField(blank=True, max_length=20, verbose_name='réseau')),
-                ('card_last4', models.CharField(blank=True, max_length=4, verbose_name='4 derniers chiffres')),
-                ('failure_reason', models.CharField(blank=True, max_length=200, verbose_name='motif du refus')),
-                ('receipt_number', models.CharField(blank=True, max_length=30, null=True, unique=True, verbose_name='numéro de reçu')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('refunded_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='payments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("public_id", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("purpose", models.CharField(max_length=200, verbose_name="objet")),
+                ("reference", models.CharField(help_text="Par exemple le numéro du dossier.", max_length=100, verbose_name="référence payée")),
+                ("amount_cents", models.PositiveIntegerField(verbose_name="montant (centimes)")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Paiement en cours"),
+                            ("succeeded", "Paiement accepté"),
+                            ("failed", "Paiement refusé"),
+                            ("refunded", "Remboursé"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("idempotency_key", models.UUIDField(unique=True, verbose_name="clé d'idempotence")),
+                ("provider", models.CharField(max_length=30, verbose_name="prestataire")),
+                ("provider_reference", models.CharField(blank=True, max_length=100, verbose_name="référence du prestataire")),
+                ("card_brand", models.CharField(blank=True, max_length=20, verbose_name="réseau")),
+                ("card_last4", models.CharField(blank=True, max_length=4, verbose_name="4 derniers chiffres")),
+                ("failure_reason", models.CharField(blank=True, max_length=200, verbose_name="motif du refus")),
+                ("receipt_number", models.CharField(blank=True, max_length=30, null=True, unique=True, verbose_name="numéro de reçu")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("refunded_at", models.DateTimeField(blank=True, null=True)),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="payments", to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'paiement',
-                'ordering': ['-created_at'],
+                "verbose_name": "paiement",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='YearlyDeclaration',
+            name="YearlyDeclaration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(verbose_name='année')),
-                ('status', models.CharField(choices=[('salarie', 'Salarié'), ('independant', 'Travailleur indépendant'), ('artiste_auteur', 'Artiste-auteur')], max_length=20, verbose_name='statut')),
-                ('hours_worked', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='heures travaillées')),
-                ('low_qualification', models.BooleanField(default=False, verbose_name='sans qualification de niveau 3 (ou RQTH)')),
-                ('computed_cents', models.BigIntegerField(verbose_name='montant calculé')),
-                ('credited_cents', models.BigIntegerField(verbose_name='montant crédité (après plafond)')),
-                ('imported_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='declarations', to='financing.cpfaccount')),
-                ('movement', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='financing.movement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("year", models.PositiveSmallIntegerField(verbose_name="année")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("salarie", "Salarié"), ("independant", "Travailleur indépendant"), ("artiste_auteur", "Artiste-auteur")],
+                        max_length=20,
+                        verbose_name="statut",
+                    ),
+                ),
+                ("hours_worked", models.DecimalField(decimal_places=2, max_digits=7, verbose_name="heures travaillées")),
+                ("low_qualification", models.BooleanField(default=False, verbose_name="sans qualification de niveau 3 (ou RQTH)")),
+                ("computed_cents", models.BigIntegerField(verbose_name="montant calculé")),
+                ("credited_cents", models.BigIntegerField(verbose_name="montant crédité (après plafond)")),
+                ("imported_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("account", models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name="declarations", to="financing.cpfaccount")),
+                (
+                    "movement",
+                    models.OneToOneField(
+                        blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name="+", to="financing.movement"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'déclaration annuelle',
-                'verbose_name_plural': 'déclarations annuelles',
+                "verbose_name": "déclaration annuelle",
+                "verbose_name_plural": "déclarations annuelles",
             },
         ),
         migrations.AddConstraint(
-            model_name='difdeclaration',
-            constraint=models.CheckConstraint(condition=models.Q(('hours__gte', 1), ('hours__lte', 120)), name='financing_dif_hours_range'),
+            model_name="difdeclaration",
+            constraint=models.CheckConstraint(condition=models.Q(("hours__gte", 1), ("hours__lte", 120)), name="financing_dif_hours_range"),
         ),
         migrations.AddConstraint(
-            model_name='difdeclaration',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'refusee'), _negated=True), models.Q(('rejection_reason', ''), _negated=True), _connector='OR'), name='financing_dif_refusal_has_reason'),
+            model_name="difdeclaration",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "refusee"), _negated=True), models.Q(("rejection_reason", ""), _negated=True), _connector="OR"
+                ),
+                name="financing_dif_refusal_has_reason",
+            ),
         ),
         migrations.AddIndex(
-            model_name='movement',
-            index=models.Index(fields=['account', 'created_at'], name='financing_m_account_1a524c_idx'),
+            model_name="movement",
+            index=models.Index(fields=["account", "created_at"], name="financing_m_account_1a524c_idx"),
         ),
         migrations.AddConstraint(
-            model_name='movement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('amount_cents__gt', 0), ('kind__in', ['alimentation', 'blocage'])), models.Q(('amount_cents__lt', 0), ('kind__in', ['deblocage', 'debit'])), models.Q(('kind__in', ['dif', 'abondement', 'correction']), models.Q(('amount_cents', 0), _negated=True)), _connector='OR'), name='financing_movement_sign_by_kind'),
+            model_name="movement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("amount_cents__gt", 0), ("kind__in", ["alimentation", "blocage"])),
+                    models.Q(("amount_cents__lt", 0), ("kind__in", ["deblocage", "debit"])),
+                    models.Q(("kind__in", ["dif", "abondement", "correction"]), models.Q(("amount_cents", 0), _negated=True)),
+                    _connector="OR",
+                ),
+                name="financing_movement_sign_by_kind",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='movement',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'alimentation')), fields=('account', 'year'), name='financing_one_alimentation_per_year'),
+            model_name="movement",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "alimentation")), fields=("account", "year"), name="financing_one_alimentation_per_year"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='movement',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind', 'correction'), _negated=True), models.Q(('reason', ''), _negated=True), _connector='OR'), name='financing_correction_has_reason'),
+            model_name="movement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(models.Q(("kind", "correction"), _negated=True), models.Q(("reason", ""), _negated=True), _connector="OR"),
+                name="financing_correction_has_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount_cents__gt', 0)), name='financing_payment_positive'),
+            model_name="payment",
+            constraint=models.CheckConstraint(condition=models.Q(("amount_cents__gt", 0)), name="financing_payment_positive"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['pending', 'succeeded'])), fields=('reference',), name='financing_one_live_payment_per_reference'),
+            model_name="payment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["pending", "succeeded"])), fields=("reference",), name="financing_one_live_payment_per_reference"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='yearlydeclaration',
-            constraint=models.UniqueConstraint(fields=('account', 'year'), name='financing_one_declaration_per_year'),
+            model_name="yearlydeclaration",
+            constraint=models.UniqueConstraint(fields=("account", "year"), name="financing_one_declaration_per_year"),
         ),
     ]

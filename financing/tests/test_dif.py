@@ -78,13 +78,15 @@ def test_deadline_on_both_sides(account, settings):
     settings.CPF_DIF_DEADLINE = deadline
     assert services.dif_is_open(deadline)
     assert not services.dif_is_open(deadline + datetime.timedelta(days=1))
-    with time_machine.travel(datetime.datetime(2020, 12, 31, 22, 0, tzinfo=datetime.timezone.utc), tick=False):
+    with time_machine.travel(datetime.datetime(2020, 12, 31, 22, 0, tzinfo=datetime.UTC), tick=False):
         # 23:00 in Paris on the 31st: still open.
         services.dif_declare(account=account, situation="un", attestations=[attestation(10)])
     other = services.account_for(TitulaireFactory())
-    with time_machine.travel(datetime.datetime(2020, 12, 31, 23, 30, tzinfo=datetime.timezone.utc), tick=False):
-        with pytest.raises(services.FinancingError, match="non saisies avant le 31/12/2020 sont perdues"):
-            services.dif_declare(account=other, situation="un", attestations=[attestation(10)])
+    with (
+        time_machine.travel(datetime.datetime(2020, 12, 31, 23, 30, tzinfo=datetime.UTC), tick=False),
+        pytest.raises(services.FinancingError, match="non saisies avant le 31/12/2020 sont perdues"),
+    ):
+        services.dif_declare(account=other, situation="un", attestations=[attestation(10)])
 
 
 # --- The form -------------------------------------------------------------------------------

@@ -87,7 +87,9 @@ def test_card_checks(titulaire, card, field):
     ],
 )
 def test_card_form_messages(data, field, message):
-    form = CardForm({"number": "4242 4242 4242 4242", "holder": "Camille Durand", "expiry": "12/30", "cvc": "123", "idempotency_key": str(uuid.uuid4()), **data})
+    form = CardForm(
+        {"number": "4242 4242 4242 4242", "holder": "Camille Durand", "expiry": "12/30", "cvc": "123", "idempotency_key": str(uuid.uuid4()), **data}
+    )
     assert not form.is_valid()
     assert any(message in error for error in form.errors[field])
 

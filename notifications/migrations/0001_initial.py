@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,43 +15,69 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Email',
+            name="Email",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('to', models.EmailField(max_length=254, verbose_name='destinataire')),
-                ('template', models.CharField(max_length=100, verbose_name='gabarit')),
-                ('subject', models.CharField(max_length=255, verbose_name='objet')),
-                ('body_text', models.TextField(verbose_name='texte')),
-                ('status', models.CharField(choices=[('queued', "En attente d'envoi"), ('sent', 'Envoyé'), ('failed', 'Échec')], default='queued', max_length=10, verbose_name='état')),
-                ('attempts', models.PositiveSmallIntegerField(default=0, verbose_name='tentatives')),
-                ('last_error', models.TextField(blank=True, verbose_name='dernière erreur')),
-                ('dedup_key', models.CharField(blank=True, help_text="Un même courriel (rappel, notification) n'est envoyé qu'une fois pour une clé donnée.", max_length=200, null=True, unique=True, verbose_name="clé d'unicité")),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='créé le')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='envoyé le')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='emails', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("to", models.EmailField(max_length=254, verbose_name="destinataire")),
+                ("template", models.CharField(max_length=100, verbose_name="gabarit")),
+                ("subject", models.CharField(max_length=255, verbose_name="objet")),
+                ("body_text", models.TextField(verbose_name="texte")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("queued", "En attente d'envoi"), ("sent", "Envoyé"), ("failed", "Échec")],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="état",
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="tentatives")),
+                ("last_error", models.TextField(blank=True, verbose_name="dernière erreur")),
+                (
+                    "dedup_key",
+                    models.CharField(
+                        blank=True,
+                        help_text="Un même courriel (rappel, notification) n'est envoyé qu'une fois pour une clé donnée.",
+                        max_length=200,
+                        null=True,
+                        unique=True,
+                        verbose_name="clé d'unicité",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="créé le")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="envoyé le")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="emails", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'courriel',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(condition=models.Q(('status', 'queued')), fields=['created_at'], name='notif_email_queued_idx')],
+                "verbose_name": "courriel",
+                "ordering": ["-created_at"],
+                "indexes": [models.Index(condition=models.Q(("status", "queued")), fields=["created_at"], name="notif_email_queued_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='titre')),
-                ('body', models.TextField(blank=True, verbose_name='message')),
-                ('url', models.CharField(blank=True, max_length=300, verbose_name='lien')),
-                ('dedup_key', models.CharField(blank=True, max_length=200, null=True, unique=True, verbose_name="clé d'unicité")),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='créée le')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='lue le')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200, verbose_name="titre")),
+                ("body", models.TextField(blank=True, verbose_name="message")),
+                ("url", models.CharField(blank=True, max_length=300, verbose_name="lien")),
+                ("dedup_key", models.CharField(blank=True, max_length=200, null=True, unique=True, verbose_name="clé d'unicité")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="créée le")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="lue le")),
+                ("user", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="notifications", to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'notification',
-                'ordering': ['-created_at', '-id'],
-                'indexes': [models.Index(fields=['user', '-created_at'], name='notificatio_user_id_05b4bc_idx'), models.Index(condition=models.Q(('read_at__isnull', True)), fields=['user'], name='notif_unread_idx')],
+                "verbose_name": "notification",
+                "ordering": ["-created_at", "-id"],
+                "indexes": [
+                    models.Index(fields=["user", "-created_at"], name="notificatio_user_id_05b4bc_idx"),
+                    models.Index(condition=models.Q(("read_at__isnull", True)), fields=["user"], name="notif_unread_idx"),
+                ],
             },
         ),
     ]

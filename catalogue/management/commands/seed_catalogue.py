@@ -19,9 +19,7 @@ class Command(BaseCommand):
             raise CommandError("--formations et --sessions-per-formation ≥ 1, --remote-share entre 0 et 1.")
         start = time.monotonic()
         try:
-            report = seed_catalogue(
-                formations=formations, sessions_per_formation=sessions_per_formation, remote_share=remote_share, seed=seed
-            )
+            report = seed_catalogue(formations=formations, sessions_per_formation=sessions_per_formation, remote_share=remote_share, seed=seed)
         except RuntimeError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(

@@ -70,7 +70,10 @@ class Command(BaseCommand):
                 },
             ),
             ("organisme@cpf-demo.example", {"role": Role.ORGANISME, "organisme": organisme, "first_name": "Dominique", "last_name": "Leroy"}),
-            ("conseiller@cpf-demo.example", {"role": Role.CONSEILLER, "structure": france_travail_metz, "first_name": "Sacha", "last_name": "Bernard"}),
+            (
+                "conseiller@cpf-demo.example",
+                {"role": Role.CONSEILLER, "structure": france_travail_metz, "first_name": "Sacha", "last_name": "Bernard"},
+            ),
             ("admin@cpf-demo.example", {"role": Role.OPERATEUR, "is_staff": True, "is_superuser": True, "first_name": "Alex", "last_name": "Admin"}),
         ]
         rows = []
@@ -89,6 +92,6 @@ class Command(BaseCommand):
                     money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
             rows.append((user.get_role_display(), email, user.nir_display))
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
-        self.stdout.write(self.style.SUCCESS("Comptes de démonstration (mot de passe : %s)" % DEMO_PASSWORD))
+        self.stdout.write(self.style.SUCCESS(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})"))
         for role, email, nir in rows:
             self.stdout.write(f"  {role:<40} {email:<32} {('NIR ' + nir) if nir else ''}")

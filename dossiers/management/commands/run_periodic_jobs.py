@@ -10,7 +10,9 @@ from notifications.tasks import requeue_stuck_emails
 
 
 class Command(BaseCommand):
-    help = "Exécute une fois les tâches périodiques (échéances des dossiers, rappels, index de recherche, courriels en attente, journal des connexions)."
+    help = (
+        "Exécute une fois les tâches périodiques (échéances des dossiers, rappels, index de recherche, courriels en attente, journal des connexions)."
+    )
 
     def handle(self, *args, **options):
         self.stdout.write(f"Dossiers : {process_deadlines()}")
