@@ -155,7 +155,9 @@ _db["ATOMIC_REQUESTS"] = True
 # Short OLTP queries: JIT compilation would cost more than it saves.
 _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
 _db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
-_db["TEST"] = {"NAME": f"test_{_db['NAME']}"}
+# TEST_DATABASE_NAME lets two test runs share one server (each its own database); pytest-xdist
+# adds a per-worker suffix to it.
+_db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_{_db['NAME']}")}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -257,7 +259,9 @@ except Exception as exc:  # django-environ raises several types on a bad URL
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mon Compte Formation <ne-pas-repondre@moncompteformation.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Absolute address of the portal, for links in e-mails.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# WEB_PORT is the port `make run` serves on (Procfile.dev); links in e-mails follow it.
+WEB_PORT = env_int("WEB_PORT", 8000, minimum=1)
+SITE_URL = env.str("SITE_URL", default=f"http://127.0.0.1:{WEB_PORT}").rstrip("/")
 
 # --- I18N ---------------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
