@@ -1,5 +1,4 @@
 import datetime
-import re
 
 from django import forms
 from django.conf import settings
@@ -12,7 +11,7 @@ from cpf_portal.forms import CpfForm
 
 from . import nir as nir_lib
 from . import phones
-from .models import ContactRequest, Structure, User
+from .models import ContactRequest, User
 
 MIN_AGE = 16
 MIN_AGE_APPRENTICE = 15
@@ -400,36 +399,6 @@ class PersonalInfoForm(CpfForm, forms.ModelForm):
 
     def profile_data(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
-
-
-class InterlocuteurSearchForm(CpfForm):
-    commune = forms.CharField(
-        label="Commune ou code postal",
-        help_text="Les structures à moins de 50 km, les plus proches d'abord. Exemple : Metz",
-        required=False,
-        max_length=120,
-        widget=forms.TextInput(attrs={"list": "communes-suggestions", "autocomplete": "off"}),
-    )
-    departement = forms.CharField(label="Ou un département", help_text="Son numéro. Exemple : 57, 2A, 974", required=False, max_length=3)
-    type = forms.ChoiceField(label="Type de structure", required=False, choices=[("", "Toutes les structures"), *Structure.Type.choices])
-
-    place = None
-
-    def clean_commune(self):
-        from catalogue.search import resolve_place
-
-        value = self.cleaned_data["commune"].strip()
-        if value:
-            self.place = resolve_place(value)
-            if self.place is None:
-                raise ValidationError("Nous ne trouvons pas cette commune : saisissez un nom de commune ou un code postal.", code="unknown")
-        return value
-
-    def clean_departement(self):
-        value = self.cleaned_data["departement"].strip().upper()
-        if value and not re.fullmatch(r"(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])", value):
-            raise ValidationError("Saisissez un numéro de département : de 01 à 95, 2A, 2B ou 971 à 976.", code="departement")
-        return value
 
 
 class ContactForm(CpfForm):

@@ -20,6 +20,5 @@ urlpatterns = [
     path("mon-compte/", views.account_home, name="home"),
     path("mon-compte/mes-informations/", views.profile, name="profile"),
     path("mon-compte/mot-de-passe/", views.PasswordChangeView.as_view(), name="password_change"),
-    path("mon-compte/mes-interlocuteurs/", views.interlocuteurs, name="interlocuteurs"),
     path("aide/contact/", views.contact, name="contact"),
 ]

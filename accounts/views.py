@@ -1,10 +1,7 @@
-import uuid
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -24,7 +21,7 @@ def home_url_for(user) -> str:
     if user.role == Role.ORGANISME:
         return reverse("catalogue:organisme-home")
     if user.role == Role.CONSEILLER:
-        return reverse("dossiers:conseiller-home")
+        return reverse("interlocuteurs:conseiller-home")
     if user.is_staff and user.role == Role.OPERATEUR:
         return reverse("admin:index")
     return reverse("accounts:home")
@@ -178,37 +175,6 @@ def profile(request):
         user.refresh_from_db()  # the forms wrote their values on the instance; the header shows the saved ones
     context = {"pro_form": pro_form, "perso_form": perso_form}
     return render_form(request, "accounts/profile.html", context, pro_form, perso_form)
-
-
-# --- Interlocuteurs and assistance ------------------------------------------------------------
-
-
-@titulaire_required
-@require_http_methods(["GET", "POST"])
-def interlocuteurs(request):
-    from .interlocuteurs import search_structures
-    from .models import Structure
-
-    if request.method == "POST":
-        if request.POST.get("action") == "retirer":
-            services.interlocuteur_choose(user=request.user, structure=None)
-            messages.success(request, "Vous n'avez plus d'interlocuteur privilégié.")
-        else:
-            try:
-                public_id = uuid.UUID(request.POST.get("structure", ""))
-            except ValueError:
-                raise Http404("Structure inconnue.") from None
-            structure = get_object_or_404(Structure, public_id=public_id)
-            services.interlocuteur_choose(user=request.user, structure=structure)
-            messages.success(request, f"{structure.name} est désormais votre interlocuteur.")
-        return redirect("accounts:interlocuteurs")
-    form = forms.InterlocuteurSearchForm(request.GET or None)
-    results = None
-    if form.is_bound and form.is_valid() and (form.place or form.cleaned_data["departement"]):
-        types = [form.cleaned_data["type"]] if form.cleaned_data["type"] else None
-        results = list(search_structures(commune=form.place, departement=form.cleaned_data["departement"], types=types)[:30])
-    context = {"form": form, "results": results, "current": request.user.interlocuteur}
-    return render_form(request, "accounts/interlocuteurs.html", context, form)
 
 
 @require_http_methods(["GET", "POST"])

@@ -55,8 +55,9 @@ from django.test.utils import setup_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from catalogue.models import Commune, Formation, Session  # noqa: E402
-from catalogue.search import SearchQuery, bounding_box, search  # noqa: E402
+from catalogue.search import SearchQuery, search  # noqa: E402
 from catalogue.text import words  # noqa: E402
+from cpf_portal.geo import bounding_box  # noqa: E402
 
 KEYWORDS = [
     "anglais",

@@ -7,6 +7,7 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 
 from cpf_portal.forms import CpfForm
+from cpf_portal.money import from_cents, to_cents
 
 from .models import Certification, Formation, Session
 from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
@@ -108,7 +109,7 @@ class SearchForm(CpfForm):
             commune=self.commune,
             radius_km=data.get("rayon") or 30,
             include_remote=bool(data.get("a_distance")),
-            max_price_cents=int(price * 100) if price is not None else None,
+            max_price_cents=to_cents(price) if price is not None else None,
             duration=data.get("duree") if data.get("duree") in DURATIONS else "",
             certification_type=data.get("certification") or "",
             start_after=data.get("debut_apres"),
@@ -229,7 +230,7 @@ class SessionForm(CpfForm, forms.ModelForm):
             self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
         self.fields["places"].validators.append(MinValueValidator(1, message="Assurez-vous que cette valeur est supérieure ou égale à 1."))
         if self.instance.pk:
-            self.initial.setdefault("prix", Decimal(self.instance.price_cents) / 100)
+            self.initial.setdefault("prix", from_cents(self.instance.price_cents))
             if self.instance.commune_id:
                 self.initial.setdefault("lieu", self.instance.commune.label)
         if self.formation.is_remote:
@@ -265,7 +266,7 @@ class SessionForm(CpfForm, forms.ModelForm):
 
     def apply(self) -> Session:
         session = self.instance
-        session.price_cents = int(self.cleaned_data["prix"] * 100)
+        session.price_cents = to_cents(self.cleaned_data["prix"])
         session.commune = getattr(self, "commune", None)
         if self.cleaned_data.get("permanent_entry") and not (self.cleaned_data.get("start_date") and self.cleaned_data.get("end_date")):
             session.start_date = session.end_date = None

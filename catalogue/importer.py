@@ -27,6 +27,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from cpf_portal.money import to_cents
+
 from .models import Certification, Commune, Formation, Organisme, Session
 from .validators import normalize_siret, validate_siret
 
@@ -145,7 +147,7 @@ def parse_row(row: dict, communes_by_departement: dict[str, Commune]) -> ParsedR
         elif value < 0:
             reasons.append("prix : il ne peut pas être négatif")
         else:
-            price_cents = int((value * 100).quantize(Decimal("1")))
+            price_cents = to_cents(value)
     except ValueError as error:
         reasons.append(f"prix : « {error} » n'est pas un nombre")
 

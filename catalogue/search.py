@@ -26,12 +26,13 @@ from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import F, Func, IntegerField, Q
 
+from cpf_portal.geo import bounding_box, haversine_sql
+
 from .models import Certification, Commune, Session
 from .text import normalize, words
 
 PER_PAGE = 20
 RADIUS_CHOICES = (10, 30, 50, 100)
-EARTH_RADIUS_KM = 6371.0
 SORTS = ("pertinence", "distance", "prix")
 DURATIONS = {
     "": (None, None),
@@ -144,21 +145,6 @@ def tsquery_terms(keywords: str) -> Terms:
 
 
 # --- Place -----------------------------------------------------------------------------------
-
-
-def bounding_box(latitude: float, longitude: float, radius_km: float) -> tuple[float, float, float, float]:
-    """(lon_min, lat_min, lon_max, lat_max) of a box that contains the circle."""
-    dlat = radius_km / 111.0
-    dlon = radius_km / (111.32 * max(math.cos(math.radians(latitude)), 0.01))
-    return longitude - dlon, latitude - dlat, longitude + dlon, latitude + dlat
-
-
-def haversine_sql(alias: str) -> str:
-    """Great-circle distance in km from (%(lat)s, %(lon)s) to the row ``alias``."""
-    return (
-        f"2 * {EARTH_RADIUS_KM} * asin(sqrt(power(sin(radians({alias}.latitude - %(lat)s) / 2), 2)"
-        f" + cos(radians(%(lat)s)) * cos(radians({alias}.latitude)) * power(sin(radians({alias}.longitude - %(lon)s) / 2), 2)))"
-    )
 
 
 def resolve_place(text: str) -> Commune | None:

@@ -11,7 +11,6 @@ urlpatterns = [
     path("formations/<str:numero>/favori/", views.favori_toggle, name="favori"),
     path("mes-favoris/", views.favoris_list, name="favoris"),
     # Espace organisme
-    path("espace-organisme/", views_organisme.organisme_home, name="organisme-home"),
     path("espace-organisme/catalogue/", views_organisme.formation_list, name="organisme-formations"),
     path("espace-organisme/catalogue/nouvelle/", views_organisme.formation_create, name="organisme-formation-create"),
     path("espace-organisme/catalogue/<uuid:public_id>/", views_organisme.formation_edit, name="organisme-formation"),

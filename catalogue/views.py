@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import titulaire_required
+from cpf_portal.http import redirect_back
 
 from . import services
 from .forms import SearchForm
@@ -78,10 +79,7 @@ def favori_toggle(request, numero):
     else:
         services.favori_add(user=request.user, formation=formation)
         messages.success(request, "Formation ajoutée à vos favoris.")
-    next_url = request.POST.get("next", "")
-    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
-        return redirect(next_url)
-    return redirect("catalogue:detail", numero=numero)
+    return redirect_back(request, request.POST.get("next", ""), reverse("catalogue:detail", args=[numero]))
 
 
 @titulaire_required

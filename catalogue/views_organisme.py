@@ -25,17 +25,6 @@ def _sessions(request):
 
 
 @organisme_required
-def organisme_home(request):
-    organisme = request.user.organisme
-    from dossiers.models import Dossier
-    from dossiers.workflow import Status
-
-    counts = _formations(request).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
-    to_answer = Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count()
-    return render(request, "catalogue/organisme/home.html", {"organisme": organisme, "counts": counts, "to_answer": to_answer})
-
-
-@organisme_required
 def formation_list(request):
     formations = (
         _formations(request)

@@ -21,6 +21,10 @@ app.conf.beat_schedule = {
         "task": "dossiers.tasks.process_deadlines",
         "schedule": crontab(minute="*/10"),
     },
+    "dossiers-reconcile-payments": {
+        "task": "dossiers.tasks.reconcile_payments",
+        "schedule": crontab(minute="*/5"),
+    },
     "financing-dif-reminders": {
         "task": "financing.tasks.dif_reminders",
         "schedule": crontab(hour=9, minute=0),

@@ -1,4 +1,8 @@
+from urllib.parse import urlsplit
+
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 
 def posted(request):
@@ -20,3 +24,27 @@ class FormInvalid400Mixin:
         response = super().form_invalid(form)
         response.status_code = 400
         return response
+
+
+def safe_local_url(request, candidate: str) -> str:
+    """``candidate`` when it is a path on this site (« /mes-dossiers/?page=2 »), else "".
+
+    Only an absolute path is followed: a bare word (« ab », « -1 », « 2020-02-30 ») is not a
+    URL, « //host » and « /\\host » leave the site, and a full URL is reduced to our own
+    host only."""
+    candidate = (candidate or "").strip()
+    if not candidate:
+        return ""
+    parts = urlsplit(candidate)
+    if parts.scheme or parts.netloc:
+        if not url_has_allowed_host_and_scheme(candidate, {request.get_host()}, require_https=request.is_secure()):
+            return ""
+        candidate = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not candidate.startswith("/") or candidate.startswith(("//", "/\\")):
+        return ""
+    return candidate if url_has_allowed_host_and_scheme(candidate, {request.get_host()}) else ""
+
+
+def redirect_back(request, candidate: str, fallback: str) -> HttpResponseRedirect:
+    """Redirect to ``candidate`` if it is a safe local path, else to ``fallback`` (a URL)."""
+    return HttpResponseRedirect(safe_local_url(request, candidate) or fallback)

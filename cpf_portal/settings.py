@@ -104,6 +104,9 @@ INSTALLED_APPS = [
     "financing",
     "dossiers",
     "notifications",
+    "interlocuteurs",
+    "mes_donnees",
+    "cpf_portal",  # project-wide management commands (load_demo, run_periodic_jobs)
 ]
 
 MIDDLEWARE = [
@@ -118,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cpf_portal.middleware.UserFacingErrorMiddleware",
 ]
 
 ROOT_URLCONF = "cpf_portal.urls"
@@ -135,6 +139,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
                 "cpf_portal.context_processors.navigation",
+                "cpf_portal.context_processors.delays",
             ],
             "builtins": ["cpf_portal.templatetags"],
         },
@@ -246,6 +251,8 @@ DOSSIER_RETRACTATION_WORKING_DAYS = env_int("DOSSIER_RETRACTATION_WORKING_DAYS",
 DOSSIER_LATE_CANCEL_WORKING_DAYS = env_int("DOSSIER_LATE_CANCEL_WORKING_DAYS", 7)
 DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS = env_int("DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS", 5)
 DOSSIER_ENTRY_REMINDER_WORKING_DAYS = env_int("DOSSIER_ENTRY_REMINDER_WORKING_DAYS", 3)
+# Card money refunded within this many calendar days (CGU).
+CPF_REFUND_DAYS = env_int("CPF_REFUND_DAYS", 30, minimum=1)
 
 # --- E-mail -------------------------------------------------------------------------------
 # EMAIL_URL: consolemail:// (default in DEBUG), smtp+tls://user:password@host:587, …

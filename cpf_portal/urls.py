@@ -20,6 +20,8 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
+    path("", include("interlocuteurs.urls")),
+    path("", include("mes_donnees.urls")),
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -50,15 +50,8 @@ def help_dif(request):
 
 @require_GET
 def help_dossier(request):
-    days = {
-        "organisme_reply": settings.DOSSIER_ORGANISME_REPLY_WORKING_DAYS,
-        "titulaire_reply": settings.DOSSIER_TITULAIRE_REPLY_WORKING_DAYS,
-        "min_start": settings.DOSSIER_MIN_START_WORKING_DAYS,
-        "retractation": settings.DOSSIER_RETRACTATION_WORKING_DAYS,
-        "late_cancel": settings.DOSSIER_LATE_CANCEL_WORKING_DAYS,
-        "validation": settings.DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS,
-    }
-    return render(request, "pages/aide/dossier.html", {"days": days})
+    # The delays come from the settings the rules read (context processor « delays »).
+    return render(request, "pages/aide/dossier.html")
 
 
 @require_GET

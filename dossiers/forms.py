@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cpf_portal.forms import CpfForm
+from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
 
 from .workflow import ExitReason, Status
@@ -90,7 +91,7 @@ class ProposalForm(VersionForm):
     def payload(self) -> dict:
         data = self.cleaned_data
         return {
-            "price_cents": int(data["price"] * 100),
+            "price_cents": to_cents(data["price"]),
             "start_date": data["start_date"],
             "end_date": data["end_date"],
             "duree_heures": data["duree_heures"],
@@ -163,39 +164,4 @@ class InboxFilterForm(CpfForm):
             ("a_traiter", "À traiter (non traités)"),
             *[(s, Status(s).label) for s in Status.values if s not in (Status.DRAFT, Status.DELETED)],
         ],
-    )
-
-
-class DeleteAccountForm(CpfForm):
-    password = forms.CharField(
-        label="Mot de passe",
-        help_text="Pour confirmer qu'il s'agit bien de vous.",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-    )
-    confirm = forms.BooleanField(
-        label="Je comprends que mes données personnelles seront effacées définitivement",
-        error_messages={"required": "Cochez la case pour confirmer la suppression."},
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        self.user = user
-        super().__init__(*args, **kwargs)
-
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError("Mot de passe incorrect.", code="password")
-        return password
-
-
-class AbondementForm(VersionForm):
-    amount = forms.DecimalField(
-        label="Montant de l'abondement (€)",
-        min_value=Decimal("1"),
-        max_value=Decimal("50000"),
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        error_messages={"min_value": "Le montant doit être d'au moins 1 €."},
     )

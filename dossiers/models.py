@@ -5,7 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .workflow import BADGES, NEXT_ACTION, ORGANISME_LABELS, Status
+from cpf_portal.money import euros
+
+from . import display
+from .states import Status
 
 
 class DossierQuerySet(models.QuerySet):
@@ -111,15 +114,15 @@ class Dossier(models.Model):
 
     @property
     def next_action(self) -> str:
-        return NEXT_ACTION.get(self.status, "")
+        return display.next_action(self.status)
 
     @property
     def badge(self) -> str:
-        return BADGES.get(self.status, "error")
+        return display.badge(self.status)
 
     @property
     def organisme_label(self) -> str:
-        return ORGANISME_LABELS.get(self.status, self.get_status_display())
+        return display.organisme_label(self.status)
 
     @property
     def is_open(self) -> bool:
@@ -144,8 +147,6 @@ class Dossier(models.Model):
     @property
     def proposal_changes(self) -> list[tuple[str, str, str]]:
         """(what, before, after) of what the organisme changed."""
-        from cpf_portal.templatetags import euros
-
         changes = []
         if self.proposed_price_cents is not None and self.proposed_price_cents != self.price_cents:
             changes.append(("Prix", euros(self.price_cents), euros(self.proposed_price_cents)))
@@ -206,4 +207,4 @@ class DossierAbondement(models.Model):
         constraints = [models.CheckConstraint(name="dossier_abondement_positive", condition=Q(amount_cents__gt=0))]
 
     def __str__(self):
-        return f"{self.get_financeur_display()} : {self.amount_cents / 100:.2f} €"
+        return f"{self.get_financeur_display()} : {euros(self.amount_cents)}"

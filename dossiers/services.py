@@ -11,7 +11,6 @@ import secrets
 import uuid
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,12 +19,14 @@ from accounts.models import Role
 from catalogue.models import Session
 from cpf_portal.templatetags import euros
 from financing import payments
-from financing import services as money
+from financing import services as ledger
+from financing.models import Payment
 
-from . import deadlines
+from . import deadlines, money, workflow
 from .models import Dossier, DossierAbondement, DossierEvent
 from .notifications import notify_transition
-from .workflow import TRANSITIONS, Actor, Context, DossierError, Status, TransitionNotAllowed, delay
+from .states import Actor, DossierError, Status, TransitionNotAllowed
+from .workflow import TRANSITIONS, Context, delay
 
 SESSION_FIELDS_FOR_DISPLAY = ("formation__organisme", "formation__certification", "session__commune")
 
@@ -79,30 +80,6 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
     raise DossierError("Le dossier n'a pas pu être créé, réessayez.")
 
 
-def split_for(dossier: Dossier, *, today: datetime.date):
-    """« Mon financement » of the dossier now: its price (proposed or catalogue), the
-    titulaire's available rights, its abondements, the participation in force."""
-    account = money.account_for(dossier.titulaire)
-    abondements = dossier.abondements.aggregate(total=Sum("amount_cents"))["total"] or 0
-    employer = dossier.abondements.filter(financeur=DossierAbondement.Financeur.EMPLOYEUR).exists()
-    return money.compute_split(
-        price_cents=dossier.effective_price_cents,
-        available_cents=money.balances(account)["available"],
-        abondements_cents=abondements,
-        on_date=today,
-        participation_exempt=money.participation_exempt(dossier.titulaire, employer_abondement=employer),
-    )
-
-
-def refresh_split(dossier: Dossier, *, today: datetime.date):
-    split = split_for(dossier, today=today)
-    dossier.droits_cents = split.droits_cents
-    dossier.abondements_cents = split.abondements_cents
-    dossier.participation_cents = split.participation_cents
-    dossier.reste_a_payer_cents = split.reste_a_payer_cents
-    return split
-
-
 @transaction.atomic
 def dossier_save_info(*, dossier: Dossier, titulaire, professional: dict, personal: dict, save_to_account: bool) -> Dossier:
     """« Mes informations » of the dossier (« Valider »), copied into the account when asked."""
@@ -120,15 +97,6 @@ def dossier_save_info(*, dossier: Dossier, titulaire, professional: dict, person
     dossier.info_validated_at = timezone.now()
     dossier.save(update_fields=["titulaire_info", "info_validated_at"])
     return dossier
-
-
-def _check_actor(dossier: Dossier, actor: Actor, by) -> None:
-    if actor == Actor.TITULAIRE and (by is None or by.pk != dossier.titulaire_id):
-        raise TransitionNotAllowed("Ce dossier n'est pas le vôtre.")
-    if actor == Actor.ORGANISME and (by is None or by.role != Role.ORGANISME or by.organisme_id != dossier.organisme_id):
-        raise TransitionNotAllowed("Ce dossier n'est pas adressé à votre organisme.")
-    if actor == Actor.OPERATEUR and (by is None or not by.is_staff):
-        raise TransitionNotAllowed("Action réservée aux opérateurs.")
 
 
 def dossier_transition(
@@ -152,14 +120,8 @@ def dossier_transition(
         dossier = rows.filter(pk=dossier_id).first()
         if dossier is None:
             raise TransitionNotAllowed("Ce dossier est en cours de traitement.")
-        if dossier.status not in transition.sources:
-            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {Status(dossier.status).label} ».")
-        if actor not in transition.actors:
-            raise TransitionNotAllowed("Cette action ne vous est pas ouverte.")
-        _check_actor(dossier, actor, by)
-        if expected_version is not None and expected_version != dossier.version:
-            raise TransitionNotAllowed("Le dossier a changé entre-temps : la page a été rechargée, vérifiez avant d'agir.")
         ctx = Context(dossier=dossier, transition=transition, actor=actor, by=by, payload=dict(payload or {}), now=now or timezone.now())
+        workflow.check(ctx, expected_version=expected_version)
         if transition.guard:
             transition.guard(ctx)
         from_status = dossier.status
@@ -194,25 +156,22 @@ def dossier_pay_and_accept(
     *, dossier: Dossier, titulaire, card: payments.Card | None, idempotency_key: uuid.UUID, expected_version: int, expected_reste_cents: int
 ) -> Dossier:
     """Accept the organisme's proposal, paying the reste à payer by card first when there is
-    one. The amount is checked again under lock; if the rights are no longer there after
-    the payment, the payment is refunded and nothing else changes.
+    one. Before the card is charged, the table says whether « accept » may run now (state,
+    actor, version, deadline) and the amount is checked again under lock; if the acceptance
+    then fails, the payment is refused back (refunded) and nothing else changes. A crash
+    between the two leaves a succeeded payment that ``reconcile_payments`` settles.
 
     Runs outside the request's transaction: the card is charged between two transactions."""
-    today = timezone.localdate()
+    now = timezone.now()
     with transaction.atomic():
         locked = Dossier.objects.select_for_update(of=("self",)).select_related("titulaire").get(pk=dossier.pk, titulaire=titulaire)
-        if locked.status != Status.PROPOSED:
-            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {Status(locked.status).label} ».")
-        if locked.version != expected_version:
-            raise TransitionNotAllowed("Le dossier a changé entre-temps : vérifiez avant d'agir.")
-        if locked.deadline_at and timezone.now() > locked.deadline_at:
-            raise DossierError("Le délai pour répondre à cette proposition est dépassé.")
-        refresh_split(locked, today=today)
-        if locked.reste_a_payer_cents != expected_reste_cents:
-            locked.save(update_fields=["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"])
-            raise DossierError("Votre financement a changé (vos droits disponibles ont évolué) : vérifiez le nouveau reste à payer.")
-        locked.save(update_fields=["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"])
+        ctx = Context(dossier=locked, transition=TRANSITIONS["accept"], actor=Actor.TITULAIRE, by=titulaire, payload={}, now=now)
+        workflow.check(ctx, expected_version=expected_version)
+        money.refresh_split(locked, today=timezone.localdate(now))
+        locked.save(update_fields=money.SPLIT_FIELDS)
         amount = locked.reste_a_payer_cents
+    if amount != expected_reste_cents:
+        raise DossierError("Votre financement a changé (vos droits disponibles ont évolué) : vérifiez le nouveau reste à payer.")
     payment = None
     if amount:
         if card is None:
@@ -221,14 +180,17 @@ def dossier_pay_and_accept(
             user=titulaire,
             amount_cents=amount,
             purpose=f"Reste à payer — dossier n° {locked.numero}",
-            reference=f"dossier:{locked.numero}",
+            reference=ledger.dossier_reference(locked.numero),
             card=card,
             idempotency_key=idempotency_key,
         )
         if payment.status == payment.Status.FAILED:
             raise DossierError(payment.failure_reason or "Paiement refusé.")
         if payment.status != payment.Status.SUCCEEDED:
-            raise DossierError("Le paiement est en cours : patientez un instant puis rechargez la page.")
+            raise TransitionNotAllowed("Le paiement est en cours : patientez un instant puis rechargez la page.")
+        if Dossier.objects.filter(payment=payment).exists():
+            # The same form sent twice: the first request accepted the dossier with it.
+            return Dossier.objects.get(payment=payment)
     try:
         return dossier_transition(
             dossier_id=locked.pk, name="accept", actor=Actor.TITULAIRE, by=titulaire, payload={"payment": payment}, expected_version=expected_version
@@ -237,6 +199,31 @@ def dossier_pay_and_accept(
         if payment is not None and not Dossier.objects.filter(payment=payment).exists():
             payments.payment_refund(payment=payment)
         raise
+
+
+def reconcile_payments(*, older_than_minutes: int = 10, now: datetime.datetime | None = None) -> dict:
+    """A card charged but its dossier not accepted (the process died between the two, or
+    the acceptance failed after the charge): accept the dossier with that payment while the
+    proposal still stands, else refund. Idempotent: a payment linked to a dossier or
+    refunded is no longer looked at; a payment younger than ``older_than_minutes`` may
+    still be in its request and is left alone."""
+    now = now or timezone.now()
+    limit = now - datetime.timedelta(minutes=older_than_minutes)
+    orphans = Payment.objects.filter(status=Payment.Status.SUCCEEDED, paid_at__lt=limit, dossier__isnull=True, reference__startswith="dossier:")
+    result = {"accepted": 0, "refunded": 0}
+    for payment in orphans.select_related("user").order_by("paid_at")[:500]:
+        numero = payment.reference.removeprefix("dossier:")
+        dossier = Dossier.objects.filter(numero=numero, titulaire=payment.user).first()
+        try:
+            if dossier is None or dossier.status != Status.PROPOSED or dossier.reste_a_payer_cents != payment.amount_cents:
+                raise TransitionNotAllowed("Le dossier ne peut plus être accepté avec ce paiement.")
+            dossier_transition(dossier_id=dossier.pk, name="accept", actor=Actor.TITULAIRE, by=payment.user, payload={"payment": payment}, now=now)
+            result["accepted"] += 1
+        except (DossierError, TransitionNotAllowed):
+            if not Dossier.objects.filter(payment=payment).exists():
+                payments.payment_refund(payment=payment)
+                result["refunded"] += 1
+    return result
 
 
 # --- Abondements ------------------------------------------------------------------------------
@@ -259,8 +246,8 @@ def abondement_add(
     abondement = DossierAbondement.objects.create(
         dossier=dossier, financeur=financeur, financeur_name=financeur_name, amount_cents=amount_cents, added_by=by
     )
-    refresh_split(dossier, today=timezone.localdate())
-    dossier.save(update_fields=["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"])
+    money.refresh_split(dossier, today=timezone.localdate())
+    dossier.save(update_fields=money.SPLIT_FIELDS)
     from notifications.services import notify
 
     notify(

@@ -13,3 +13,10 @@ def process_deadlines() -> dict:
         "validated": services.validate_due_services(),
         "reminders": services.send_reminders(),
     }
+
+
+@shared_task(name="dossiers.tasks.reconcile_payments")
+def reconcile_payments() -> dict:
+    """Every few minutes: a card charged whose dossier was not accepted (a crash between the
+    two) is used to accept it while the proposal stands, else refunded. Idempotent."""
+    return services.reconcile_payments()

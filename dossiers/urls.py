@@ -1,21 +1,21 @@
 from django.urls import path
 
-from . import views
+from .views import organisme, titulaire
 
 app_name = "dossiers"
 
 urlpatterns = [
     # Titulaire
-    path("sessions/<uuid:public_id>/inscription/", views.register, name="register"),
-    path("mes-dossiers/", views.dossier_list, name="list"),
-    path("mes-dossiers/<str:numero>/", views.dossier_detail, name="detail"),
-    path("mes-dossiers/<str:numero>/acceptation/", views.dossier_accept, name="accept"),
-    path("mon-compte/mes-donnees/", views.my_data, name="my-data"),
+    path("sessions/<uuid:public_id>/inscription/", titulaire.register, name="register"),
+    path("mes-dossiers/", titulaire.dossier_list, name="list"),
+    path("mes-dossiers/<str:numero>/", titulaire.dossier_detail, name="detail"),
+    path("mes-dossiers/<str:numero>/informations/", titulaire.dossier_info, name="info"),
+    path("mes-dossiers/<str:numero>/acceptation/", titulaire.dossier_accept, name="accept"),
+    path("mes-dossiers/<str:numero>/actions/<slug:name>/", titulaire.dossier_action, name="action"),
     # Organisme
-    path("espace-organisme/dossiers/", views.inbox, name="organisme-inbox"),
-    path("espace-organisme/dossiers/export.csv", views.inbox_export, name="organisme-export"),
-    path("espace-organisme/dossiers/<str:numero>/", views.organisme_detail, name="organisme-detail"),
-    # Conseiller
-    path("espace-conseiller/", views.conseiller_home, name="conseiller-home"),
-    path("espace-conseiller/dossiers/<str:numero>/", views.conseiller_detail, name="conseiller-detail"),
+    path("espace-organisme/", organisme.home, name="organisme-home"),
+    path("espace-organisme/dossiers/", organisme.inbox, name="organisme-inbox"),
+    path("espace-organisme/dossiers/export.csv", organisme.inbox_export, name="organisme-export"),
+    path("espace-organisme/dossiers/<str:numero>/", organisme.dossier_detail, name="organisme-detail"),
+    path("espace-organisme/dossiers/<str:numero>/actions/<slug:name>/", organisme.dossier_action, name="organisme-action"),
 ]

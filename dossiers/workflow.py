@@ -14,99 +14,21 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import models
 from django.utils import timezone
 
-from . import deadlines
+from accounts.models import Role
+from catalogue.models import Session
+
+from . import deadlines, money
+from .states import Actor, DossierError, ExitReason, Status, TransitionNotAllowed
 
 if TYPE_CHECKING:
     from .models import Dossier
 
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "En cours de création"
-    SENT = "sent", "Envoyé (en attente de l'organisme)"
-    PROPOSED = "proposed", "Proposition de l'organisme"
-    ACCEPTED = "accepted", "Accepté"
-    IN_TRAINING = "in_training", "En formation"
-    SERVICE_DONE = "service_done", "Sortie de formation / service fait"
-    DEBITED = "debited", "Débité"
-    REFUSED_BY_ORGANISME = "refused_by_organisme", "Refusé par l'organisme"
-    REFUSED_BY_TITULAIRE = "refused_by_titulaire", "Refusé par le titulaire"
-    CANCELLED_BY_TITULAIRE = "cancelled_by_titulaire", "Annulé par le titulaire"
-    CANCELLED_BY_ORGANISME = "cancelled_by_organisme", "Annulé par l'organisme"
-    EXPIRED = "expired", "Annulé sans suite"
-    DELETED = "deleted", "Supprimé"
-
-    @classmethod
-    def open_values(cls) -> list[str]:
-        return [cls.DRAFT, cls.SENT, cls.PROPOSED, cls.ACCEPTED, cls.IN_TRAINING, cls.SERVICE_DONE]
-
-    @classmethod
-    def final_values(cls) -> list[str]:
-        return [value for value in cls.values if value not in cls.open_values()]
-
-
-# What the organisme sees in its inbox (EDOF labels).
-ORGANISME_LABELS = {
-    Status.SENT: "Non traité",
-    Status.PROPOSED: "Validé (en attente du titulaire)",
-    Status.ACCEPTED: "Accepté",
-    Status.IN_TRAINING: "En formation",
-    Status.SERVICE_DONE: "Service fait déclaré",
-    Status.DEBITED: "Service fait validé",
-    Status.REFUSED_BY_ORGANISME: "Refusé (par l'organisme)",
-    Status.REFUSED_BY_TITULAIRE: "Refus titulaire",
-    Status.CANCELLED_BY_TITULAIRE: "Annulé (par le titulaire)",
-    Status.CANCELLED_BY_ORGANISME: "Annulé (par l'organisme)",
-    Status.EXPIRED: "Annulé sans suite",
-}
-
-
-# « Mes dossiers »: what the titulaire has to do next, and the badge colour of each state.
-NEXT_ACTION = {
-    Status.DRAFT: "Compléter et envoyer votre dossier",
-    Status.SENT: "Attendre la réponse de l'organisme",
-    Status.PROPOSED: "Répondre à la proposition de l'organisme",
-    Status.ACCEPTED: "Suivre votre formation à partir de la date de début",
-    Status.IN_TRAINING: "Suivre votre formation",
-    Status.SERVICE_DONE: "Validation du service fait en cours",
-}
-BADGES = {
-    Status.DRAFT: "new",
-    Status.SENT: "info",
-    Status.PROPOSED: "warning",
-    Status.ACCEPTED: "success",
-    Status.IN_TRAINING: "success",
-    Status.SERVICE_DONE: "info",
-    Status.DEBITED: "success",
-}
-
-
-class Actor(models.TextChoices):
-    TITULAIRE = "titulaire", "Titulaire"
-    ORGANISME = "organisme", "Organisme de formation"
-    SYSTEM = "system", "Système (échéance)"
-    OPERATEUR = "operateur", "Opérateur"
-
-
-class ExitReason(models.TextChoices):
-    COMPLETE = "complete", "Formation suivie en totalité"
-    ABANDON = "abandon", "Le titulaire n'a pas suivi toute la formation (abandon, absences)"
-    INTERRUPTION_REPORT = "interruption_report", "Formation interrompue par l'organisme, avec un report proposé"
-    INTERRUPTION_SANS_REPORT = "interruption_sans_report", "Formation interrompue par l'organisme, sans report possible"
-
-
-class TransitionNotAllowed(Exception):
-    """Wrong state, wrong role, stale form: nothing was changed; the message is shown."""
-
-
-class DossierError(Exception):
-    """A guard refused the transition; the message is shown next to the action."""
+__all__ = ["TRANSITIONS", "Actor", "DossierError", "ExitReason", "Status", "TransitionNotAllowed", "available_transitions", "check"]
 
 
 @dataclass
@@ -127,6 +49,9 @@ class Context:
 
 @dataclass(frozen=True)
 class Transition:
+    """``precondition``: may it run now, whatever the input (a deadline); ``guard``: is the
+    input acceptable; ``effect``: the database writes."""
+
     name: str
     sources: frozenset
     target: Status
@@ -134,6 +59,7 @@ class Transition:
     label: str
     guard: Callable[[Context], None] | None = None
     effect: Callable[[Context], None] | None = None
+    precondition: Callable[[Context], None] | None = None
 
 
 def delay(name: str) -> int:
@@ -145,8 +71,6 @@ def delay(name: str) -> int:
 
 
 def guard_send(ctx: Context) -> None:
-    from catalogue.models import Session
-
     dossier = ctx.dossier
     if dossier.info_validated_at is None:
         raise DossierError("Validez d'abord vos informations.")
@@ -182,7 +106,6 @@ def guard_before_deadline(ctx: Context) -> None:
 
 
 def guard_accept(ctx: Context) -> None:
-    guard_before_deadline(ctx)
     dossier = ctx.dossier
     payment = ctx.payload.get("payment")
     if dossier.reste_a_payer_cents and (payment is None or payment.status != "succeeded" or payment.amount_cents != dossier.reste_a_payer_cents):
@@ -220,39 +143,12 @@ def guard_deadline_passed(ctx: Context) -> None:
         raise TransitionNotAllowed("L'échéance n'est pas atteinte.")
 
 
-# --- Money rules ---------------------------------------------------------------------------------
-
-
-def consumed_share(exit_reason: str, completion_rate: int, force_majeure: bool) -> Decimal:
-    """Share of the blocked rights debited at the end (domain.md §6.3): an abandon costs
-    25 % under 25 % done, the prorata between 25 and 80 %, everything from 80 %; force
-    majeure or an interruption with postponement: the prorata; no postponement: nothing."""
-    rate = Decimal(completion_rate) / 100
-    if exit_reason == ExitReason.COMPLETE:
-        return Decimal(1)
-    if exit_reason == ExitReason.INTERRUPTION_SANS_REPORT:
-        return Decimal(0)
-    if exit_reason == ExitReason.INTERRUPTION_REPORT or force_majeure:
-        return rate
-    if rate < Decimal("0.25"):
-        return Decimal("0.25")
-    if rate < Decimal("0.80"):
-        return rate
-    return Decimal(1)
-
-
-def cents(amount: Decimal) -> int:
-    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))
-
-
 # --- Effects -------------------------------------------------------------------------------------
 
 
 def effect_send(ctx: Context) -> None:
-    from .services import refresh_split
-
     dossier = ctx.dossier
-    refresh_split(dossier, today=ctx.today)
+    money.refresh_split(dossier, today=ctx.today)
     expected = ctx.payload.get("expected_reste_a_payer_cents")
     if expected is not None and expected != dossier.reste_a_payer_cents:
         raise DossierError("Votre financement a changé depuis l'affichage de la page : vérifiez le nouveau reste à payer.")
@@ -262,15 +158,13 @@ def effect_send(ctx: Context) -> None:
 
 
 def effect_propose(ctx: Context) -> None:
-    from .services import refresh_split
-
     dossier, payload = ctx.dossier, ctx.payload
     dossier.proposed_price_cents = payload["price_cents"]
     dossier.proposed_start_date = payload["start_date"]
     dossier.proposed_end_date = payload["end_date"]
     dossier.proposed_duree_heures = payload["duree_heures"]
     dossier.proposed_at = ctx.now
-    refresh_split(dossier, today=ctx.today)
+    money.refresh_split(dossier, today=ctx.today)
     set_deadline(ctx, "DOSSIER_TITULAIRE_REPLY_WORKING_DAYS", "expire")
     ctx.notifications += [("titulaire", "propose")]
 
@@ -301,31 +195,8 @@ def effect_expire(ctx: Context) -> None:
 
 
 def effect_accept(ctx: Context) -> None:
-    """Abondements join the account, then the rights they and the account pay are blocked."""
-    from financing import services as money
-
     dossier = ctx.dossier
-    account = money.account_for(dossier.titulaire)
-    for abondement in dossier.abondements.all():
-        money.abondement_add(
-            account=account,
-            amount_cents=abondement.amount_cents,
-            financeur=abondement.financeur_name or abondement.get_financeur_display(),
-            reference=f"Dossier n° {dossier.numero}",
-        )
-    locked = dossier.droits_cents + dossier.abondements_cents
-    if locked:
-        try:
-            money.rights_lock(
-                account=account,
-                amount_cents=locked,
-                label=f"Droits bloqués pour le dossier n° {dossier.numero}",
-                reference=dossier.numero,
-                by=ctx.by,
-            )
-        except money.InsufficientRights as error:
-            raise DossierError(str(error)) from None
-    dossier.locked_cents = locked
+    money.hold(dossier, by=ctx.by)
     dossier.payment = ctx.payload.get("payment")
     dossier.accepted_at = ctx.now
     dossier.retractation_until = deadlines.deadline_after(ctx.now, delay("DOSSIER_RETRACTATION_WORKING_DAYS"))
@@ -333,34 +204,9 @@ def effect_accept(ctx: Context) -> None:
     ctx.notifications += [("organisme", "accept"), ("titulaire", "accept")]
 
 
-def release(ctx: Context, *, refund: bool) -> None:
-    """Give the blocked rights back, the abondements to their financeurs, the card money
-    back to the titulaire."""
-    from financing import payments
-    from financing import services as money
-
-    dossier = ctx.dossier
-    account = money.account_for(dossier.titulaire)
-    if dossier.locked_cents:
-        money.rights_unlock(
-            account=account,
-            amount_cents=dossier.locked_cents,
-            label=f"Droits débloqués (dossier n° {dossier.numero} annulé)",
-            reference=dossier.numero,
-            by=ctx.by,
-        )
-    if dossier.abondements_cents:
-        money.abondement_reverse(account=account, amount_cents=dossier.abondements_cents, financeur="financeurs du dossier", reference=dossier.numero)
-    dossier.locked_cents = 0
-    if refund and dossier.payment_id:
-        payments.payment_refund(payment=dossier.payment)
-
-
 def effect_titulaire_cancel(ctx: Context) -> None:
     """Free within the rétractation window, more than 7 jours ouvrés before the start, or
     for force majeure; later, the blocked rights are lost (the card money is kept)."""
-    from financing import services as money
-
     dossier = ctx.dossier
     dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip()
     dossier.force_majeure = bool(ctx.payload.get("force_majeure"))
@@ -368,20 +214,12 @@ def effect_titulaire_cancel(ctx: Context) -> None:
     start = dossier.effective_start_date
     in_retractation = dossier.retractation_until and ctx.now <= dossier.retractation_until
     early = start is None or deadlines.working_days_between(ctx.today, start) > delay("DOSSIER_LATE_CANCEL_WORKING_DAYS")
-    if in_retractation or early or dossier.force_majeure:
-        release(ctx, refund=True)
-        ctx.payload["free"] = True
+    free = bool(in_retractation or early or dossier.force_majeure)
+    if free:
+        money.release(dossier, by=ctx.by, refund=True)
     else:
-        if dossier.locked_cents:
-            money.rights_debit(
-                account=money.account_for(dossier.titulaire),
-                locked_cents=dossier.locked_cents,
-                consumed_cents=dossier.locked_cents,
-                reference=dossier.numero,
-                by=ctx.by,
-            )
-        dossier.consumed_cents, dossier.locked_cents = dossier.locked_cents, 0
-        ctx.payload["free"] = False
+        money.forfeit(dossier, by=ctx.by)
+    ctx.payload["free"] = free
     close(ctx)
     ctx.notifications += [("organisme", "cancel"), ("titulaire", "cancel")]
 
@@ -389,7 +227,7 @@ def effect_titulaire_cancel(ctx: Context) -> None:
 def effect_organisme_cancel(ctx: Context) -> None:
     ctx.dossier.cancellation_reason = ctx.payload["reason"].strip()
     ctx.comment = ctx.dossier.cancellation_reason
-    release(ctx, refund=True)
+    money.release(ctx.dossier, by=ctx.by, refund=True)
     close(ctx)
     ctx.notifications += [("titulaire", "cancel_by_organisme")]
 
@@ -405,30 +243,16 @@ def effect_service_done(ctx: Context) -> None:
     dossier.completion_rate = 100 if payload["exit_reason"] == ExitReason.COMPLETE else payload["completion_rate"]
     dossier.force_majeure = bool(payload.get("force_majeure"))
     dossier.exit_date = payload["exit_date"]
-    share = consumed_share(dossier.exit_reason, dossier.completion_rate, dossier.force_majeure)
-    dossier.consumed_cents = cents(dossier.locked_cents * share)
+    share = money.consumed_share(dossier.exit_reason, dossier.completion_rate, dossier.force_majeure)
+    dossier.consumed_cents = money.cents(dossier.locked_cents * share)
     dossier.service_done_at = ctx.now
     set_deadline(ctx, "DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS", "validate_service")
     ctx.notifications += [("titulaire", "declare_service_done")]
 
 
 def effect_validate_service(ctx: Context) -> None:
-    """Service fait validated: the consumed rights are debited, the rest released; the
-    unconsumed share of the abondements goes back to the financeurs."""
-    from financing import services as money
-
     dossier = ctx.dossier
-    account = money.account_for(dossier.titulaire)
-    if dossier.locked_cents:
-        money.rights_debit(
-            account=account, locked_cents=dossier.locked_cents, consumed_cents=dossier.consumed_cents, reference=dossier.numero, by=ctx.by
-        )
-    unconsumed = dossier.locked_cents - dossier.consumed_cents
-    if dossier.abondements_cents and unconsumed:
-        back = cents(Decimal(dossier.abondements_cents) * unconsumed / dossier.locked_cents)
-        if back:
-            money.abondement_reverse(account=account, amount_cents=back, financeur="financeurs du dossier", reference=dossier.numero)
-    dossier.locked_cents = 0
+    money.settle(dossier, by=ctx.by)
     dossier.debited_at = ctx.now
     close(ctx)
     ctx.notifications += [("titulaire", "validate_service")]
@@ -460,7 +284,16 @@ _TABLE = [
     Transition(
         "cancel_request", frozenset({S.SENT}), S.CANCELLED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Annuler ma demande", None, effect_cancel_request
     ),
-    Transition("accept", frozenset({S.PROPOSED}), S.ACCEPTED, frozenset({A.TITULAIRE}), "Accepter la proposition", guard_accept, effect_accept),
+    Transition(
+        "accept",
+        frozenset({S.PROPOSED}),
+        S.ACCEPTED,
+        frozenset({A.TITULAIRE}),
+        "Accepter la proposition",
+        guard_accept,
+        effect_accept,
+        guard_before_deadline,
+    ),
     Transition("decline", frozenset({S.PROPOSED}), S.REFUSED_BY_TITULAIRE, frozenset({A.TITULAIRE}), "Refuser la proposition", None, effect_decline),
     Transition(
         "expire", frozenset({S.SENT, S.PROPOSED}), S.EXPIRED, frozenset({A.SYSTEM}), "Annuler sans suite", guard_deadline_passed, effect_expire
@@ -510,6 +343,33 @@ TRANSITIONS: dict[str, Transition] = {transition.name: transition for transition
 
 def available_transitions(status: str, actor: Actor) -> list[Transition]:
     return [t for t in _TABLE if status in t.sources and actor in t.actors]
+
+
+def check_actor(dossier: Dossier, actor: Actor, by) -> None:
+    """Is ``by`` the titulaire of the dossier, staff of its organisme, an operator?"""
+    if actor == Actor.TITULAIRE and (by is None or by.pk != dossier.titulaire_id):
+        raise TransitionNotAllowed("Ce dossier n'est pas le vôtre.")
+    if actor == Actor.ORGANISME and (by is None or by.role != Role.ORGANISME or by.organisme_id != dossier.organisme_id):
+        raise TransitionNotAllowed("Ce dossier n'est pas adressé à votre organisme.")
+    if actor == Actor.OPERATEUR and (by is None or not by.is_staff):
+        raise TransitionNotAllowed("Action réservée aux opérateurs.")
+
+
+def check(ctx: Context, *, expected_version: int | None = None) -> None:
+    """May ``ctx.transition`` run now on ``ctx.dossier`` (locked by the caller)? Source
+    state, actor, version, then the precondition (deadline). The one answer to that
+    question: ``dossier_transition`` asks it, and so does the payment step before charging
+    a card."""
+    transition, dossier = ctx.transition, ctx.dossier
+    if dossier.status not in transition.sources:
+        raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {Status(dossier.status).label} ».")
+    if ctx.actor not in transition.actors:
+        raise TransitionNotAllowed("Cette action ne vous est pas ouverte.")
+    check_actor(dossier, ctx.actor, ctx.by)
+    if expected_version is not None and expected_version != dossier.version:
+        raise TransitionNotAllowed("Le dossier a changé entre-temps : la page a été rechargée, vérifiez avant d'agir.")
+    if transition.precondition:
+        transition.precondition(ctx)
 
 
 def mermaid() -> str:

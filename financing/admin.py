@@ -1,8 +1,6 @@
 """Operators' views of the money: the ledger is read-only (a correction is a new movement,
 with its reason); DIF attestations are checked here (accept / refuse with a reason)."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -12,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from cpf_portal.http import posted
+from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
 
 from . import services
@@ -93,7 +92,7 @@ class CpfAccountAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             services.correction_add(
                 account=account,
-                amount_cents=int(form.cleaned_data["amount"] * Decimal(100)),
+                amount_cents=to_cents(form.cleaned_data["amount"]),
                 reason=form.cleaned_data["reason"],
                 by=request.user,
             )

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from cpf_portal.money import euros
+
 EUROS_PER_DIF_HOUR = 15
 DIF_MAX_HOURS = 120
 
@@ -69,6 +71,7 @@ class Movement(models.Model):
     year = models.PositiveSmallIntegerField("année d'acquisition", null=True, blank=True)
     dif_declaration = models.ForeignKey("DifDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="movements")
     reference = models.CharField("référence", max_length=100, blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement.")
+    dossier = models.ForeignKey("dossiers.Dossier", null=True, blank=True, on_delete=models.PROTECT, related_name="movements", verbose_name="dossier")
     reason = models.TextField("motif", blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField("date", default=timezone.now, db_index=True)
@@ -94,7 +97,7 @@ class Movement(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.label} ({self.amount_cents / 100:.2f} €)"
+        return f"{self.label} ({euros(self.amount_cents)})"
 
     def save(self, *args, **kwargs):
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -207,7 +210,7 @@ class ParticipationForfaitaire(models.Model):
         ordering = ["-start_date"]
 
     def __str__(self):
-        return f"{self.amount_cents / 100:.2f} € à partir du {self.start_date:%d/%m/%Y}"
+        return f"{euros(self.amount_cents)} à partir du {self.start_date:%d/%m/%Y}"
 
 
 class Payment(models.Model):
@@ -249,4 +252,4 @@ class Payment(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.purpose} — {self.amount_cents / 100:.2f} € ({self.get_status_display()})"
+        return f"{self.purpose} — {euros(self.amount_cents)} ({self.get_status_display()})"

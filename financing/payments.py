@@ -19,11 +19,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from stdnum import luhn
 
+from cpf_portal.errors import ConflictError, UserFacingError
+
 from .models import Payment
 
 
-class PaymentRefused(Exception):
-    pass
+class PaymentRefused(UserFacingError):
+    """The card or the payment was refused (400); the message is shown."""
+
+
+class PaymentConflict(PaymentRefused, ConflictError):
+    """This amount is already paid or being paid, from another tab or a retry (409)."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ def payment_pay(*, user, amount_cents: int, purpose: str, reference: str, card: 
     try:
         with transaction.atomic():
             if Payment.objects.filter(reference=reference, status=Payment.Status.SUCCEEDED).exists():
-                raise PaymentRefused("Ce montant est déjà payé.")
+                raise PaymentConflict("Ce montant est déjà payé.")
             payment = Payment.objects.create(
                 user=user,
                 purpose=purpose,
@@ -121,7 +127,7 @@ def payment_pay(*, user, amount_cents: int, purpose: str, reference: str, card: 
         existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-        raise PaymentRefused("Un paiement est déjà en cours pour ce dossier.") from None
+        raise PaymentConflict("Un paiement est déjà en cours pour ce dossier.") from None
 
     # The provider is called outside any database transaction.
     result = gateway.charge(amount_cents=amount_cents, card=card, idempotency_key=idempotency_key)

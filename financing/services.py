@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Diploma, EmploymentStatus
+from cpf_portal.errors import UserFacingError
 from cpf_portal.templatetags import euros
 
 from .models import (
@@ -28,7 +29,7 @@ from .models import (
 )
 
 
-class FinancingError(Exception):
+class FinancingError(UserFacingError):
     """A refused money operation; the message is shown to the person."""
 
 
@@ -62,11 +63,27 @@ def _locked(account: CpfAccount) -> CpfAccount:
     return CpfAccount.objects.select_for_update().get(pk=account.pk)
 
 
-def _append(account: CpfAccount, kind: str, amount_cents: int, label: str, *, by=None, **fields) -> Movement:
+def dossier_reference(numero: str) -> str:
+    """The one reference format of every movement made for a dossier (and of its payment)."""
+    return f"dossier:{numero}"
+
+
+def _append(account: CpfAccount, kind: str, amount_cents: int, label: str, *, by=None, dossier=None, **fields) -> Movement:
+    if dossier is not None:
+        fields.update(dossier_id=dossier.pk, reference=dossier_reference(dossier.numero))
     movement = Movement(account=account, kind=kind, amount_cents=amount_cents, label=label, created_by=by, **fields)
     movement.full_clean()
     movement.save()
     return movement
+
+
+def _for(dossier) -> str:
+    return f" (dossier n° {dossier.numero})" if dossier is not None else ""
+
+
+# --- The ledger API: each function one kind of movement, the account row locked --------------
+# ``dossier=`` ties the movement to its dossier (column and reference); the dossier's own
+# choreography (hold, release, forfeit, settle) lives in ``dossiers.money``.
 
 
 @transaction.atomic
@@ -81,23 +98,27 @@ def correction_add(*, account: CpfAccount, amount_cents: int, reason: str, by) -
 
 
 @transaction.atomic
-def abondement_add(*, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "") -> Movement:
+def abondement_add(*, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "", dossier=None) -> Movement:
     """Money given on top of the rights (employer, France Travail, région, OPCO…)."""
     if amount_cents <= 0:
         raise FinancingError("Le montant d'un abondement doit être positif.")
     _locked(account)
-    return _append(account, MovementKind.ABONDEMENT, amount_cents, f"Abondement : {financeur}", by=by, reference=reference)
+    return _append(
+        account, MovementKind.ABONDEMENT, amount_cents, f"Abondement : {financeur}{_for(dossier)}", by=by, reference=reference, dossier=dossier
+    )
 
 
 @transaction.atomic
-def abondement_reverse(*, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "") -> Movement:
+def abondement_reverse(*, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "", dossier=None) -> Movement:
     """Give an abondement back to its financeur (its training did not take place)."""
     _locked(account)
-    return _append(account, MovementKind.ABONDEMENT, -amount_cents, f"Abondement rendu : {financeur}", by=by, reference=reference)
+    return _append(
+        account, MovementKind.ABONDEMENT, -amount_cents, f"Abondement rendu : {financeur}{_for(dossier)}", by=by, reference=reference, dossier=dossier
+    )
 
 
 @transaction.atomic
-def rights_lock(*, account: CpfAccount, amount_cents: int, label: str, reference: str, by=None) -> Movement:
+def rights_lock(*, account: CpfAccount, amount_cents: int, label: str = "", reference: str = "", by=None, dossier=None) -> Movement:
     """Block rights for an accepted dossier; refused if they are not available."""
     if amount_cents <= 0:
         raise FinancingError("Le montant à bloquer doit être positif.")
@@ -105,27 +126,41 @@ def rights_lock(*, account: CpfAccount, amount_cents: int, label: str, reference
     available = balances(account)["available"]
     if amount_cents > available:
         raise InsufficientRights(f"Vos droits disponibles ({euros(available)}) ne couvrent plus ce montant ({euros(amount_cents)}).")
-    return _append(account, MovementKind.BLOCAGE, amount_cents, label, reference=reference, by=by)
+    label = label or f"Droits bloqués pour le dossier n° {dossier.numero}"
+    return _append(account, MovementKind.BLOCAGE, amount_cents, label, reference=reference, by=by, dossier=dossier)
 
 
 @transaction.atomic
-def rights_unlock(*, account: CpfAccount, amount_cents: int, label: str, reference: str, by=None) -> Movement:
+def rights_unlock(*, account: CpfAccount, amount_cents: int, label: str = "", reference: str = "", by=None, dossier=None) -> Movement:
     """Release rights blocked for a dossier (cancelled before the training)."""
     _locked(account)
-    return _append(account, MovementKind.DEBLOCAGE, -amount_cents, label, reference=reference, by=by)
+    label = label or f"Droits débloqués (dossier n° {dossier.numero} annulé)"
+    return _append(account, MovementKind.DEBLOCAGE, -amount_cents, label, reference=reference, by=by, dossier=dossier)
 
 
 @transaction.atomic
-def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int, reference: str, by=None) -> list[Movement]:
+def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int, reference: str = "", by=None, dossier=None) -> list[Movement]:
     """At the end of a training: release what was blocked and debit what was consumed
     (prorated when the rules say so). Two movements, one transaction."""
     if not 0 <= consumed_cents <= locked_cents:
         raise FinancingError("Le montant débité ne peut pas dépasser les droits bloqués.")
     _locked(account)
-    suffix = f" (dossier n° {reference})" if reference else ""
-    movements = [_append(account, MovementKind.DEBLOCAGE, -locked_cents, f"Fin de formation : droits débloqués{suffix}", reference=reference, by=by)]
+    suffix = _for(dossier) or (f" (dossier n° {reference})" if reference else "")
+    movements = [
+        _append(
+            account,
+            MovementKind.DEBLOCAGE,
+            -locked_cents,
+            f"Fin de formation : droits débloqués{suffix}",
+            reference=reference,
+            by=by,
+            dossier=dossier,
+        )
+    ]
     if consumed_cents:
-        movements.append(_append(account, MovementKind.DEBIT, -consumed_cents, f"Droits débités{suffix}", reference=reference, by=by))
+        movements.append(
+            _append(account, MovementKind.DEBIT, -consumed_cents, f"Droits débités{suffix}", reference=reference, by=by, dossier=dossier)
+        )
     return movements
 
 

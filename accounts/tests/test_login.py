@@ -74,7 +74,7 @@ def test_lockout_is_per_identifier(client, titulaire, other_titulaire, settings)
 
 def test_organisme_staff_lands_on_espace_organisme(client, organisme_user):
     response = login(client, organisme_user.email)
-    assert response.url == reverse("catalogue:organisme-home")
+    assert response.url == reverse("dossiers:organisme-home")
     page = client.get(response.url)
     assert page.status_code == 200
     assert "Espace organisme" in text(page)

@@ -200,9 +200,9 @@ def test_home_counts_requests_to_answer_and_published_formations(client, organis
     f.give_rights(titulaire, 100_000)
     f.sent(titulaire, f.session_for(organisme))  # a second, published formation of theirs
     client.force_login(organisme_user)
-    page = text(client.get(reverse("catalogue:organisme-home")))
+    page = text(client.get(reverse("dossiers:organisme-home")))
     assert "1 demande à traiter" in page and "1 formation publiée sur 2" in page
     f.sent(titulaire, f.session_for(organisme))
-    page = text(client.get(reverse("catalogue:organisme-home")))
+    page = text(client.get(reverse("dossiers:organisme-home")))
     assert "2 demandes à traiter" in page and "2 formations publiées sur 3" in page
     assert f'href="{reverse("dossiers:organisme-inbox")}"' in page

@@ -1,31 +1,16 @@
 """Template helpers available in every template (declared as builtins in settings)."""
 
-from decimal import Decimal
-
 from django import template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from cpf_portal import money
+
 register = template.Library()
 
-NBSP = "\u00a0"
-NARROW_NBSP = "\u202f"
 
-
-@register.filter
-def euros(cents) -> str:
-    """Integer cents → « 1 234,56 € » (narrow no-break spaces, French style)."""
-    if cents is None or cents == "":
-        return ""
-    value = Decimal(int(cents)) / 100
-    sign = "−" if value < 0 else ""
-    integer, _, decimals = f"{abs(value):.2f}".partition(".")
-    groups = []
-    while integer:
-        groups.insert(0, integer[-3:])
-        integer = integer[:-3]
-    return sign + NARROW_NBSP.join(groups) + "," + decimals + NBSP + "€"
+euros = register.filter("euros", money.euros)
 
 
 @register.filter(name="abs")

@@ -58,7 +58,7 @@ TITULAIRE_FORMS = {
         "perso-city",
     ],
     "accounts:password_change": ["old_password", "new_password1", "new_password2"],
-    "dossiers:my-data": ["password", "confirm"],
+    "mes_donnees:my-data": ["password", "confirm"],
 }
 
 
@@ -90,7 +90,7 @@ def test_activation_never_fails(client, titulaire, junk):
 @pytest.mark.parametrize("junk", JUNK)
 def test_choosing_an_interlocuteur_never_fails(client, titulaire, junk):
     client.force_login(titulaire)
-    response = client.post(reverse("accounts:interlocuteurs"), {"structure": junk})
+    response = client.post(reverse("interlocuteurs:directory"), {"structure": junk})
     assert response.status_code == 404
     titulaire.refresh_from_db()
     assert titulaire.interlocuteur is None

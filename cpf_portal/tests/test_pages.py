@@ -89,7 +89,7 @@ def test_privacy_page_lists_what_is_stored_and_why(client, db, settings):
     page = text(client.get(reverse("donnees-personnelles")))
     for stored in ("Numéro de sécurité sociale", "attestations", "Paiements par carte", "<td>45 jours</td>"):
         assert stored in page
-    assert f'href="{reverse("dossiers:my-data")}"' in page
+    assert f'href="{reverse("mes_donnees:my-data")}"' in page
 
 
 def test_login_attempts_are_forgotten_after_the_retention(db, settings):

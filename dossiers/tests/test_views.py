@@ -36,8 +36,16 @@ def detail(dossier):
     return reverse("dossiers:detail", args=[dossier.numero])
 
 
+def action(dossier, name):
+    return reverse("dossiers:action", args=[dossier.numero, name])
+
+
+def info_url(dossier):
+    return reverse("dossiers:info", args=[dossier.numero])
+
+
 def info_post(titulaire, **overrides):
-    data = {"action": "save_info", "info-save_to_account": "on"}
+    data = {"info-save_to_account": "on"}
     data.update({f"pro-{k}": v for k, v in f.PROFESSIONAL.items()})
     data.update({f"perso-{k}": v for k, v in {**f.PERSONAL, "email": titulaire.email}.items()})
     data["perso-email_confirm"] = titulaire.email
@@ -77,7 +85,7 @@ def test_draft_page_then_information_then_financing_then_send(client, cast, djan
         "870,00",
     ):
         assert wording in page, wording
-    response = client.post(detail(dossier), info_post(titulaire))
+    response = client.post(info_url(dossier), info_post(titulaire))
     assert response.status_code == 302
     titulaire.refresh_from_db()
     assert titulaire.city == "Metz"  # also saved in the account
@@ -87,7 +95,7 @@ def test_draft_page_then_information_then_financing_then_send(client, cast, djan
     assert "Envoyer mon dossier" in page
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            detail(dossier), {"action": "send", "consent": "on", "version": dossier.version, "expected_reste_a_payer_cents": 12_000}, follow=True
+            action(dossier, "send"), {"consent": "on", "version": dossier.version, "expected_reste_a_payer_cents": 12_000}, follow=True
         )
     assert f"Votre dossier n° {dossier.numero} est envoyé à l'organisme de formation." in text(response)
     dossier.refresh_from_db()
@@ -120,7 +128,7 @@ def test_rights_that_cover_the_price_show_the_cpf_consent(client, cast):
 def test_information_errors_are_told_and_nothing_is_saved(client, cast, overrides, message):
     client.force_login(cast["titulaire"])
     dossier = f.draft(cast["titulaire"], cast["session"], info=False)
-    response = client.post(detail(dossier), info_post(cast["titulaire"], **overrides))
+    response = client.post(info_url(dossier), info_post(cast["titulaire"], **overrides))
     assert response.status_code == 400 and message in text(response)
     dossier.refresh_from_db()
     assert dossier.info_validated_at is None
@@ -129,7 +137,7 @@ def test_information_errors_are_told_and_nothing_is_saved(client, cast, override
 def test_send_without_consent_is_refused(client, cast):
     client.force_login(cast["titulaire"])
     dossier = f.draft(cast["titulaire"], cast["session"])
-    response = client.post(detail(dossier), {"action": "send", "version": dossier.version, "expected_reste_a_payer_cents": 12_000})
+    response = client.post(action(dossier, "send"), {"version": dossier.version, "expected_reste_a_payer_cents": 12_000})
     assert response.status_code == 400 and "Cochez la case pour accepter le financement" in text(response)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.DRAFT
 
@@ -137,7 +145,7 @@ def test_send_without_consent_is_refused(client, cast):
 def test_delete_draft(client, cast):
     client.force_login(cast["titulaire"])
     dossier = f.draft(cast["titulaire"], cast["session"])
-    response = client.post(detail(dossier), {"action": "delete", "version": dossier.version}, follow=True)
+    response = client.post(action(dossier, "delete"), {"version": dossier.version}, follow=True)
     assert "Votre dossier est supprimé." in text(response)
     assert client.get(detail(dossier)).status_code == 404
 
@@ -145,7 +153,7 @@ def test_delete_draft(client, cast):
 def test_stale_page_action_is_refused(client, cast):
     client.force_login(cast["titulaire"])
     dossier = f.sent(cast["titulaire"], cast["session"])
-    response = client.post(detail(dossier), {"action": "cancel_request", "version": dossier.version - 1}, follow=True)
+    response = client.post(action(dossier, "cancel_request"), {"version": dossier.version - 1}, follow=True)
     assert "changé entre-temps" in text(response)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.SENT
 
@@ -222,7 +230,7 @@ def test_card_errors_are_told_next_to_the_field(client, cast, field, value, mess
 def test_decline_proposal(client, cast):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
     client.force_login(cast["titulaire"])
-    client.post(detail(dossier), {"action": "decline", "version": dossier.version})
+    client.post(action(dossier, "decline"), {"version": dossier.version})
     assert Dossier.objects.get(pk=dossier.pk).status == Status.REFUSED_BY_TITULAIRE
 
 
@@ -231,7 +239,7 @@ def test_cancel_accepted_training(client, cast):
     client.force_login(cast["titulaire"])
     page = text(client.get(detail(dossier)))
     assert "Votre inscription est confirmée" in page and "750,00" in page and "Annuler ma formation" in page
-    client.post(detail(dossier), {"action": "cancel", "version": dossier.version, "reason": "Changement de projet"})
+    client.post(action(dossier, "cancel"), {"version": dossier.version, "reason": "Changement de projet"})
     assert Dossier.objects.get(pk=dossier.pk).status == Status.CANCELLED_BY_TITULAIRE
     assert money.balances(money.account_for(cast["titulaire"]))["available"] == 75_000
 
@@ -253,7 +261,7 @@ def test_someone_elses_dossier_is_404_and_staff_get_403(client, cast, other_titu
     dossier = f.sent(cast["titulaire"], cast["session"])
     client.force_login(other_titulaire)
     assert client.get(detail(dossier)).status_code == 404
-    assert client.post(detail(dossier), {"action": "cancel_request", "version": dossier.version}).status_code == 404
+    assert client.post(action(dossier, "cancel_request"), {"version": dossier.version}).status_code == 404
     assert client.get(reverse("dossiers:accept", args=[dossier.numero])).status_code == 404
     client.force_login(organisme_user)
     assert client.get(detail(dossier)).status_code == 403
@@ -265,6 +273,10 @@ def test_someone_elses_dossier_is_404_and_staff_get_403(client, cast, other_titu
 
 def org_detail(dossier):
     return reverse("dossiers:organisme-detail", args=[dossier.numero])
+
+
+def org_action(dossier, name):
+    return reverse("dossiers:organisme-action", args=[dossier.numero, name])
 
 
 def test_inbox_lists_own_sent_dossiers_with_deadlines(client, cast, django_assert_max_num_queries):
@@ -302,9 +314,8 @@ def test_organisme_validates_with_a_changed_price(client, cast):
     assert "Vérifier, ajuster ou modifier la proposition" in page and "Camille Durand" in page and "Valider" in page and "Refuser" in page
     start = f.start_in_working_days(20)
     response = client.post(
-        org_detail(dossier),
+        org_action(dossier, "propose"),
         {
-            "action": "propose",
             "version": dossier.version,
             "price": "900,00",
             "start_date": start.isoformat(),
@@ -323,9 +334,8 @@ def test_organisme_proposal_too_soon_is_refused_with_a_message(client, cast):
     client.force_login(cast["staff"])
     soon = f.start_in_working_days(3)
     response = client.post(
-        org_detail(dossier),
+        org_action(dossier, "propose"),
         {
-            "action": "propose",
             "version": dossier.version,
             "price": "870",
             "start_date": soon.isoformat(),
@@ -351,7 +361,6 @@ def test_organisme_proposal_form_errors(client, cast, data, field, message):
     client.force_login(cast["staff"])
     start = f.start_in_working_days(20)
     post = {
-        "action": "propose",
         "version": dossier.version,
         "price": "870",
         "start_date": start.isoformat(),
@@ -359,16 +368,16 @@ def test_organisme_proposal_form_errors(client, cast, data, field, message):
         "duree_heures": "10",
         **data,
     }
-    response = client.post(org_detail(dossier), post)
+    response = client.post(org_action(dossier, "propose"), post)
     assert response.status_code == 400 and any(message in str(e) for e in response.context["forms"]["propose"].errors[field])
 
 
 def test_organisme_refuses_with_a_reason(client, cast):
     dossier = f.sent(cast["titulaire"], cast["session"])
     client.force_login(cast["staff"])
-    missing = client.post(org_detail(dossier), {"action": "refuse", "version": dossier.version, "motive": ""})
+    missing = client.post(org_action(dossier, "refuse"), {"version": dossier.version, "motive": ""})
     assert missing.status_code == 400 and "Indiquez le motif du refus." in text(missing)
-    client.post(org_detail(dossier), {"action": "refuse", "version": dossier.version, "motive": "Session complète"})
+    client.post(org_action(dossier, "refuse"), {"version": dossier.version, "motive": "Session complète"})
     dossier.refresh_from_db()
     assert dossier.status == Status.REFUSED_BY_ORGANISME and dossier.refusal_reason == "Session complète"
 
@@ -376,19 +385,18 @@ def test_organisme_refuses_with_a_reason(client, cast):
 def test_entry_then_service_done(client, cast):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
     client.force_login(cast["staff"])
-    early = client.post(org_detail(dossier), {"action": "enter", "version": dossier.version}, follow=True)
+    early = client.post(org_action(dossier, "enter"), {"version": dossier.version}, follow=True)
     assert "premier jour de la session" in text(early)
     with time_machine.travel(f.after_start(dossier), tick=False):
         client.force_login(cast["staff"])
-        client.post(org_detail(dossier), {"action": "enter", "version": dossier.version})
+        client.post(org_action(dossier, "enter"), {"version": dossier.version})
         dossier.refresh_from_db()
         assert dossier.status == Status.IN_TRAINING
         page = text(client.get(org_detail(dossier)))
         assert "Déclarer la sortie / service fait" in page and "Taux de réalisation (%)" in page
         bad = client.post(
-            org_detail(dossier),
+            org_action(dossier, "declare_service_done"),
             {
-                "action": "declare_service_done",
                 "version": dossier.version,
                 "exit_reason": "abandon",
                 "completion_rate": "140",
@@ -398,8 +406,8 @@ def test_entry_then_service_done(client, cast):
         assert bad.status_code == 400
         exit_date = (dossier.effective_start_date + datetime.timedelta(days=1)).isoformat()
         client.post(
-            org_detail(dossier),
-            {"action": "declare_service_done", "version": dossier.version, "exit_reason": "abandon", "completion_rate": "50", "exit_date": exit_date},
+            org_action(dossier, "declare_service_done"),
+            {"version": dossier.version, "exit_reason": "abandon", "completion_rate": "50", "exit_date": exit_date},
         )
     dossier.refresh_from_db()
     assert dossier.status == Status.SERVICE_DONE and dossier.consumed_cents == 37_500
@@ -409,7 +417,7 @@ def test_other_organisme_gets_404_and_titulaire_403(client, cast, other_organism
     dossier = f.sent(cast["titulaire"], cast["session"])
     client.force_login(other_organisme_user)
     assert client.get(org_detail(dossier)).status_code == 404
-    assert client.post(org_detail(dossier), {"action": "refuse", "version": dossier.version, "motive": "Session complète"}).status_code == 404
+    assert client.post(org_action(dossier, "refuse"), {"version": dossier.version, "motive": "Session complète"}).status_code == 404
     client.force_login(titulaire)
     assert client.get(org_detail(dossier)).status_code == 403
     assert Dossier.objects.get(pk=dossier.pk).status == Status.SENT

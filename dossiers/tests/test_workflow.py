@@ -10,8 +10,9 @@ from accounts.tests.factories import OperatorFactory, OrganismeStaffFactory, Tit
 from catalogue.tests.factories import OrganismeFactory
 from dossiers import services
 from dossiers.models import Dossier, DossierEvent
+from dossiers.money import consumed_share
 from dossiers.tests import factories as f
-from dossiers.workflow import TRANSITIONS, Actor, DossierError, Status, TransitionNotAllowed, consumed_share
+from dossiers.workflow import TRANSITIONS, Actor, DossierError, Status, TransitionNotAllowed
 from financing import services as money
 from financing.models import Movement, Payment
 

@@ -23,7 +23,7 @@ from financing.tests.factories import attestation
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
-URL = reverse("dossiers:my-data")
+URL = reverse("mes_donnees:my-data")
 
 
 @pytest.fixture

@@ -3,27 +3,18 @@ commune (nearest first, great-circle distance computed in SQL) or by départemen
 
 from __future__ import annotations
 
-import math
+from django.db.models import FloatField, QuerySet, Value
 
-from django.db.models import F, FloatField, QuerySet, Value
-from django.db.models.functions import ASin, Cos, Power, Radians, Sin, Sqrt
-
+from accounts.models import Structure
 from catalogue.models import Commune
-from catalogue.search import bounding_box
+from cpf_portal.geo import bounding_box, distance_km
 
-from .models import Structure
-
-EARTH_RADIUS_KM = 6371.0
 NEAR_KM = 50
 
 
 def distance_from(commune: Commune):
     """Great-circle distance (km) from ``commune`` to each structure's commune."""
-    lat, lon = math.radians(commune.latitude), math.radians(commune.longitude)
-    dlat = (Radians(F("commune__latitude")) - Value(lat)) / 2
-    dlon = (Radians(F("commune__longitude")) - Value(lon)) / 2
-    inner = Power(Sin(dlat), 2) + Value(math.cos(lat)) * Cos(Radians(F("commune__latitude"))) * Power(Sin(dlon), 2)
-    return Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(inner), output_field=FloatField())
+    return distance_km(commune.latitude, commune.longitude, lat_field="commune__latitude", lon_field="commune__longitude")
 
 
 def search_structures(*, commune: Commune | None = None, departement: str = "", types: list[str] | None = None) -> QuerySet:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from accounts.interlocuteurs import seed_structures
+from interlocuteurs.services import seed_structures
 
 
 class Command(BaseCommand):

@@ -31,7 +31,7 @@ def cast(db):
 
 
 def detail(dossier):
-    return reverse("dossiers:conseiller-detail", args=[dossier.numero])
+    return reverse("interlocuteurs:conseiller-detail", args=[dossier.numero])
 
 
 def post_abondement(client, dossier, amount="300", follow=False):
@@ -45,7 +45,7 @@ def test_home_lists_only_the_dossiers_of_their_titulaires(client, cast):
     theirs = f.sent(stranger, f.session_for(cast["organisme"]))
     f.draft(TitulaireFactory(interlocuteur=cast["conseiller"].structure), cast["session"])  # drafts stay private
     client.force_login(cast["conseiller"])
-    page = text(client.get(reverse("dossiers:conseiller-home")))
+    page = text(client.get(reverse("interlocuteurs:conseiller-home")))
     assert mine.numero in page and "Camille Durand" in page
     assert theirs.numero not in page and "Inconnu" not in page
     assert "France Travail Metz Nord" in page
@@ -58,7 +58,7 @@ def test_home_runs_a_fixed_number_of_queries(client, cast, django_assert_max_num
         f.sent(titulaire, cast["session"])
     client.force_login(cast["conseiller"])
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("dossiers:conseiller-home"))
+        response = client.get(reverse("interlocuteurs:conseiller-home"))
     assert response.status_code == 200 and text(response).count("Envoyé") >= 12
 
 
@@ -74,7 +74,7 @@ def test_titulaire_and_organisme_cannot_enter_the_conseiller_space(client, cast)
     dossier = f.sent(cast["titulaire"], cast["session"])
     for user in (cast["titulaire"], cast["staff"]):
         client.force_login(user)
-        assert client.get(reverse("dossiers:conseiller-home")).status_code == 403
+        assert client.get(reverse("interlocuteurs:conseiller-home")).status_code == 403
         assert client.get(detail(dossier)).status_code == 403
     client.logout()
     assert client.get(detail(dossier)).status_code == 302  # to the login page

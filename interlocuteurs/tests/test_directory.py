@@ -1,13 +1,13 @@
 import pytest
 from django.urls import reverse
 
-from accounts.interlocuteurs import search_structures
 from accounts.models import Structure
 from catalogue.tests.factories import commune
 from cpf_portal.testing import text
+from interlocuteurs.services import search_structures
 
 pytestmark = pytest.mark.django_db
-URL = reverse("accounts:interlocuteurs")
+URL = reverse("interlocuteurs:directory")
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_search_runs_a_fixed_number_of_queries(client, titulaire, directory, dja
 
 
 def test_seed_structures_is_idempotent(db):
-    from accounts.interlocuteurs import seed_structures
+    from interlocuteurs.services import seed_structures
 
     commune("metz")
     commune("montigny")

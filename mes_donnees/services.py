@@ -1,5 +1,5 @@
 """« Mes données »: everything the portal holds about a titulaire, and the deletion of the
-account (personal data erased, amounts kept). Here because it spans every app."""
+account (personal data erased, amounts kept). Its own app because it spans every app."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from django.utils import timezone
 
 from accounts.models import ContactRequest, User
 from catalogue.models import Favori
+from dossiers import services as dossier_services
+from dossiers.models import Dossier, DossierEvent
+from dossiers.states import Actor, DossierError, Status
 from financing.models import CpfAccount, DifAttestation, DifDeclaration, Movement, Payment, YearlyDeclaration
 from notifications.models import Email, Notification
-
-from .models import Dossier, DossierEvent
-from .workflow import Actor, DossierError, Status
 
 PROFILE_FIELDS = [
     "email",
@@ -126,13 +126,12 @@ def delete_account(user: User) -> User:
     """Erase the titulaire's personal data. Refused while a dossier is in progress. The
     ledger, the dossiers and the payments stay (amounts, for the accounts), attached to an
     anonymous user; the DIF attestations, favourites, notifications and drafts go."""
-    from . import services
 
     user = User.objects.select_for_update().get(pk=user.pk)
     if Dossier.objects.filter(titulaire=user, status__in=IN_PROGRESS).exists():
         raise DossierError("Un dossier de formation est en cours : vous pourrez supprimer votre compte quand il sera terminé ou annulé.")
     for dossier_id in Dossier.objects.filter(titulaire=user, status=Status.DRAFT).values_list("id", flat=True):
-        services.dossier_transition(dossier_id=dossier_id, name="delete", actor=Actor.TITULAIRE, by=user)
+        dossier_services.dossier_transition(dossier_id=dossier_id, name="delete", actor=Actor.TITULAIRE, by=user)
     for attestation in DifAttestation.objects.filter(declaration__account__user=user):
         attestation.file.delete(save=False)
     DifAttestation.objects.filter(declaration__account__user=user).update(file="", original_name="", employer="(effacé)")

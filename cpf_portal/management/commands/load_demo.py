@@ -9,11 +9,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.interlocuteurs import seed_structures
 from accounts.models import Role, Structure, User
 from catalogue.models import Formation, Organisme
 from catalogue.seed import ensure_seed_example, seed_catalogue
 from financing import services as money
+from interlocuteurs.services import seed_structures
 
 DEMO_PASSWORD = "Formation2020"
 CP_FORMATION = {

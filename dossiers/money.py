@@ -1,0 +1,144 @@
+"""The money of a dossier, in one home: its split until acceptance, then the rights it
+holds, releases, forfeits or settles, the abondements it brings and gives back, and the
+card money refunded. Each step calls the ledger API of ``financing.services`` with the
+dossier, so every movement knows its dossier (``Movement.dossier``).
+
+Called by the transition effects in ``workflow`` (inside ``dossier_transition``'s
+transaction, on the locked dossier row); the dossier's fields are set here and saved there.
+Rules: ../shared/domain.md §6.3 (prorata) and §7 (split, participation forfaitaire)."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Sum
+
+from financing import payments
+from financing import services as ledger
+
+from .models import Dossier, DossierAbondement
+from .states import DossierError, ExitReason
+
+ABONDEMENTS_BACK = "financeurs du dossier"
+
+
+# --- The split, until acceptance ------------------------------------------------------------
+
+
+def split_for(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSplit:
+    """« Mon financement » of the dossier now: its price (proposed or catalogue), the
+    titulaire's available rights, its abondements, the participation in force."""
+    account = ledger.account_for(dossier.titulaire)
+    abondements = dossier.abondements.aggregate(total=Sum("amount_cents"))["total"] or 0
+    employer = dossier.abondements.filter(financeur=DossierAbondement.Financeur.EMPLOYEUR).exists()
+    return ledger.compute_split(
+        price_cents=dossier.effective_price_cents,
+        available_cents=ledger.balances(account)["available"],
+        abondements_cents=abondements,
+        on_date=today,
+        participation_exempt=ledger.participation_exempt(dossier.titulaire, employer_abondement=employer),
+    )
+
+
+SPLIT_FIELDS = ["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"]
+
+
+def refresh_split(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSplit:
+    """Copy the split of today onto the dossier (saved by the caller)."""
+    split = split_for(dossier, today=today)
+    dossier.droits_cents = split.droits_cents
+    dossier.abondements_cents = split.abondements_cents
+    dossier.participation_cents = split.participation_cents
+    dossier.reste_a_payer_cents = split.reste_a_payer_cents
+    return split
+
+
+# --- From acceptance to the end -----------------------------------------------------------------
+
+
+def hold(dossier: Dossier, *, by) -> None:
+    """Acceptance: the abondements join the account, then the rights they and the account
+    pay are blocked (refused if they are no longer available)."""
+    account = ledger.account_for(dossier.titulaire)
+    for abondement in dossier.abondements.all():
+        ledger.abondement_add(
+            account=account,
+            amount_cents=abondement.amount_cents,
+            financeur=abondement.financeur_name or abondement.get_financeur_display(),
+            dossier=dossier,
+        )
+    locked = dossier.droits_cents + dossier.abondements_cents
+    if locked:
+        try:
+            ledger.rights_lock(account=account, amount_cents=locked, dossier=dossier, by=by)
+        except ledger.InsufficientRights as error:
+            raise DossierError(str(error)) from None
+    dossier.locked_cents = locked
+
+
+def release(dossier: Dossier, *, by, refund: bool) -> None:
+    """Cancelled before the training: the blocked rights come back, the abondements go back
+    to their financeurs, the card money back to the titulaire."""
+    account = ledger.account_for(dossier.titulaire)
+    if dossier.locked_cents:
+        ledger.rights_unlock(account=account, amount_cents=dossier.locked_cents, dossier=dossier, by=by)
+    if dossier.abondements_cents:
+        ledger.abondement_reverse(account=account, amount_cents=dossier.abondements_cents, financeur=ABONDEMENTS_BACK, dossier=dossier)
+    dossier.locked_cents = 0
+    if refund and dossier.payment_id:
+        payments.payment_refund(payment=dossier.payment)
+
+
+def forfeit(dossier: Dossier, *, by) -> None:
+    """Late cancellation without force majeure: every blocked euro is debited (lost); the
+    card money is kept."""
+    if dossier.locked_cents:
+        ledger.rights_debit(
+            account=ledger.account_for(dossier.titulaire),
+            locked_cents=dossier.locked_cents,
+            consumed_cents=dossier.locked_cents,
+            dossier=dossier,
+            by=by,
+        )
+    dossier.consumed_cents, dossier.locked_cents = dossier.locked_cents, 0
+
+
+def settle(dossier: Dossier, *, by) -> None:
+    """Service fait validated: the consumed rights are debited, the rest released; the
+    unconsumed share of the abondements goes back to the financeurs."""
+    account = ledger.account_for(dossier.titulaire)
+    if dossier.locked_cents:
+        ledger.rights_debit(account=account, locked_cents=dossier.locked_cents, consumed_cents=dossier.consumed_cents, dossier=dossier, by=by)
+    unconsumed = dossier.locked_cents - dossier.consumed_cents
+    if dossier.abondements_cents and unconsumed:
+        back = cents(Decimal(dossier.abondements_cents) * unconsumed / dossier.locked_cents)
+        if back:
+            ledger.abondement_reverse(account=account, amount_cents=back, financeur=ABONDEMENTS_BACK, dossier=dossier)
+    dossier.locked_cents = 0
+
+
+# --- Rules ------------------------------------------------------------------------------------
+
+
+def consumed_share(exit_reason: str, completion_rate: int, force_majeure: bool) -> Decimal:
+    """Share of the blocked rights debited at the end (domain.md §6.3): an abandon costs
+    25 % under 25 % done, the prorata between 25 and 80 %, everything from 80 %; force
+    majeure or an interruption with postponement: the prorata; no postponement: nothing."""
+    rate = Decimal(completion_rate) / 100
+    if exit_reason == ExitReason.COMPLETE:
+        return Decimal(1)
+    if exit_reason == ExitReason.INTERRUPTION_SANS_REPORT:
+        return Decimal(0)
+    if exit_reason == ExitReason.INTERRUPTION_REPORT or force_majeure:
+        return rate
+    if rate < Decimal("0.25"):
+        return Decimal("0.25")
+    if rate < Decimal("0.80"):
+        return rate
+    return Decimal(1)
+
+
+def cents(amount: Decimal) -> int:
+    """A Decimal number of cents rounded half up to a whole cent."""
+    return int(amount.quantize(Decimal(1), rounding=ROUND_HALF_UP))

@@ -1,0 +1,53 @@
+"""The dossier's vocabulary: its states, who acts, how a training ends, and the errors a
+person may see. No logic here (the table is in ``workflow``, the labels per audience in
+``display``)."""
+
+from django.db import models
+
+from cpf_portal.errors import ConflictError, UserFacingError
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "En cours de création"
+    SENT = "sent", "Envoyé (en attente de l'organisme)"
+    PROPOSED = "proposed", "Proposition de l'organisme"
+    ACCEPTED = "accepted", "Accepté"
+    IN_TRAINING = "in_training", "En formation"
+    SERVICE_DONE = "service_done", "Sortie de formation / service fait"
+    DEBITED = "debited", "Débité"
+    REFUSED_BY_ORGANISME = "refused_by_organisme", "Refusé par l'organisme"
+    REFUSED_BY_TITULAIRE = "refused_by_titulaire", "Refusé par le titulaire"
+    CANCELLED_BY_TITULAIRE = "cancelled_by_titulaire", "Annulé par le titulaire"
+    CANCELLED_BY_ORGANISME = "cancelled_by_organisme", "Annulé par l'organisme"
+    EXPIRED = "expired", "Annulé sans suite"
+    DELETED = "deleted", "Supprimé"
+
+    @classmethod
+    def open_values(cls) -> list[str]:
+        return [cls.DRAFT, cls.SENT, cls.PROPOSED, cls.ACCEPTED, cls.IN_TRAINING, cls.SERVICE_DONE]
+
+    @classmethod
+    def final_values(cls) -> list[str]:
+        return [value for value in cls.values if value not in cls.open_values()]
+
+
+class Actor(models.TextChoices):
+    TITULAIRE = "titulaire", "Titulaire"
+    ORGANISME = "organisme", "Organisme de formation"
+    SYSTEM = "system", "Système (échéance)"
+    OPERATEUR = "operateur", "Opérateur"
+
+
+class ExitReason(models.TextChoices):
+    COMPLETE = "complete", "Formation suivie en totalité"
+    ABANDON = "abandon", "Le titulaire n'a pas suivi toute la formation (abandon, absences)"
+    INTERRUPTION_REPORT = "interruption_report", "Formation interrompue par l'organisme, avec un report proposé"
+    INTERRUPTION_SANS_REPORT = "interruption_sans_report", "Formation interrompue par l'organisme, sans report possible"
+
+
+class TransitionNotAllowed(ConflictError):
+    """Wrong state, wrong role, stale page: nothing was changed; the message is shown (409)."""
+
+
+class DossierError(UserFacingError):
+    """A rule refused the action (a guard, the rights, the payment); the message is shown (400)."""

@@ -1,0 +1,179 @@
+"""« Espace organisme »: its home, the inbox of dossiers (EDOF), each dossier's page and one
+POST endpoint per transition the organisme fires."""
+
+from __future__ import annotations
+
+import csv
+
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.permissions import organisme_required
+from catalogue.models import Formation
+from cpf_portal.money import amount, from_cents
+
+from .. import display
+from ..forms import InboxFilterForm, OrganismeCancelForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
+from ..models import Dossier
+from ..states import Actor, Status
+from .actions import Action, open_actions, run_action
+
+DISPLAY = ("formation__organisme", "formation__certification", "session__commune", "titulaire", "payment")
+
+
+def _proposal_form(dossier, data):
+    initial = {
+        "version": dossier.version,
+        "price": from_cents(dossier.price_cents),
+        "start_date": dossier.start_date,
+        "end_date": dossier.end_date,
+        "duree_heures": dossier.duree_heures,
+    }
+    return ProposalForm(data, initial=initial)
+
+
+def _service_form(dossier, data):
+    today = timezone.localdate()
+    return ServiceDoneForm(
+        data, initial={"version": dossier.version, "exit_date": min(today, dossier.effective_end_date or today), "completion_rate": 100}
+    )
+
+
+ACTIONS = {
+    "propose": Action(form=_proposal_form, payload=lambda form: form.payload(), success="Votre proposition est envoyée au titulaire."),
+    "refuse": Action(
+        form=lambda dossier, data: RefusalForm(data, initial={"version": dossier.version}),
+        payload=lambda form: {"reason": form.reason()},
+        success="La demande est refusée ; le titulaire est prévenu.",
+    ),
+    "enter": Action(
+        form=lambda dossier, data: VersionForm(data, initial={"version": dossier.version}), success="L'entrée en formation est déclarée."
+    ),
+    "cancel_by_organisme": Action(
+        form=lambda dossier, data: OrganismeCancelForm(data, initial={"version": dossier.version}),
+        payload=lambda form: {"reason": form.cleaned_data["reason"]},
+        success="La formation est annulée ; le titulaire est prévenu.",
+    ),
+    "declare_service_done": Action(
+        form=_service_form,
+        payload=lambda form: {key: form.cleaned_data[key] for key in ("exit_reason", "completion_rate", "exit_date", "force_majeure")},
+        success="La sortie de formation et le service fait sont déclarés.",
+    ),
+}
+
+
+@organisme_required
+def home(request):
+    """« Espace organisme »: the catalogue at a glance and the requests waiting for an answer."""
+    organisme = request.user.organisme
+    counts = Formation.objects.for_organisme(organisme).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
+    to_answer = Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count()
+    return render(request, "catalogue/organisme/home.html", {"organisme": organisme, "counts": counts, "to_answer": to_answer})
+
+
+def _dossier(request, numero: str) -> Dossier:
+    return get_object_or_404(Dossier.objects.for_organisme(request.user.organisme).select_related(*DISPLAY), numero=numero)
+
+
+def _inbox_queryset(request, form: InboxFilterForm):
+    dossiers = Dossier.objects.for_organisme(request.user.organisme).select_related("titulaire", "formation", "session__commune")
+    status = form.cleaned_data.get("status") if form.is_valid() else ""
+    if status == "a_traiter":
+        dossiers = dossiers.filter(status=Status.SENT)
+    elif status:
+        dossiers = dossiers.filter(status=status)
+    return dossiers.order_by(F("deadline_at").asc(nulls_last=True), "-sent_at", "-id")
+
+
+@organisme_required
+def inbox(request):
+    form = InboxFilterForm(request.GET or None)
+    page = Paginator(_inbox_queryset(request, form), 25).get_page(request.GET.get("page"))
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "labels": display.ORGANISME_LABELS,
+        "query_prefix": (querystring.urlencode() + "&") if querystring else "",
+        "export_query": querystring.urlencode(),
+    }
+    return render(request, "dossiers/organisme/inbox.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@organisme_required
+def inbox_export(request):
+    """CSV of the inbox (same filter), streamed: « ; » separated, UTF-8 with BOM for Excel."""
+    form = InboxFilterForm(request.GET or None)
+    rows = _inbox_queryset(request, form)
+    writer = csv.writer(_Echo(), delimiter=";")
+    header = ["numero", "etat", "titulaire", "courriel", "formation", "debut", "fin", "prix_ttc", "envoye_le", "echeance"]
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for dossier in rows.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    dossier.numero,
+                    display.organisme_label(dossier.status),
+                    dossier.titulaire.full_name,
+                    dossier.titulaire.email,
+                    dossier.formation.intitule,
+                    _csv_date(dossier.effective_start_date),
+                    _csv_date(dossier.effective_end_date),
+                    amount(dossier.effective_price_cents),
+                    timezone.localtime(dossier.sent_at).strftime("%d/%m/%Y %H:%M") if dossier.sent_at else "",
+                    timezone.localtime(dossier.deadline_at).strftime("%d/%m/%Y %H:%M") if dossier.deadline_at else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="dossiers-{timezone.localdate():%Y-%m-%d}.csv"'
+    return response
+
+
+def _csv_date(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def _page(request, numero: str, bound: dict, status: int = 200):
+    dossier = _dossier(request, numero)
+    context = {
+        "dossier": dossier,
+        "forms": open_actions(dossier, Actor.ORGANISME, ACTIONS, bound),
+        "label": display.organisme_label(dossier.status),
+        "info": dossier.titulaire_info,
+        "events": dossier.events.select_related("actor").order_by("created_at", "id"),
+    }
+    return render(request, "dossiers/organisme/detail.html", context, status=status)
+
+
+@organisme_required
+def dossier_detail(request, numero):
+    return _page(request, numero, {})
+
+
+@organisme_required
+@require_POST
+def dossier_action(request, numero, name):
+    """One transition of the organisme (propose, refuse, enter, cancel_by_organisme,
+    declare_service_done)."""
+    return run_action(
+        request,
+        dossier=_dossier(request, numero),
+        name=name,
+        actor=Actor.ORGANISME,
+        table=ACTIONS,
+        page=lambda bound, status: _page(request, numero, bound, status),
+        detail_url=reverse("dossiers:organisme-detail", args=[numero]),
+    )

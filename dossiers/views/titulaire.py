@@ -1,0 +1,218 @@
+"""« Mes dossiers »: the titulaire's dossiers, each transition its own POST endpoint."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import PersonalInfoForm, ProfessionalInfoForm
+from accounts.permissions import titulaire_required
+from catalogue.models import Session
+from cpf_portal.money import euros
+from financing.forms import CardForm
+
+from .. import money, services
+from ..forms import CancelForm, FinancingConsentForm, SaveToAccountForm, VersionForm
+from ..models import Dossier
+from ..states import Actor, Status, TransitionNotAllowed
+from .actions import Action, open_actions, run_action
+
+DISPLAY = ("formation__organisme", "formation__certification", "session__commune", "titulaire", "payment")
+
+
+def _dossier(request, numero: str) -> Dossier:
+    return get_object_or_404(Dossier.objects.for_titulaire(request.user).select_related(*DISPLAY), numero=numero)
+
+
+def _consent_form(dossier, data):
+    split = money.split_for(dossier, today=timezone.localdate())
+    return FinancingConsentForm(
+        data,
+        reste_a_payer_cents=split.reste_a_payer_cents,
+        initial={"version": dossier.version, "expected_reste_a_payer_cents": split.reste_a_payer_cents},
+    )
+
+
+def _version_form(dossier, data):
+    return VersionForm(data, initial={"version": dossier.version})
+
+
+ACTIONS = {
+    "send": Action(
+        form=_consent_form,
+        payload=lambda form: {"consent": True, "expected_reste_a_payer_cents": form.cleaned_data["expected_reste_a_payer_cents"]},
+        success="Votre dossier n° {numero} est envoyé à l'organisme de formation.",
+    ),
+    "delete": Action(form=_version_form, success="Votre dossier est supprimé.", then="dossiers:list"),
+    "cancel_request": Action(form=_version_form, success="Votre demande d'inscription est annulée."),
+    "decline": Action(form=_version_form, success="Vous avez refusé la proposition de l'organisme."),
+    "cancel": Action(
+        form=lambda dossier, data: CancelForm(data, initial={"version": dossier.version}),
+        payload=lambda form: {"reason": form.cleaned_data["reason"], "force_majeure": form.cleaned_data["force_majeure"]},
+        success="Votre formation est annulée.",
+    ),
+}
+
+
+def _info_forms(dossier, user, data=None) -> dict:
+    initial = dossier.titulaire_info or None
+    return {
+        "pro": ProfessionalInfoForm(data, instance=user, prefix="pro", initial=_pick(initial, ProfessionalInfoForm)),
+        "perso": PersonalInfoForm(data, instance=user, prefix="perso", initial=_pick(initial, PersonalInfoForm)),
+        "save": SaveToAccountForm(data, prefix="info"),
+    }
+
+
+def _pick(initial: dict | None, form_class) -> dict | None:
+    if not initial:
+        return None
+    return {name: initial[name] for name in form_class.Meta.fields if name in initial}
+
+
+def _page(request, numero: str, bound: dict, status: int = 200):
+    """The dossier page: its recap, the forms of the transitions open to the titulaire now
+    (``bound`` ones as submitted, with their errors), its history."""
+    dossier = _dossier(request, numero)
+    forms = open_actions(dossier, Actor.TITULAIRE, ACTIONS, bound)
+    if dossier.status == Status.DRAFT:
+        info = bound.get("info") or _info_forms(dossier, request.user)
+        forms.update(info)
+    split = money.split_for(dossier, today=timezone.localdate()) if dossier.status in (Status.DRAFT, Status.PROPOSED) else None
+    context = {
+        "dossier": dossier,
+        "split": split,
+        "forms": forms,
+        "can_accept": dossier.status == Status.PROPOSED,
+        "events": dossier.events.select_related("actor").order_by("created_at", "id"),
+    }
+    return render(request, "dossiers/detail.html", context, status=status)
+
+
+@titulaire_required
+@require_http_methods(["GET", "POST"])
+def register(request, public_id):
+    """« S'inscrire à cette session »: the fonction publique notice, then « Continuer »."""
+    session = get_object_or_404(Session.objects.select_related("formation__organisme", "commune"), public_id=public_id, formation__active=True)
+    if request.method == "POST":
+        request.error_page = lambda status: render(
+            request, "dossiers/register.html", {"session": session, "formation": session.formation}, status=status
+        )
+        dossier = services.dossier_create(titulaire=request.user, session=session)
+        return redirect("dossiers:detail", numero=dossier.numero)
+    return render(request, "dossiers/register.html", {"session": session, "formation": session.formation})
+
+
+@titulaire_required
+def dossier_list(request):
+    dossiers = Dossier.objects.for_titulaire(request.user).select_related("formation__organisme", "session__commune").order_by("-created_at", "-id")
+    page = Paginator(dossiers, 20).get_page(request.GET.get("page"))
+    return render(request, "dossiers/list.html", {"page": page, "query_prefix": ""})
+
+
+@titulaire_required
+def dossier_detail(request, numero):
+    return _page(request, numero, {})
+
+
+@titulaire_required
+@require_POST
+def dossier_info(request, numero):
+    """« Valider » of « Mes informations » (a draft only): copied into the dossier, and into
+    the account when asked."""
+    dossier = _dossier(request, numero)
+    if dossier.status != Status.DRAFT:
+        raise TransitionNotAllowed("Ce dossier est envoyé : ses informations ne se modifient plus.")
+    request.error_page = lambda status: _page(request, numero, {}, status)
+    forms = _info_forms(dossier, request.user, request.POST)
+    valid = [form.is_valid() for form in forms.values()]  # every form, for every error
+    if not all(valid):
+        request.user.refresh_from_db()
+        return _page(request, numero, {"info": forms}, 400)
+    services.dossier_save_info(
+        dossier=dossier,
+        titulaire=request.user,
+        professional=forms["pro"].cleaned_data,
+        personal=forms["perso"].profile_data(),
+        save_to_account=forms["save"].cleaned_data["save_to_account"],
+    )
+    messages.success(request, "Vos informations sont validées. Vérifiez maintenant le financement de votre formation.")
+    return redirect(reverse("dossiers:detail", args=[numero]) + "#financement")
+
+
+@titulaire_required
+@require_POST
+def dossier_action(request, numero, name):
+    """One transition of the titulaire (send, delete, cancel_request, decline, cancel)."""
+    dossier = _dossier(request, numero)
+    table = {key: _with_numero(action, numero) for key, action in ACTIONS.items()}
+    return run_action(
+        request,
+        dossier=dossier,
+        name=name,
+        actor=Actor.TITULAIRE,
+        table=table,
+        page=lambda bound, status: _page(request, numero, bound, status),
+        detail_url=reverse("dossiers:detail", args=[numero]),
+    )
+
+
+def _with_numero(action: Action, numero: str) -> Action:
+    return Action(form=action.form, payload=action.payload, success=action.success.format(numero=numero), then=action.then)
+
+
+@titulaire_required
+@transaction.non_atomic_requests
+@require_http_methods(["GET", "POST"])
+def dossier_accept(request, numero):
+    """« accept »: pay the reste à payer by card (once), then the rights are blocked.
+    Outside the request transaction: the card is charged between two transactions."""
+    dossier = _dossier(request, numero)
+    request.error_page = lambda status: _accept_error_page(request, numero, status)
+    if dossier.status != Status.PROPOSED:
+        if request.method == "POST":
+            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
+        messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
+        return redirect("dossiers:detail", numero=numero)
+    split = money.split_for(dossier, today=timezone.localdate())
+    data = request.POST if request.method == "POST" else None
+    card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.reste_a_payer_cents else None
+    version_form = VersionForm(data, initial={"version": dossier.version})
+    context = {"dossier": dossier, "split": split, "card_form": card_form, "version_form": version_form}
+    if request.method == "GET":
+        return render(request, "dossiers/accept.html", context)
+    if not all([version_form.is_valid(), card_form is None or card_form.is_valid()]):
+        return render(request, "dossiers/accept.html", context, status=400)
+    try:
+        expected = int(request.POST.get("expected_reste_cents", "-1"))
+    except ValueError:
+        expected = -1
+    accepted = services.dossier_pay_and_accept(
+        dossier=dossier,
+        titulaire=request.user,
+        card=card_form.card if card_form else None,
+        idempotency_key=card_form.cleaned_data["idempotency_key"] if card_form else uuid.uuid4(),
+        expected_version=version_form.cleaned_data["version"],
+        expected_reste_cents=expected,
+    )
+    paid = f" Paiement de {euros(accepted.payment.amount_cents)} accepté." if accepted.payment_id else ""
+    messages.success(request, f"Votre inscription est confirmée.{paid} {euros(accepted.locked_cents)} de droits sont bloqués pour cette formation.")
+    return redirect("dossiers:detail", numero=numero)
+
+
+def _accept_error_page(request, numero: str, status: int):
+    """After a refusal: the acceptance page as it stands now (a new card form, the split of
+    now), or the dossier's page when it is no longer a proposal."""
+    dossier = _dossier(request, numero)
+    if dossier.status != Status.PROPOSED:
+        return _page(request, numero, {}, status)
+    split = money.split_for(dossier, today=timezone.localdate())
+    card_form = CardForm(initial={"idempotency_key": uuid.uuid4()}) if split.reste_a_payer_cents else None
+    context = {"dossier": dossier, "split": split, "card_form": card_form, "version_form": VersionForm(initial={"version": dossier.version})}
+    return render(request, "dossiers/accept.html", context, status=status)
