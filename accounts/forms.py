@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cpf_portal.forms import CpfForm
+from notifications.services import email_queue
 
 from . import nir as nir_lib
 from . import phones
@@ -207,8 +208,6 @@ class PasswordResetForm(CpfForm, auth_forms.PasswordResetForm):
     )
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
-        from notifications.services import email_queue
-
         email_queue(to=to_email, user=context.get("user"), template="accounts/emails/password_reset", context=context)
 
 

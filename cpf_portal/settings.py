@@ -145,6 +145,16 @@ TEMPLATES = [
         },
     },
 ]
+# Plain-text e-mails and notifications: the same templates folder, no HTML escaping.
+TEMPLATES.append(
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "NAME": "text",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"autoescape": False, "builtins": ["cpf_portal.templatetags"]},
+    }
+)
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database: PostgreSQL only ------------------------------------------------------------
@@ -188,6 +198,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues a task must not hang when the broker is away (cpf_portal/queue.py).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # The schedule itself lives in cpf_portal/celery.py (beat_schedule), synced into the database
 # by django-celery-beat so operators can see and pause jobs in the admin.
@@ -243,7 +256,7 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Business rules -----------------------------------------------------------------------
 CPF_DIF_DEADLINE = env_date("CPF_DIF_DEADLINE", datetime.date(2020, 12, 31))
-# Dossier delays in jours ouvrés (../shared/domain.md §6 and §8).
+# Dossier delays in jours ouvrés (docs/regles.md §6 and §8).
 DOSSIER_ORGANISME_REPLY_WORKING_DAYS = env_int("DOSSIER_ORGANISME_REPLY_WORKING_DAYS", 2, minimum=1)
 DOSSIER_TITULAIRE_REPLY_WORKING_DAYS = env_int("DOSSIER_TITULAIRE_REPLY_WORKING_DAYS", 4, minimum=1)
 DOSSIER_MIN_START_WORKING_DAYS = env_int("DOSSIER_MIN_START_WORKING_DAYS", 11)

@@ -5,7 +5,7 @@ dossier, so every movement knows its dossier (``Movement.dossier``).
 
 Called by the transition effects in ``workflow`` (inside ``dossier_transition``'s
 transaction, on the locked dossier row); the dossier's fields are set here and saved there.
-Rules: ../shared/domain.md §6.3 (prorata) and §7 (split, participation forfaitaire)."""
+Rules: docs/regles.md §6.3 (prorata) and §7 (split, participation forfaitaire)."""
 
 from __future__ import annotations
 
@@ -122,7 +122,7 @@ def settle(dossier: Dossier, *, by) -> None:
 
 
 def consumed_share(exit_reason: str, completion_rate: int, force_majeure: bool) -> Decimal:
-    """Share of the blocked rights debited at the end (domain.md §6.3): an abandon costs
+    """Share of the blocked rights debited at the end (docs/regles.md §6.3): an abandon costs
     25 % under 25 % done, the prorata between 25 and 80 %, everything from 80 %; force
     majeure or an interruption with postponement: the prorata; no postponement: nothing."""
     rate = Decimal(completion_rate) / 100

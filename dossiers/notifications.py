@@ -7,84 +7,38 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from cpf_portal.templatetags import euros
+from cpf_portal.money import euros
 from notifications.models import Email, Notification
-from notifications.services import email_queue, notify, send_after_commit
+from notifications.services import email_queue, notify, render_message, send_after_commit
 
-# (key, audience) → (subject, message). Fields: numero, intitule, organisme, titulaire,
-# deadline, reason, locked, consumed, rate, reste, start.
-MESSAGES = {
-    ("send", "organisme"): (
-        "[Non traité] Dossier de formation n°{numero}",
-        "{titulaire} demande à s'inscrire à « {intitule} ». Répondez avant le {deadline} : sans réponse, la demande sera annulée sans suite.",
-    ),
-    ("send", "titulaire"): (
-        "Votre dossier n° {numero} est envoyé",
-        "{organisme} a jusqu'au {deadline} pour répondre à votre demande d'inscription à « {intitule} ».",
-    ),
-    ("propose", "titulaire"): (
-        "Proposition de l'organisme pour votre dossier n° {numero}",
-        "{organisme} a validé votre demande pour « {intitule} ». Consultez sa proposition et répondez avant le {deadline}.",
-    ),
-    ("refuse", "titulaire"): ("Votre demande n° {numero} est refusée par l'organisme", "{organisme} a refusé votre demande. Motif : {reason}"),
-    ("cancel_request", "organisme"): (
-        "Demande d'inscription annulée — dossier n°{numero}",
-        "{titulaire} a annulé sa demande d'inscription à « {intitule} ».",
-    ),
-    ("decline", "organisme"): ("Proposition refusée — dossier n°{numero}", "{titulaire} a refusé votre proposition pour « {intitule} »."),
-    ("expire", "titulaire"): (
-        "Dossier n° {numero} annulé sans suite",
-        "Le délai de réponse est dépassé : votre dossier pour « {intitule} » est annulé sans suite. Vos droits ne sont pas touchés.",
-    ),
-    ("expire", "organisme"): (
-        "Dossier n°{numero} annulé sans suite",
-        "Le délai de réponse est dépassé : le dossier de {titulaire} est annulé sans suite.",
-    ),
-    ("accept", "organisme"): (
-        "Dossier n°{numero} accepté par le titulaire",
-        "{titulaire} a accepté votre proposition pour « {intitule} ». Déclarez l'entrée en formation dès le premier jour.",
-    ),
-    ("accept", "titulaire"): (
-        "Votre inscription est confirmée — dossier n° {numero}",
-        "{locked} de droits sont bloqués pour « {intitule} ». Vous pouvez vous rétracter sans frais jusqu'au {retractation}.",
-    ),
-    ("cancel", "organisme"): ("Formation annulée par le titulaire — dossier n°{numero}", "{titulaire} a annulé son inscription à « {intitule} »."),
-    ("cancel", "titulaire"): ("Votre formation est annulée — dossier n° {numero}", "Votre inscription à « {intitule} » est annulée. {money}"),
-    ("cancel_by_organisme", "titulaire"): (
-        "Formation annulée par l'organisme — dossier n° {numero}",
-        "{organisme} a annulé la formation « {intitule} ». Motif : {reason}. Vos droits sont débloqués et le montant payé par carte est remboursé sous 30 jours.",
-    ),
-    ("enter", "titulaire"): ("Entrée en formation — dossier n° {numero}", "{organisme} a déclaré votre entrée en formation « {intitule} »."),
-    ("declare_service_done", "titulaire"): (
-        "Fin de formation déclarée — dossier n° {numero}",
-        "{organisme} a déclaré la fin de « {intitule} » (réalisée à {rate} %). {consumed} de droits seront débités après validation du service fait.",
-    ),
-    ("validate_service", "titulaire"): (
-        "Vos droits ont été débités — dossier n° {numero}",
-        "Le service fait est validé : {consumed} ont été débités de vos droits formation pour « {intitule} ».",
-    ),
-    ("remind_organisme", "organisme"): (
-        "Rappel : dossier n°{numero} à traiter avant le {deadline}",
-        "La demande de {titulaire} pour « {intitule} » attend votre réponse. Sans réponse avant le {deadline}, elle sera annulée sans suite.",
-    ),
-    ("remind_titulaire", "titulaire"): (
-        "Rappel : répondez à la proposition avant le {deadline}",
-        "La proposition de {organisme} pour « {intitule} » attend votre réponse avant le {deadline}.",
-    ),
-    ("remind_late_cancel", "titulaire"): (
-        "Votre formation commence le {start}",
-        "À partir de maintenant, annuler votre inscription à « {intitule} » sans motif de force majeure vous fait perdre les droits bloqués.",
-    ),
-    ("remind_entry", "organisme"): (
-        "Entrée en formation à déclarer — dossier n°{numero}",
-        "La session de {titulaire} pour « {intitule} » a commencé le {start} : déclarez l'entrée en formation.",
-    ),
-}
+# The copy of each (event, audience) lives in templates/dossiers/notifications/
+# <event>_<audience>_subject.txt and _body.txt; the fields they get are ``_fields``.
+TEMPLATES = "dossiers/notifications"
+AUDIENCES = ("titulaire", "organisme")
+
+
+def has_message(key: str, audience: str) -> bool:
+    return (key, audience) in _KNOWN
+
+
+def _known() -> set[tuple[str, str]]:
+    from pathlib import Path
+
+    folder = Path(settings.BASE_DIR) / "templates" / TEMPLATES
+    known = set()
+    for path in folder.glob("*_subject.txt"):
+        stem = path.name.removesuffix("_subject.txt")
+        for audience in AUDIENCES:
+            if stem.endswith(f"_{audience}"):
+                known.add((stem.removesuffix(f"_{audience}"), audience))
+    return known
+
+
+_KNOWN = _known()
 
 
 def _date(value) -> str:
@@ -97,13 +51,6 @@ def _date(value) -> str:
 
 
 def _fields(dossier) -> dict:
-    money = ""
-    if dossier.status == "cancelled_by_titulaire":
-        money = (
-            "Vos droits sont débloqués et le montant payé par carte est remboursé sous 30 jours."
-            if dossier.consumed_cents == 0
-            else f"L'annulation intervient moins de 7 jours ouvrés avant le début : {euros(dossier.consumed_cents)} de droits sont perdus."
-        )
     return {
         "numero": dossier.numero,
         "intitule": dossier.formation.intitule,
@@ -116,7 +63,7 @@ def _fields(dossier) -> dict:
         "rate": dossier.completion_rate if dossier.completion_rate is not None else "—",
         "retractation": _date(dossier.retractation_until),
         "start": _date(dossier.effective_start_date),
-        "money": money,
+        "free": dossier.consumed_cents == 0,
     }
 
 
@@ -127,9 +74,8 @@ def _url(dossier, audience: str) -> str:
 
 
 def _render(dossier, key: str, audience: str) -> tuple[str, str, str]:
-    subject, message = MESSAGES[(key, audience)]
-    fields = _fields(dossier)
-    return subject.format(**fields), message.format(**fields), _url(dossier, audience)
+    subject, message = render_message(f"{TEMPLATES}/{key}_{audience}", _fields(dossier))
+    return subject, message.strip(), _url(dossier, audience)
 
 
 def _recipients(dossier, audience: str, staff_by_organisme: dict | None = None) -> tuple[list[User], str]:
@@ -144,7 +90,7 @@ def _recipients(dossier, audience: str, staff_by_organisme: dict | None = None) 
 
 def notify_transition(dossier, key: str, audience: str, *, event_id: int) -> None:
     """Inside the transition's transaction: notification rows now, e-mails after commit."""
-    if (key, audience) not in MESSAGES:
+    if not has_message(key, audience):
         return
     subject, message, url = _render(dossier, key, audience)
     users, address = _recipients(dossier, audience)
@@ -177,7 +123,7 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     notifications, emails, groups = [], [], {}
     for dossier in dossiers:
         for audience in audiences:
-            if (key, audience) not in MESSAGES:
+            if not has_message(key, audience):
                 continue
             subject, message, url = _render(dossier, key, audience)
             users, address = _recipients(dossier, audience, staff_by_organisme)
@@ -186,7 +132,7 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
             notifications += rows
             groups[dedup] = [row.dedup_key for row in rows]
             if address:
-                body = render_to_string("dossiers/emails/notification_body.txt", {"message": message, "url": url, "site_url": settings.SITE_URL})
+                _, body = render_message("dossiers/emails/notification", {"subject": subject, "message": message, "url": url})
                 emails.append(Email(to=address, template="dossiers/emails/notification", subject=subject, body_text=body, dedup_key=f"{dedup}:email"))
                 groups[dedup].append(f"{dedup}:email")
     email_keys = [email.dedup_key for email in emails]

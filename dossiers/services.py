@@ -17,10 +17,10 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Role
 from catalogue.models import Session
-from cpf_portal.templatetags import euros
 from financing import payments
 from financing import services as ledger
 from financing.models import Payment
+from notifications.services import notify_from_template
 
 from . import deadlines, money, workflow
 from .models import Dossier, DossierAbondement, DossierEvent
@@ -173,14 +173,20 @@ def dossier_pay_and_accept(
     if amount != expected_reste_cents:
         raise DossierError("Votre financement a changé (vos droits disponibles ont évolué) : vérifiez le nouveau reste à payer.")
     payment = None
-    if amount:
+    reference = ledger.dossier_reference(locked.numero)
+    orphan = Payment.objects.filter(reference=reference, status=Payment.Status.SUCCEEDED, dossier__isnull=True, user=titulaire).first()
+    if amount and orphan is not None and orphan.amount_cents == amount:
+        # Already charged for this dossier by a request that died before accepting it: the
+        # retry accepts with that payment instead of charging again.
+        payment = orphan
+    elif amount:
         if card is None:
             raise DossierError("Saisissez votre carte pour régler le reste à payer.")
         payment = payments.payment_pay(
             user=titulaire,
             amount_cents=amount,
             purpose=f"Reste à payer — dossier n° {locked.numero}",
-            reference=ledger.dossier_reference(locked.numero),
+            reference=reference,
             card=card,
             idempotency_key=idempotency_key,
         )
@@ -248,12 +254,15 @@ def abondement_add(
     )
     money.refresh_split(dossier, today=timezone.localdate())
     dossier.save(update_fields=money.SPLIT_FIELDS)
-    from notifications.services import notify
-
-    notify(
+    notify_from_template(
         user=dossier.titulaire,
-        title=f"Un abondement de {euros(amount_cents)} pour votre dossier n° {dossier.numero}",
-        body=f"{financeur_name or abondement.get_financeur_display()} finance une partie de votre formation : votre reste à payer est désormais de {euros(dossier.reste_a_payer_cents)}.",
+        template="dossiers/notifications/abondement/added",
+        context={
+            "amount_cents": amount_cents,
+            "numero": dossier.numero,
+            "financeur": financeur_name or abondement.get_financeur_display(),
+            "reste_cents": dossier.reste_a_payer_cents,
+        },
         url=reverse("dossiers:detail", args=[dossier.numero]),
     )
     return abondement

@@ -6,7 +6,7 @@ notification rows; e-mails leave after commit). ``dossiers.services.dossier_tran
 the one entry point that runs them, under a row lock, in one transaction, with a history
 row. No other code writes ``Dossier.status``.
 
-Labels and delays follow ../shared/domain.md §6 (EDOF / Wedof states, CGU delays).
+Labels and delays follow docs/regles.md §6 (EDOF / Wedof states, CGU delays).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class Transition:
 
 
 def delay(name: str) -> int:
-    """A delay in jours ouvrés, from settings (defaults of domain.md)."""
+    """A delay in jours ouvrés, from settings (defaults of docs/regles.md)."""
     return getattr(settings, name)
 
 

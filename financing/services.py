@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Diploma, EmploymentStatus
 from cpf_portal.errors import UserFacingError
-from cpf_portal.templatetags import euros
+from cpf_portal.money import euros
+from notifications.services import email_queue, notify_from_template
 
 from .models import (
     DIF_MAX_HOURS,
@@ -165,7 +166,7 @@ def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int,
 
 
 # --- Yearly credit (« alimentation ») -------------------------------------------------------
-# Code du travail L6323-11 and R6323-1 s. (centre-inffo, cap-metiers in ../shared/domain.md):
+# Code du travail L6323-11 and R6323-1 s. (sources ci-alim and capm in docs/regles.md):
 # 500 € a year, 5 000 € ceiling; 800 € and 8 000 € without a level-3 qualification (or for a
 # worker with RQTH); a salarié working at least half the legal time gets the full amount,
 # less than that gets a prorata; independents and artistes-auteurs a prorata of the year.
@@ -188,7 +189,7 @@ def yearly_amount(*, status: str, hours_worked: Decimal, low_qualification: bool
 
 def ceiling_base(account: CpfAccount) -> int:
     """The part of the balance the ceiling applies to: everything but DIF and abondements
-    (domain.md §3.3: the ceiling applies to the yearly credit only)."""
+    (docs/regles.md §3.3: the ceiling applies to the yearly credit only)."""
     rows = Movement.objects.filter(account=account).exclude(kind__in=[MovementKind.DIF, MovementKind.ABONDEMENT])
     return max(0, rows.balances()["acquired"])
 
@@ -299,7 +300,6 @@ def dif_accept(*, declaration: DifDeclaration, by) -> DifDeclaration:
 def dif_reject(*, declaration: DifDeclaration, reason: str, by) -> DifDeclaration:
     """Refuse the attestation: a movement takes the DIF credit back, the titulaire is told
     by e-mail and in « Mes notifications »."""
-    from notifications.services import email_queue, notify
 
     if not reason.strip():
         raise FinancingError("Indiquez le motif du refus.")
@@ -323,13 +323,7 @@ def dif_reject(*, declaration: DifDeclaration, reason: str, by) -> DifDeclaratio
     user = declaration.account.user
     context = {"user": user, "declaration": declaration}
     email_queue(to=user.email, user=user, template="financing/emails/dif_rejected", context=context)
-    notify(
-        user=user,
-        title="Votre attestation DIF a été refusée",
-        body=f"{declaration.hours} h de DIF ({euros(declaration.amount_cents)}) ont été retirées de vos droits. "
-        f"Motif : {declaration.rejection_reason}",
-        url="/mes-droits/",
-    )
+    notify_from_template(user=user, template="financing/notifications/dif_rejected", context=context, url="/mes-droits/")
     return declaration
 
 
@@ -339,8 +333,6 @@ DIF_REMINDER_DAYS = (30, 7, 1)
 def dif_send_reminders(today: datetime.date | None = None) -> int:
     """Remind titulaires who have not entered their DIF at J-30, J-7 and J-1 (each once,
     even if the job runs twice or is late: the window's first day still sends it)."""
-    from accounts.models import User
-    from notifications.services import email_queue
 
     today = today or timezone.localdate()
     days_left = (dif_deadline() - today).days
@@ -396,7 +388,7 @@ def participation_on(day: datetime.date) -> int:
 
 def participation_exempt(user, *, employer_abondement: bool = False) -> bool:
     """Jobseekers, and trainings co-financed by an employer, pay no participation
-    (domain.md §7)."""
+    (docs/regles.md §7)."""
     return employer_abondement or getattr(user, "employment_status", "") == EmploymentStatus.DEMANDEUR_EMPLOI
 
 

@@ -5,10 +5,13 @@ from django.utils import timezone
 
 class Email(models.Model):
     """Outbox: every e-mail is a row written in the caller's transaction, sent by a Celery task
-    once that transaction has committed (so a rolled-back action never sends anything)."""
+    once that transaction has committed (so a rolled-back action never sends anything).
+    queued → sending (claimed by one worker) → sent, or back to queued with the error, or
+    failed after the last attempt."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "En attente d'envoi"
+        SENDING = "sending", "En cours d'envoi"
         SENT = "sent", "Envoyé"
         FAILED = "failed", "Échec"
 
@@ -18,6 +21,7 @@ class Email(models.Model):
     subject = models.CharField("objet", max_length=255)
     body_text = models.TextField("texte")
     status = models.CharField("état", max_length=10, choices=Status, default=Status.QUEUED)
+    claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True, help_text="Par le processus qui l'envoie.")
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
     last_error = models.TextField("dernière erreur", blank=True)
     dedup_key = models.CharField(

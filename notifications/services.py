@@ -1,36 +1,52 @@
-"""Queue e-mails and in-app notifications inside the caller's transaction.
+"""E-mails and in-app notifications, written inside the caller's transaction (outbox).
+
+One rendering path: ``render_message(template, context)`` gives the subject and the plain
+text of ``<template>_subject.txt`` / ``<template>_body.txt``, rendered by the « text »
+template engine (no HTML escaping: « d'Anglais » stays « d'Anglais »). The same copy feeds
+« Mes notifications » (``notify_from_template``) and the e-mails (``email_queue``).
 
 Nothing leaves the process before the commit: the row is written now and the Celery task
-that sends it is queued with ``transaction.on_commit``.
+that sends it is queued after the commit (``cpf_portal.queue``: a broker down never fails
+the request; ``requeue_stuck`` sends what was missed). Sending claims the row by
+compare-and-set, talks to the mail server outside any transaction, then marks the row.
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+
+from cpf_portal.context_processors import delays
+from cpf_portal.queue import enqueue, enqueue_on_commit
 
 from .models import Email, Notification
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+TEXT_ENGINE = "text"
 
 
-def _render(template: str, context: dict) -> tuple[str, str]:
-    subject = render_to_string(f"{template}_subject.txt", context).strip()
-    body = render_to_string(f"{template}_body.txt", context)
-    return " ".join(subject.split()), body
+def render_message(template: str, context: dict) -> tuple[str, str]:
+    """(subject on one line, plain-text body) of ``template``, with the site's address and
+    the delays of the rules in the context."""
+    context = {"site_url": settings.SITE_URL, **delays(None), **context}
+    subject = render_to_string(f"{template}_subject.txt", context, using=TEXT_ENGINE)
+    body = render_to_string(f"{template}_body.txt", context, using=TEXT_ENGINE)
+    return " ".join(subject.split()), body.strip() + "\n"
 
 
 def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: str | None = None) -> Email | None:
     """Write an outbox row and send it after commit. With a ``dedup_key`` already used, do
     nothing and return None (the same reminder is never sent twice)."""
-    subject, body = _render(template, {"site_url": settings.SITE_URL, **context})
+    subject, body = render_message(template, context)
     email = Email(to=to, user=user, template=template, subject=subject, body_text=body, dedup_key=dedup_key)
     if dedup_key is not None:
         try:
@@ -45,42 +61,49 @@ def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: 
 
 
 def send_after_commit(email_id: int) -> None:
-    """Queue the Celery task that sends this e-mail once the transaction commits."""
+    """Nudge the worker to send this e-mail once the transaction commits."""
     from .tasks import send_email
 
-    transaction.on_commit(lambda: send_email.delay(email_id))
+    enqueue_on_commit(send_email, email_id)
 
 
-def email_send(email_id: int) -> bool:
-    """Send one queued e-mail; return True if it left now. Safe to call twice: the row is
-    locked and a sent row is skipped."""
-    with transaction.atomic():
-        email = Email.objects.select_for_update(skip_locked=True).filter(pk=email_id, status=Email.Status.QUEUED).first()
-        if email is None:
-            return False
-        message = EmailMessage(subject=email.subject, body=email.body_text, to=[email.to])
-        email.attempts += 1
-        try:
-            message.send()
-        except Exception as exc:  # any transport error: keep the row for a later retry
-            logger.warning("E-mail %s not sent: %s", email.pk, exc)
-            email.last_error = str(exc)[:2000]
-            if email.attempts >= MAX_ATTEMPTS:
-                email.status = Email.Status.FAILED
-            email.save(update_fields=["attempts", "last_error", "status"])
-            return False
-        email.status = Email.Status.SENT
-        email.sent_at = timezone.now()
-        email.save(update_fields=["attempts", "status", "sent_at"])
-        return True
+def email_send(email_id: int, *, now: datetime.datetime | None = None) -> bool:
+    """Send one queued e-mail; True if it left now. Claims the row first (queued → sending,
+    one winner), sends with no transaction and no lock held, then marks it sent, or queued
+    again with the error, or failed after ``MAX_ATTEMPTS``. Safe to call twice."""
+    now = now or timezone.now()
+    claimed = Email.objects.filter(pk=email_id, status=Email.Status.QUEUED).update(
+        status=Email.Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return False
+    email = Email.objects.get(pk=email_id)
+    try:
+        EmailMessage(subject=email.subject, body=email.body_text, to=[email.to]).send()
+    except Exception as exc:  # any transport error: keep the row for a later retry
+        logger.warning("Courriel %s non envoyé : %s", email.pk, type(exc).__name__)
+        status = Email.Status.FAILED if email.attempts >= MAX_ATTEMPTS else Email.Status.QUEUED
+        Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(status=status, last_error=str(exc)[:2000], claimed_at=None)
+        return False
+    Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(status=Email.Status.SENT, sent_at=timezone.now(), claimed_at=None)
+    return True
 
 
 def requeue_stuck(*, older_than_minutes: int = 15) -> int:
-    """Queue again the e-mails whose task was lost (worker down, broker restarted)."""
-    limit = timezone.now() - timezone.timedelta(minutes=older_than_minutes)
-    ids = list(Email.objects.filter(status=Email.Status.QUEUED, created_at__lt=limit).values_list("pk", flat=True)[:500])
+    """Nudge again the e-mails whose task was lost (broker down, worker restarted), and give
+    back the ones claimed by a worker that died while sending."""
+    limit = timezone.now() - datetime.timedelta(minutes=older_than_minutes)
+    Email.objects.filter(status=Email.Status.SENDING, claimed_at__lt=limit).update(status=Email.Status.QUEUED, claimed_at=None)
+    ids = list(
+        Email.objects.filter(status=Email.Status.QUEUED)
+        .filter(Q(created_at__lt=limit) | Q(attempts__gt=0))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    from .tasks import send_email
+
     for email_id in ids:
-        send_after_commit(email_id)
+        enqueue(send_email, email_id)
     return len(ids)
 
 
@@ -96,6 +119,12 @@ def notify(*, user, title: str, body: str = "", url: str = "", dedup_key: str | 
     except IntegrityError:
         return None
     return notification
+
+
+def notify_from_template(*, user, template: str, context: dict, url: str = "", dedup_key: str | None = None) -> Notification | None:
+    """An in-app notification whose title and text are ``template``'s subject and body."""
+    title, body = render_message(template, context)
+    return notify(user=user, title=title, body=body.strip(), url=url, dedup_key=dedup_key)
 
 
 def notifications_mark_read(*, user, ids=None) -> int:

@@ -1,4 +1,4 @@
-"""The participation forfaitaire obligatoire in force since 2 May 2024 (domain.md §7).
+"""The participation forfaitaire obligatoire in force since 2 May 2024 (docs/regles.md §7).
 Later amounts are added by operators in the admin (« Participations forfaitaires »)."""
 
 import datetime
