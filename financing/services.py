@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Diploma, EmploymentStatus
+from accounts.models import Diploma, EmploymentStatus, User
 from cpf_portal.errors import UserFacingError
 from cpf_portal.money import euros
 from notifications.services import email_queue, notify_from_template
