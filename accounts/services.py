@@ -11,13 +11,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from cpf_portal.errors import UserFacingError
 from notifications.services import email_queue
 
 from .models import ActivationCode, Role, User
 
 
-class ActivationError(Exception):
-    """Base of the activation failures; the message is shown to the person."""
+class ActivationError(UserFacingError):
+    """Base of the activation failures; the message is shown next to the code field."""
 
 
 class CodeExpired(ActivationError):
@@ -180,8 +181,10 @@ def interlocuteur_choose(*, user: User, structure) -> User:
     return user
 
 
-class RateLimited(Exception):
-    pass
+class RateLimited(UserFacingError):
+    """Too many requests from one address: 429 with the message."""
+
+    status_code = 429
 
 
 def _client_key(client_ip: str) -> str:

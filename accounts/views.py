@@ -186,19 +186,17 @@ def contact(request):
     form = forms.ContactForm(posted(request), initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
-            contact_request = services.contact_request_create(
-                user=user,
-                name=data["name"],
-                email=data["email"],
-                subject=data["subject"],
-                message=data["message"],
-                dossier_numero=data["dossier_numero"],
-                client_ip=get_client_ip_address(request) or "",
-            )
-        except services.RateLimited as error:
-            messages.error(request, str(error))
-            return render(request, "accounts/contact.html", {"form": form}, status=429)
+        # Over the hourly limit: the middleware shows this page again with the message (429).
+        request.error_page = lambda status: render(request, "accounts/contact.html", {"form": form}, status=status)
+        contact_request = services.contact_request_create(
+            user=user,
+            name=data["name"],
+            email=data["email"],
+            subject=data["subject"],
+            message=data["message"],
+            dossier_numero=data["dossier_numero"],
+            client_ip=get_client_ip_address(request) or "",
+        )
         messages.success(
             request, f"Votre demande est envoyée (référence {contact_request.reference}). Un accusé de réception vous a été adressé par courriel."
         )

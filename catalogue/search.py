@@ -367,10 +367,6 @@ def _formation_ok(plan: _Plan, column: str) -> str:
     return f"(SELECT {plan.formation_where} FROM catalogue_formationindex fi WHERE fi.formation_id = {column})"
 
 
-def _score_of(plan: _Plan, column: str) -> str:
-    return f"(SELECT {plan.score} FROM catalogue_formationindex fi WHERE fi.formation_id = {column})"
-
-
 def _formation_first(plan: _Plan, terms: Terms) -> bool:
     """With keywords and a place: start from the matching formations (then their sessions)
     when they hold fewer sessions than the communes around the place (probed, stopped early)."""

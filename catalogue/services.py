@@ -9,11 +9,6 @@ from django.db import IntegrityError, connection, transaction
 from .models import Favori, Formation, Organisme, SearchTerm, Session
 
 
-def formation_numero(organisme: Organisme, code: str) -> str:
-    """Public number of a formation: the organisme's SIRET, « _ », its own code."""
-    return f"{organisme.siret}_{code}"
-
-
 @transaction.atomic
 def formation_save(*, formation: Formation, organisme: Organisme) -> Formation:
     """Create or update one of the organisme's formations (already validated by its form)."""

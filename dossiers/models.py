@@ -109,10 +109,6 @@ class Dossier(models.Model):
         return f"Dossier n° {self.numero}"
 
     @property
-    def status_enum(self) -> Status:
-        return Status(self.status)
-
-    @property
     def next_action(self) -> str:
         return display.next_action(self.status)
 
@@ -123,10 +119,6 @@ class Dossier(models.Model):
     @property
     def organisme_label(self) -> str:
         return display.organisme_label(self.status)
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in Status.open_values()
 
     @property
     def effective_price_cents(self) -> int:

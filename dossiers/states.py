@@ -26,10 +26,6 @@ class Status(models.TextChoices):
     def open_values(cls) -> list[str]:
         return [cls.DRAFT, cls.SENT, cls.PROPOSED, cls.ACCEPTED, cls.IN_TRAINING, cls.SERVICE_DONE]
 
-    @classmethod
-    def final_values(cls) -> list[str]:
-        return [value for value in cls.values if value not in cls.open_values()]
-
 
 class Actor(models.TextChoices):
     TITULAIRE = "titulaire", "Titulaire"

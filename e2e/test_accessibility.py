@@ -197,6 +197,18 @@ def test_titulaire_journey_pages(live_server, audit_page, cast):
     payment = Payment.objects.filter(user=titulaire, status=Payment.Status.SUCCEEDED).first()
     audit.visit(url + f"/mes-paiements/{payment.public_id}/recu/", "recu")
     audit.visit(url + "/mon-compte/mes-donnees/", "mes-donnees")
+    # A stale tab: the draft is sent from elsewhere, then « Valider » is pressed on the old page.
+    draft = states["brouillon"]
+    page.goto(url + f"/mes-dossiers/{draft.numero}/")
+    services.dossier_save_info(
+        dossier=draft, titulaire=titulaire, professional=f.PROFESSIONAL, personal={**f.PERSONAL, "email": titulaire.email}, save_to_account=False
+    )
+    draft.refresh_from_db()
+    services.dossier_transition(
+        dossier_id=draft.pk, name="send", actor=Actor.TITULAIRE, by=titulaire, payload={"consent": True}, expected_version=draft.version
+    )
+    page.get_by_role("button", name="Valider").click()
+    audit.check("action-impossible")
 
     count = audit.assert_clean()
     assert count >= 50

@@ -82,9 +82,6 @@ class BaseAttestationFormSet(forms.BaseFormSet):
         self.situation = situation
         super().__init__(*args, **kwargs)
 
-    def filled_forms(self):
-        return [form for form in self.forms if form.has_changed() and not form.errors]
-
     def clean(self):
         if any(form.errors for form in self.forms):
             return
