@@ -14,7 +14,7 @@ from django.utils import timezone
 from cpf_portal.errors import UserFacingError
 from notifications.services import email_queue
 
-from .models import ActivationCode, Role, User
+from .models import ActivationCode, ContactRequest, Role, User
 
 
 class ActivationError(UserFacingError):
@@ -195,8 +195,6 @@ def _client_key(client_ip: str) -> str:
 def contact_request_create(*, user, name: str, email: str, subject: str, message: str, dossier_numero: str, client_ip: str):
     """Store a message to the assistance and acknowledge it by e-mail. At most
     CPF_CONTACT_MAX_PER_HOUR messages an hour from one address (IP) or one e-mail."""
-    from .models import ContactRequest
-
     now = timezone.now()
     key = _client_key(client_ip)
     hour_ago = now - datetime.timedelta(hours=1)

@@ -1,11 +1,11 @@
 from django.contrib import admin
 
+from accounts.models import User
+
 from .models import Certification, Commune, Favori, Formation, Organisme, Session
 
 
 class StaffInline(admin.TabularInline):
-    from accounts.models import User
-
     model = User
     fields = ["email", "first_name", "last_name", "is_active"]
     readonly_fields = fields

@@ -15,6 +15,8 @@ from cpf_portal.money import euros
 from notifications.models import Email, Notification
 from notifications.services import email_queue, notify, render_message, send_after_commit
 
+from .models import Dossier
+
 # The copy of each (event, audience) lives in templates/dossiers/notifications/
 # <event>_<audience>_subject.txt and _body.txt; the fields they get are ``_fields``.
 TEMPLATES = "dossiers/notifications"
@@ -111,8 +113,6 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     """Set-based: the same notice about many dossiers, ``items`` = (dossier id, what makes it
     unique). Two queries to read, two bulk inserts (duplicates ignored), then the e-mails of
     the rows really created are queued after commit. Returns how many were new."""
-    from .models import Dossier
-
     if not items:
         return 0
     discriminators = dict(items)

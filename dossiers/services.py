@@ -24,7 +24,7 @@ from notifications.services import notify_from_template
 
 from . import deadlines, money, workflow
 from .models import Dossier, DossierAbondement, DossierEvent
-from .notifications import notify_transition
+from .notifications import notify_many, notify_transition
 from .states import Actor, DossierError, Status, TransitionNotAllowed
 from .workflow import TRANSITIONS, Context, delay
 
@@ -304,8 +304,6 @@ def expire_overdue(*, now: datetime.datetime | None = None, batch: int = 500) ->
                 cursor.execute(EXPIRE_SQL, {"now": now, "batch": batch})
                 rows = cursor.fetchall()
             if rows:
-                from .notifications import notify_many
-
                 notify_many([(dossier_id, event_id) for event_id, dossier_id in rows], "expire", ("titulaire", "organisme"))
         total += len(rows)
         if len(rows) < batch:
@@ -333,8 +331,6 @@ def send_reminders(*, now: datetime.datetime | None = None) -> int:
     - the titulaire, on the last working day to answer a proposal;
     - the titulaire, 7 jours ouvrés before the start (after that, cancelling costs the rights);
     - the organisme, when the entry is not declared 3 jours ouvrés after the start."""
-    from .notifications import notify_many
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     horizon = deadlines.deadline_after(now, 1)
