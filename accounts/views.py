@@ -19,7 +19,7 @@ ACTIVATION_SESSION_KEY = "activation_user_id"
 def home_url_for(user) -> str:
     """Where a person lands after login, by role."""
     if user.role == Role.ORGANISME:
-        return reverse("catalogue:organisme-home")
+        return reverse("dossiers:organisme-home")
     if user.role == Role.CONSEILLER:
         return reverse("interlocuteurs:conseiller-home")
     if user.is_staff and user.role == Role.OPERATEUR:
