@@ -34,6 +34,14 @@ def open_actions(dossier, actor: Actor, table: dict[str, Action], bound: dict | 
     return {t.name: bound.get(t.name) or table[t.name].form(dossier, None) for t in available_transitions(dossier.status, actor) if t.name in table}
 
 
+def failed_label(bound: dict) -> str:
+    """The label of the action whose submitted form has errors (for the page's title)."""
+    for name, form in bound.items():
+        if getattr(form, "errors", None):
+            return TRANSITIONS[name].label
+    return ""
+
+
 def run_action(request, *, dossier, name: str, actor: Actor, table: dict[str, Action], page: Callable, detail_url: str):
     """POST of one transition: validate its form (errors next to the fields, 400), then fire
     it through ``dossier_transition``. ``page(bound_forms, status)`` draws the dossier's page

@@ -21,7 +21,7 @@ from .. import display
 from ..forms import InboxFilterForm, OrganismeCancelForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
 from ..models import Dossier
 from ..states import Actor, Status
-from .actions import Action, open_actions, run_action
+from .actions import Action, failed_label, open_actions, run_action
 
 DISPLAY = ("formation__organisme", "formation__certification", "session__commune", "titulaire", "payment")
 
@@ -152,6 +152,7 @@ def _page(request, numero: str, bound: dict, status: int = 200):
         "dossier": dossier,
         "forms": open_actions(dossier, Actor.ORGANISME, ACTIONS, bound),
         "label": display.organisme_label(dossier.status),
+        "failed": failed_label(bound),
         "info": dossier.titulaire_info,
         "events": dossier.events.select_related("actor").order_by("created_at", "id"),
     }

@@ -22,7 +22,7 @@ from .. import money, services
 from ..forms import CancelForm, FinancingConsentForm, SaveToAccountForm, VersionForm
 from ..models import Dossier
 from ..states import Actor, Status, TransitionNotAllowed
-from .actions import Action, open_actions, run_action
+from .actions import Action, failed_label, open_actions, run_action
 
 DISPLAY = ("formation__organisme", "formation__certification", "session__commune", "titulaire", "payment")
 
@@ -90,6 +90,8 @@ def _page(request, numero: str, bound: dict, status: int = 200):
         "split": split,
         "forms": forms,
         "can_accept": dossier.status == Status.PROPOSED,
+        "failed": failed_label({name: form for name, form in bound.items() if name != "info"})
+        or ("Valider mes informations" if "info" in bound else ""),
         "events": dossier.events.select_related("actor").order_by("created_at", "id"),
     }
     return render(request, "dossiers/detail.html", context, status=status)
