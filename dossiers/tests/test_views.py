@@ -61,7 +61,7 @@ def test_register_shows_the_fonction_publique_notice_then_creates_the_dossier(cl
     assert client.post(url).url == detail(dossier)  # no second dossier
 
 
-def test_draft_page_then_information_then_financing_then_send(client, cast, django_capture_on_commit_callbacks):
+def test_draft_page_then_information_then_financing_then_send(client, cast, django_capture_on_commit_callbacks, send_queued_emails):
     titulaire = cast["titulaire"]
     client.force_login(titulaire)
     dossier = f.draft(titulaire, cast["session"], info=False)
@@ -89,6 +89,7 @@ def test_draft_page_then_information_then_financing_then_send(client, cast, djan
         response = client.post(
             detail(dossier), {"action": "send", "consent": "on", "version": dossier.version, "expected_reste_a_payer_cents": 12_000}, follow=True
         )
+    send_queued_emails()
     assert f"Votre dossier n° {dossier.numero} est envoyé à l'organisme de formation." in text(response)
     dossier.refresh_from_db()
     assert dossier.status == Status.SENT
