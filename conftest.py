@@ -49,6 +49,8 @@ def worker_broker_url(broker_url: str, worker: str) -> str:
     Kombu takes the database as the path of a TCP URL (``redis://host:6379/2``) and as the
     ``virtual_host`` query parameter of a socket URL (``redis+socket:///path?virtual_host=2``)."""
     db = int(worker.removeprefix("gw")) + 1
+    if db > 15:  # Redis has 16 databases (0 to 15) unless configured otherwise
+        raise RuntimeError(f"Trop de processus de test pour Redis ({worker}) : lancez au plus 15 processus (PYTEST_WORKERS).")
     parts = urlsplit(broker_url)
     if parts.scheme == "redis+socket":
         query = "&".join(p for p in [parts.query, f"virtual_host={db}"] if p)

@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
 from dossiers import deadlines, services
 from dossiers.models import Dossier, DossierEvent
@@ -22,11 +22,8 @@ PARIS = deadlines.PARIS
 
 
 @pytest.fixture
-def cast(db):
-    organisme = OrganismeFactory(email="inscriptions@of.example")
-    titulaire = TitulaireFactory()
-    f.give_rights(titulaire, 75_000)
-    return {"titulaire": titulaire, "staff": OrganismeStaffFactory(organisme=organisme), "session": f.session_for(organisme)}
+def cast(titulaire_with_rights, organisme_user, session):
+    return {"titulaire": titulaire_with_rights, "staff": organisme_user, "session": session}
 
 
 def sent_on(cast, moment: datetime.datetime) -> Dossier:

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
 from cpf_portal.testing import text
 from dossiers.models import Dossier
@@ -20,16 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(db):
-    organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
-    titulaire = TitulaireFactory(first_name="Camille", last_name="Durand")
-    f.give_rights(titulaire, 75_000)
-    return {
-        "organisme": organisme,
-        "titulaire": titulaire,
-        "staff": OrganismeStaffFactory(organisme=organisme),
-        "session": f.session_for(organisme),
-    }
+def cast(organisme, titulaire_with_rights, organisme_user, session):
+    return {"organisme": organisme, "titulaire": titulaire_with_rights, "staff": organisme_user, "session": session}
 
 
 def detail(dossier):
