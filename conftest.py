@@ -33,6 +33,7 @@ from accounts.tests.factories import (
     TitulaireFactory,
 )
 from catalogue.tests.factories import OrganismeFactory
+from cpf_portal.testing import worker_broker_url
 from dossiers.tests.factories import dossier_in, give_rights, session_for
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -40,22 +41,6 @@ RIGHTS_CENTS = 75_000
 
 
 # --- Parallel runs (pytest-xdist) -----------------------------------------------------------
-
-
-def worker_broker_url(broker_url: str, worker: str) -> str:
-    """The broker URL of one xdist worker: its own Redis database (gw0 → 1, gw1 → 2, …), so a
-    task queued by one worker is never consumed by another worker's Celery process.
-
-    Kombu takes the database as the path of a TCP URL (``redis://host:6379/2``) and as the
-    ``virtual_host`` query parameter of a socket URL (``redis+socket:///path?virtual_host=2``)."""
-    db = int(worker.removeprefix("gw")) + 1
-    if db > 15:  # Redis has 16 databases (0 to 15) unless configured otherwise
-        raise RuntimeError(f"Trop de processus de test pour Redis ({worker}) : lancez au plus 15 processus (PYTEST_WORKERS).")
-    parts = urlsplit(broker_url)
-    if parts.scheme == "redis+socket":
-        query = "&".join(p for p in [parts.query, f"virtual_host={db}"] if p)
-        return urlunsplit(parts._replace(query=query))
-    return urlunsplit(parts._replace(path=f"/{db}"))
 
 
 def pytest_configure(config):
