@@ -3,10 +3,10 @@ included): ``python -m cpf_portal.importgraph`` prints it with the edges that br
 
 Layering, lowest first (an app may import only from its own layer or below):
 
-    cpf_portal base helpers (templatetags, http, forms, testing)
+    cpf_portal base helpers (templatetags, http, forms, testing, …)
     < notifications < accounts < catalogue < financing < dossiers
     < any other app (feature apps)
-    < project wiring (cpf_portal.urls, settings, celery, views, management commands, …)
+    < project wiring (cpf_portal.urls, settings, celery, views, management commands, …: WIRING_MODULES)
 
 Tests, factories, migrations and conftest files may import anything; they are not read.
 """
@@ -23,9 +23,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 PROJECT = "cpf_portal"
 BASE = "cpf_portal (base)"
 WIRING = "cpf_portal (wiring)"
-# The project package's modules that are plain helpers, importable by every app. Its
-# ``__init__`` loads the Celery app, so it is wiring.
-BASE_MODULES = {"cpf_portal.templatetags", "cpf_portal.http", "cpf_portal.forms", "cpf_portal.testing"}
+# The project package is wiring (it loads the Celery app, the settings, the URLs, the commands
+# that span apps…) except its plain helpers, which every app may import: any module not listed
+# here (templatetags, http, forms, testing, context_processors, money…) is a base helper.
+WIRING_MODULES = {
+    "cpf_portal",
+    "cpf_portal.urls",
+    "cpf_portal.settings",
+    "cpf_portal.celery",
+    "cpf_portal.wsgi",
+    "cpf_portal.asgi",
+    "cpf_portal.views",
+    "cpf_portal.devrun",
+    "cpf_portal.embedded",
+    "cpf_portal.importgraph",
+    "cpf_portal.management",
+}
 LAYERS = [BASE, "notifications", "accounts", "catalogue", "financing", "dossiers"]
 FEATURE_RANK = len(LAYERS)  # apps not named in LAYERS sit above dossiers
 WIRING_RANK = FEATURE_RANK + 1
@@ -121,7 +134,7 @@ def node_of(module: str, project_apps: list[str]) -> str | None:
     if top not in project_apps:
         return None
     if top == PROJECT:
-        return BASE if ".".join(module.split(".")[:2]) in BASE_MODULES else WIRING
+        return WIRING if ".".join(module.split(".")[:2]) in WIRING_MODULES else BASE
     return top
 
 
