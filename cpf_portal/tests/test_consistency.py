@@ -118,18 +118,27 @@ TEMPLATE_TAG = re.compile(r"""{%\s*(?:include|extends)\s+["']([^"']+)["']""")
 def template_references() -> dict[str, str]:
     """Template name → where it is used: a string in the source (views, ``template_name``,
     ``render_to_string``, the error handlers of cpf_portal.views), an e-mail template prefix
-    (``email_queue(template="x")`` renders ``x_subject.txt`` and ``x_body.txt``), an
-    ``{% include %}`` / ``{% extends %}``, or an override of a template that Django or an
-    installed app renders itself (form widgets through FORM_RENDERER, the admin)."""
+    (``email_queue(template="x")`` renders ``x_subject.txt`` and ``x_body.txt``), a template
+    folder named in the source (``"dossiers/notifications"``: the code picks a template inside
+    it at run time, every template of the folder counts as used), an ``{% include %}`` /
+    ``{% extends %}``, or an override of a template that Django or an installed app renders
+    itself (form widgets through FORM_RENDERER, the admin)."""
     known = set(TEMPLATES)
+    folders = {name.rsplit("/", 1)[0] for name in known if "/" in name}
     used: dict[str, str] = {}
     for path in SOURCES:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 value = node.value
+                where = f"{relative(path)}:{node.lineno}"
                 for candidate in (value, f"{value}_subject.txt", f"{value}_body.txt"):
                     if candidate in known:
-                        used.setdefault(candidate, f"{relative(path)}:{node.lineno}")
+                        used.setdefault(candidate, where)
+                if "/" in value.strip("/") and value.strip("/") in folders:
+                    folder = value.strip("/") + "/"
+                    for name in known:
+                        if name.startswith(folder):
+                            used.setdefault(name, where)
     for name in TEMPLATES:
         for reference in TEMPLATE_TAG.findall((TEMPLATES_DIR / name).read_text(encoding="utf-8")):
             used.setdefault(reference, f"templates/{name}")
