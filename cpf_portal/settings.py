@@ -135,7 +135,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "notifications.context_processors.unread_notifications",
                 "cpf_portal.context_processors.navigation",
-                "cpf_portal.context_processors.working_days",
             ],
             "builtins": ["cpf_portal.templatetags"],
         },

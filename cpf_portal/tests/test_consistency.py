@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.template import Context, RequestContext, Template
 from django.template.utils import get_app_template_dirs
 from django.urls import URLResolver, get_resolver, reverse
 
@@ -89,8 +88,8 @@ WORKING_DAYS_LITERAL = re.compile(r"\d+(?:\s|&nbsp;|&#160;|\u00a0)*jours?\s+ouvr
 
 def test_no_template_writes_a_number_of_jours_ouvres():
     """« 11 jours ouvrés » in a template would go stale when DOSSIER_MIN_START_WORKING_DAYS
-    changes: write ``{{ working_days.min_start }} jours ouvrés`` (context processor
-    ``cpf_portal.context_processors.working_days``) instead."""
+    changes: write ``{{ delays.min_start }} jours ouvrés`` instead (the context processor
+    ``cpf_portal.context_processors.delays`` reads the settings the rules use)."""
     found = []
     for name in TEMPLATES:
         for number, line in enumerate((TEMPLATES_DIR / name).read_text(encoding="utf-8").splitlines(), 1):
@@ -98,16 +97,11 @@ def test_no_template_writes_a_number_of_jours_ouvres():
     assert found == []
 
 
-def test_the_working_days_context_processor_renders_the_settings(rf, settings):
-    template = Template("{{ working_days.min_start }} jours ouvrés, {{ working_days.late_cancel }} jours ouvrés")
-    request = rf.get("/")
-    expected = f"{settings.DOSSIER_MIN_START_WORKING_DAYS} jours ouvrés, {settings.DOSSIER_LATE_CANCEL_WORKING_DAYS} jours ouvrés"
-    assert template.render(RequestContext(request)) == expected
-    settings.DOSSIER_MIN_START_WORKING_DAYS = 12
-    assert template.render(RequestContext(request)).startswith("12 jours ouvrés")
+def test_the_literal_rule_sees_a_number_of_jours_ouvres():
     assert WORKING_DAYS_LITERAL.search("ne peut pas commencer moins de 11&nbsp;jours ouvrés")
-    assert not WORKING_DAYS_LITERAL.search(Template("{{ n }} jours ouvrés").source)
-    assert Template("{{ n }} jours ouvrés").render(Context({"n": 7})) == "7 jours ouvrés"
+    assert WORKING_DAYS_LITERAL.search("jusqu'à 7 jours ouvrés avant le début")
+    assert WORKING_DAYS_LITERAL.search("1 jour ouvré")
+    assert not WORKING_DAYS_LITERAL.search("moins de {{ delays.min_start }} jours ouvrés")
 
 
 # --- Every template is used -------------------------------------------------------------------
