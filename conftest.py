@@ -48,9 +48,11 @@ def pytest_configure(config):
     if worker:
         from django.conf import settings
 
-        # Celery reads CELERY_BROKER_URL from the environment before its configuration, and the
-        # worker processes started by the tests inherit it.
-        os.environ["CELERY_BROKER_URL"] = worker_broker_url(settings.CELERY_BROKER_URL, worker)
+        from cpf_portal.celery import app
+
+        # Before anything connects; a test may still point app.conf.broker_url elsewhere for a
+        # while (an environment variable CELERY_BROKER_URL would win over it, so none is set).
+        settings.CELERY_BROKER_URL = app.conf.broker_url = worker_broker_url(settings.CELERY_BROKER_URL, worker)
 
 
 # --- Ground rules ---------------------------------------------------------------------------
@@ -120,7 +122,13 @@ def real_worker(tmp_path):
 
     app.control.purge()
     log = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": _test_database_url(), "DEBUG": "true", "EMAIL_URL": "consolemail://"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": app.conf.broker_url,  # this xdist worker's Redis database
+        "DEBUG": "true",
+        "EMAIL_URL": "consolemail://",
+    }
     command = [sys.executable, "-m", "celery", "-A", "cpf_portal", "worker", "--pool=solo", "--loglevel=INFO"]
     command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
     with log.open("w") as out:
