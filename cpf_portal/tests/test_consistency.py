@@ -152,7 +152,7 @@ def test_every_template_is_used():
 def test_the_template_scan_knows_every_kind_of_reference():
     used = template_references()
     assert used["layouts/base.html"].startswith("templates/")  # extends
-    assert used["dossiers/emails/notification_body.txt"].startswith("dossiers/")  # e-mail prefix
+    assert used["accounts/emails/activation_code_body.txt"].startswith("accounts/services.py")  # e-mail prefix
     assert used["404.html"].startswith("cpf_portal/views.py")  # error handler
     assert used["django/forms/widgets/attrs.html"].startswith("override of")  # form renderer
 
