@@ -38,9 +38,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/djlint templates --lint
 
-## make test: lint, then the whole suite (browser tests included) on the embedded services or the env's servers.
+## make test: lint, then the whole suite (browser tests included) on the embedded services or the env's servers,
+## in PYTEST_WORKERS parallel processes (pytest-xdist; each has its own test database and Redis database;
+## PYTEST_WORKERS=0 runs everything in one process, e.g. for a debugger).
+PYTEST_WORKERS ?= 2
 test: install checkers lint
-	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## make bench: speed figures (catalogue search on 100,000 formations / 300,000 sessions).
 bench: install

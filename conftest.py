@@ -1,21 +1,61 @@
-"""The cast and the ground rules shared by every test."""
+"""The cast and the ground rules shared by every test.
+
+The cast (one object per role; ``other_*`` for the isolation matrix):
+
+- ``titulaire``, ``other_titulaire``: activated titulaires without rights; ``titulaire_with_rights``
+  (Camille Durand, 750 € of rights as in the seed);
+- ``organisme`` (CP-FORMATION) and its staff ``organisme_user``; ``other_organisme`` and
+  ``other_organisme_user``;
+- ``structure`` (an agence France Travail) and its ``conseiller``;
+- ``operator``;
+- ``session``: an 870 € session of ``organisme`` starting in 20 working days;
+- ``make_dossier(status)``: a dossier of ``titulaire_with_rights`` on ``session`` brought to any state
+  through the real services (``dossiers.services.dossier_transition``), so the ledger stays true.
+
+Celery is not eager: a task runs when a test runs it. ``send_queued_emails()`` sends every
+e-mail of the outbox that is still queued (what the ``send_email`` task does after commit);
+``real_worker`` starts a Celery worker process on the test run's Redis.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from accounts.tests.factories import OperatorFactory, OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import (
+    ConseillerFactory,
+    OperatorFactory,
+    OrganismeStaffFactory,
+    StructureFactory,
+    TitulaireFactory,
+)
 from catalogue.tests.factories import OrganismeFactory
+from cpf_portal.testing import worker_broker_url
+from dossiers.tests.factories import dossier_in, give_rights, session_for
+
+BASE_DIR = Path(__file__).resolve().parent
+RIGHTS_CENTS = 75_000
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _celery_eager():
-    """Tasks run inline when their on_commit callback fires; the broker path has its own
-    integration test with a real worker (cpf_portal/tests/test_celery_worker.py)."""
-    from cpf_portal.celery import app
+# --- Parallel runs (pytest-xdist) -----------------------------------------------------------
 
-    app.conf.task_always_eager = True
-    app.conf.task_eager_propagates = True
-    yield
-    app.conf.task_always_eager = False
+
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        from django.conf import settings
+
+        from cpf_portal.celery import app
+
+        # Before anything connects; a test may still point app.conf.broker_url elsewhere for a
+        # while (an environment variable CELERY_BROKER_URL would win over it, so none is set).
+        settings.CELERY_BROKER_URL = app.conf.broker_url = worker_broker_url(settings.CELERY_BROKER_URL, worker)
+
+
+# --- Ground rules ---------------------------------------------------------------------------
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +87,62 @@ class InvalidTemplateVariable(str):
         raise AssertionError(f"Variable de gabarit inconnue : {other!r}")
 
 
+# --- Tasks ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def send_queued_emails():
+    """Send every queued outbox e-mail, as the ``send_email`` task would after the commit;
+    return how many left. Call it after the on_commit callbacks ran (or the request returned)."""
+    from notifications import services
+    from notifications.models import Email
+
+    def send() -> int:
+        ids = Email.objects.filter(status=Email.Status.QUEUED).order_by("created_at", "pk").values_list("pk", flat=True)
+        return sum(services.email_send(email_id) for email_id in list(ids))
+
+    return send
+
+
+def _test_database_url() -> str:
+    """DATABASE_URL of the test database (this xdist worker's), for a worker process."""
+    from django.conf import settings
+    from django.db import connection
+
+    parts = urlsplit(settings.DATABASE_URL)
+    return urlunsplit(parts._replace(path="/" + connection.settings_dict["NAME"]))
+
+
+@pytest.fixture
+def real_worker(tmp_path):
+    """A Celery worker process on the test run's broker (this xdist worker's Redis database)
+    and test database; yields the path of its log. Tasks left in the queue by earlier tests
+    are purged first."""
+    from cpf_portal.celery import app
+
+    app.control.purge()
+    log = tmp_path / "worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": _test_database_url(),
+        "CELERY_BROKER_URL": app.conf.broker_url,  # this xdist worker's Redis database
+        "DEBUG": "true",
+        "EMAIL_URL": "consolemail://",
+    }
+    command = [sys.executable, "-m", "celery", "-A", "cpf_portal", "worker", "--pool=solo", "--loglevel=INFO"]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# --- The cast -------------------------------------------------------------------------------
+
+
 @pytest.fixture
 def password():
     return "Formation2020"
@@ -63,8 +159,16 @@ def other_titulaire(db, password):
 
 
 @pytest.fixture
+def titulaire_with_rights(db, password):
+    """Camille Durand, with the seed's 750 € of rights (an 870 € training leaves 120 € to pay)."""
+    titulaire = TitulaireFactory(first_name="Camille", last_name="Durand", password=password)
+    give_rights(titulaire, RIGHTS_CENTS)
+    return titulaire
+
+
+@pytest.fixture
 def organisme(db):
-    return OrganismeFactory()
+    return OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
 
 
 @pytest.fixture
@@ -83,5 +187,33 @@ def other_organisme_user(db, other_organisme, password):
 
 
 @pytest.fixture
+def structure(db):
+    return StructureFactory(name="France Travail Metz Nord")
+
+
+@pytest.fixture
+def conseiller(db, structure, password):
+    return ConseillerFactory(structure=structure, password=password)
+
+
+@pytest.fixture
 def operator(db, password):
     return OperatorFactory(password=password)
+
+
+@pytest.fixture
+def session(db, organisme):
+    return session_for(organisme, price_cents=87_000)
+
+
+@pytest.fixture
+def make_dossier(titulaire_with_rights, session, organisme_user):
+    """``make_dossier(status, titulaire=…, session=…, organisme_user=…)``: a dossier brought to
+    ``status`` (a ``dossiers.workflow.Status``) by the real transitions; by default the
+    dossier of ``titulaire_with_rights`` on ``session``, handled by ``organisme_user``."""
+    defaults = {"titulaire": titulaire_with_rights, "session": session, "organisme_user": organisme_user}
+
+    def make(status, **cast):
+        return dossier_in(status, **{**defaults, **cast})
+
+    return make

@@ -82,7 +82,7 @@ def dossiers_in_every_state(cast):
     return states
 
 
-def test_titulaire_journey_pages(live_server, audit_page, cast):
+def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emails):
     page, url = audit_page, live_server.url
     audit = Audit(page, "titulaire", SCREENSHOTS)
 
@@ -135,6 +135,7 @@ def test_titulaire_journey_pages(live_server, audit_page, cast):
     field(page, "Code reçu par courriel").fill("000000")
     page.get_by_role("button", name="Continuer").click()
     audit.check("activation-erreur")
+    send_queued_emails()
     field(page, "Code reçu par courriel").fill(re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1))
     page.get_by_role("button", name="Continuer").click()
     audit.check("connexion-compte-active")

@@ -9,7 +9,7 @@ from e2e.conftest import field, tick
 
 
 @pytest.mark.django_db(transaction=True)
-def test_new_user_signs_up_activates_with_the_emailed_code_and_logs_in(live_server, page, screenshot):
+def test_new_user_signs_up_activates_with_the_emailed_code_and_logs_in(live_server, page, screenshot, send_queued_emails):
     page.goto(live_server.url)
     expect(page.locator("html")).to_have_attribute("data-fr-js", "true")  # DSFR's JavaScript started
     page.get_by_role("link", name="Je crée mon compte").first.click()
@@ -28,6 +28,7 @@ def test_new_user_signs_up_activates_with_the_emailed_code_and_logs_in(live_serv
     page.get_by_role("button", name="Créer mon compte").click()
 
     expect(page.get_by_role("heading", name="Activation de mon compte")).to_be_visible()
+    send_queued_emails()
     assert len(mail.outbox) == 1
     code = re.search(r"\b(\d{6})\b", mail.outbox[0].body).group(1)
     field(page, "Code reçu par courriel").fill(code)

@@ -25,7 +25,7 @@ from financing.tests.factories import PDF_BYTES
 SEED_TITLE = "Anglais - Test Bright Language - évaluation d'Anglais professionnel"
 
 
-def signup(page, live_server):
+def signup(page, live_server, send_queued_emails):
     page.goto(live_server.url + "/inscription/")
     field(page, "Numéro de sécurité sociale").fill("2 95 10 99 126 111 93")
     field(page, "Nom de naissance").fill("Durand")
@@ -37,6 +37,8 @@ def signup(page, live_server):
     field(page, "Confirmation du mot de passe").fill("Formation2020")
     tick(page, "J'ai lu et j'accepte les conditions générales d'utilisation")
     page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("heading", name="Activation de mon compte")).to_be_visible()
+    send_queued_emails()
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     field(page, "Code reçu par courriel").fill(code)
     page.get_by_role("button", name="Continuer").click()
@@ -44,7 +46,7 @@ def signup(page, live_server):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context_args, settings, tmp_path, screenshot):
+def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context_args, settings, tmp_path, screenshot, send_queued_emails):
     settings.CPF_DIF_DEADLINE = timezone.localdate() + datetime.timedelta(days=60)
     organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
     staff = OrganismeStaffFactory(organisme=organisme, email="agent@cp-formation.example")
@@ -55,7 +57,7 @@ def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context
     attestation.write_bytes(PDF_BYTES)
 
     # --- The titulaire opens an account and enters 50 h of DIF.
-    signup(page, live_server)
+    signup(page, live_server, send_queued_emails)
     login(page, live_server, "295109912611193")
     page.get_by_role("link", name="Mes droits formation").first.click()
     page.get_by_role("link", name="Saisir mes heures DIF").click()
@@ -102,6 +104,7 @@ def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context
     tick(page, "J'accepte de prendre en charge le reste à payer de 120,00")
     page.get_by_role("button", name="Envoyer mon dossier").click()
     expect(page.get_by_text(f"Votre dossier n° {numero} est envoyé")).to_be_visible()
+    send_queued_emails()
     assert f"[Non traité] Dossier de formation n°{numero}" in [m.subject for m in mail.outbox]
 
     # --- The organisme validates the request as it is.

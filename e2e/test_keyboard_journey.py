@@ -109,7 +109,7 @@ def start_page(page, url):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settings, tmp_path, screenshot):
+def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settings, tmp_path, screenshot, send_queued_emails):
     settings.CPF_DIF_DEADLINE = timezone.localdate() + datetime.timedelta(days=60)
     organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
     staff = OrganismeStaffFactory(organisme=organisme)
@@ -137,6 +137,7 @@ def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settin
     keys.tick(page.get_by_role("checkbox", name=re.compile("J'ai lu et j'accepte les conditions générales")))
     keys.press(page.get_by_role("button", name="Créer mon compte"))
     expect(page.get_by_role("heading", name="Activation de mon compte")).to_be_visible()
+    send_queued_emails()
     code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
     keys.fill(field(page, "Code reçu par courriel"), code)
     keys.press(page.get_by_role("button", name="Continuer"))

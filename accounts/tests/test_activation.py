@@ -22,9 +22,10 @@ def pending(db):
     return TitulaireFactory(activated_at=None)
 
 
-def send_code(user, mailoutbox, capture, **kwargs) -> str:
+def send_code(user, mailoutbox, capture, send_queued_emails, **kwargs) -> str:
     with capture(execute=True):
         services.activation_code_send(user=user, **kwargs)
+    send_queued_emails()
     return re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
 
 
@@ -36,8 +37,8 @@ def pending_client(client, pending):
     return client
 
 
-def test_right_code_activates(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks):
-    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, check_rate=False)
+def test_right_code_activates(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
+    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails, check_rate=False)
     page = pending_client.get(ACTIVATE)
     assert "Reportez ce code dans la case prévue à cet effet" in text(page)
     response = pending_client.post(ACTIVATE, {"code": code})
@@ -46,8 +47,10 @@ def test_right_code_activates(pending_client, pending, mailoutbox, django_captur
     assert pending.is_activated
 
 
-def test_wrong_code_counts_down_then_a_new_code_is_needed(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks):
-    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, check_rate=False)
+def test_wrong_code_counts_down_then_a_new_code_is_needed(
+    pending_client, pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails
+):
+    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails, check_rate=False)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     for remaining in (4, 3, 2, 1):
         response = pending_client.post(ACTIVATE, {"code": wrong})
@@ -63,8 +66,8 @@ def test_wrong_code_counts_down_then_a_new_code_is_needed(pending_client, pendin
     assert ActivationCode.objects.get().attempts == 5
 
 
-def test_code_expires_after_15_minutes(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks):
-    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, check_rate=False)
+def test_code_expires_after_15_minutes(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
+    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails, check_rate=False)
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=15, seconds=1)):
         response = pending_client.post(ACTIVATE, {"code": code})
     assert response.status_code == 400
@@ -73,8 +76,8 @@ def test_code_expires_after_15_minutes(pending_client, pending, mailoutbox, djan
     assert not pending.is_activated
 
 
-def test_code_still_valid_just_before_expiry(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks):
-    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, check_rate=False)
+def test_code_still_valid_just_before_expiry(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
+    code = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails, check_rate=False)
     with time_machine.travel(timezone.now() + datetime.timedelta(minutes=14, seconds=50)):
         assert pending_client.post(ACTIVATE, {"code": code}).status_code == 302
 
@@ -87,17 +90,19 @@ def test_malformed_code_is_told_next_to_the_field(pending_client, pending, value
     assert ActivationCode.objects.filter(attempts__gt=0).count() == 0
 
 
-def test_resend_replaces_the_code_and_is_rate_limited(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks):
+def test_resend_replaces_the_code_and_is_rate_limited(pending_client, pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
     start = timezone.now()
     with time_machine.travel(start, tick=False):
-        old = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, check_rate=False)
+        old = send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails, check_rate=False)
         with django_capture_on_commit_callbacks(execute=True):
             response = pending_client.post(ACTIVATE, {"resend": "1"}, follow=True)
+        send_queued_emails()
         assert "Un code vient d'être envoyé" in text(response)
         assert len(mailoutbox) == 1
     with time_machine.travel(start + datetime.timedelta(seconds=61), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             response = pending_client.post(ACTIVATE, {"resend": "1"}, follow=True)
+        send_queued_emails()
         assert "Un nouveau code a été envoyé" in text(response)
         assert len(mailoutbox) == 2
         new = re.search(r"\b(\d{6})\b", mailoutbox[-1].body).group(1)
@@ -106,16 +111,16 @@ def test_resend_replaces_the_code_and_is_rate_limited(pending_client, pending, m
         assert pending_client.post(ACTIVATE, {"code": new}).status_code == 302
 
 
-def test_at_most_five_codes_an_hour(pending, mailoutbox, django_capture_on_commit_callbacks):
+def test_at_most_five_codes_an_hour(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
     start = timezone.now()
     for minute in range(5):
         with time_machine.travel(start + datetime.timedelta(minutes=2 * minute), tick=False):
-            send_code(pending, mailoutbox, django_capture_on_commit_callbacks)
+            send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails)
     with time_machine.travel(start + datetime.timedelta(minutes=12), tick=False), pytest.raises(services.ResendRefused) as refusal:
         services.activation_code_send(user=pending)
     assert "trop de codes" in str(refusal.value)
     with time_machine.travel(start + datetime.timedelta(minutes=61), tick=False):
-        send_code(pending, mailoutbox, django_capture_on_commit_callbacks)
+        send_code(pending, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails)
     assert len(mailoutbox) == 6
 
 

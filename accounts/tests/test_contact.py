@@ -21,9 +21,10 @@ def data(**overrides):
     return values
 
 
-def test_contact_is_stored_and_acknowledged(client, django_capture_on_commit_callbacks):
+def test_contact_is_stored_and_acknowledged(client, django_capture_on_commit_callbacks, send_queued_emails):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, data(), REMOTE_ADDR="10.1.1.1", follow=True)
+    send_queued_emails()
     request = ContactRequest.objects.get()
     assert f"Votre demande est envoyée (référence {request.reference})" in text(response)
     assert request.dossier_numero == "3859095851" and request.subject == "dossier"

@@ -95,9 +95,10 @@ def test_logout_is_a_post(client, titulaire):
     assert "_auth_user_id" not in client.session
 
 
-def test_password_reset_by_email(client, titulaire, mailoutbox, django_capture_on_commit_callbacks):
+def test_password_reset_by_email(client, titulaire, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("accounts:password_reset"), {"email": titulaire.email})
+    send_queued_emails()
     assert response.url == reverse("accounts:password_reset_done")
     assert len(mailoutbox) == 1
     link = re.search(r"http://testserver(/mot-de-passe-oublie/\S+/)", mailoutbox[0].body).group(1)
@@ -112,9 +113,12 @@ def test_password_reset_by_email(client, titulaire, mailoutbox, django_capture_o
     assert titulaire.check_password("Nouveau2026")
 
 
-def test_password_reset_for_unknown_email_sends_nothing_but_says_the_same(client, db, mailoutbox, django_capture_on_commit_callbacks):
+def test_password_reset_for_unknown_email_sends_nothing_but_says_the_same(
+    client, db, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("accounts:password_reset"), {"email": "inconnu@exemple.fr"})
+    send_queued_emails()
     assert response.url == reverse("accounts:password_reset_done")
     assert mailoutbox == []
 

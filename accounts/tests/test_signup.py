@@ -58,9 +58,10 @@ def test_signup_page_has_the_seed_wording(client):
         assert f'<label for="{field.id_for_label}"' in html
 
 
-def test_valid_signup_creates_an_inactive_account_and_emails_a_code(client, mailoutbox, django_capture_on_commit_callbacks):
+def test_valid_signup_creates_an_inactive_account_and_emails_a_code(client, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(URL, signup_data())
+    send_queued_emails()
     assert response.status_code == 302
     assert response.url == reverse("accounts:activate")
     user = User.objects.get()

@@ -107,3 +107,38 @@ def service_done(titulaire, session, organisme_user, *, exit_reason="complete", 
     return services.dossier_transition(
         dossier_id=dossier.pk, name="declare_service_done", actor=Actor.ORGANISME, by=organisme_user, payload=payload, now=now
     )
+
+
+def _fire(dossier, name, actor, by, payload=None, now=None):
+    return services.dossier_transition(dossier_id=dossier.pk, name=name, actor=actor, by=by, payload=payload or {}, now=now)
+
+
+def dossier_in(status, *, titulaire, session, organisme_user):
+    """A dossier brought to ``status`` by the real transitions (the shortest path of the
+    table), its deadlines and ledger movements included."""
+    from dossiers.workflow import Status
+
+    builders = {
+        Status.DRAFT: lambda: draft(titulaire, session),
+        Status.SENT: lambda: sent(titulaire, session),
+        Status.PROPOSED: lambda: proposed(titulaire, session, organisme_user),
+        Status.ACCEPTED: lambda: accepted(titulaire, session, organisme_user),
+        Status.IN_TRAINING: lambda: in_training(titulaire, session, organisme_user),
+        Status.SERVICE_DONE: lambda: service_done(titulaire, session, organisme_user),
+        Status.DELETED: lambda: _fire(draft(titulaire, session), "delete", Actor.TITULAIRE, titulaire),
+        Status.REFUSED_BY_ORGANISME: lambda: _fire(
+            sent(titulaire, session), "refuse", Actor.ORGANISME, organisme_user, {"reason": "Session complète"}
+        ),
+        Status.REFUSED_BY_TITULAIRE: lambda: _fire(proposed(titulaire, session, organisme_user), "decline", Actor.TITULAIRE, titulaire),
+        Status.CANCELLED_BY_TITULAIRE: lambda: _fire(sent(titulaire, session), "cancel_request", Actor.TITULAIRE, titulaire),
+        Status.CANCELLED_BY_ORGANISME: lambda: _fire(
+            accepted(titulaire, session, organisme_user), "cancel_by_organisme", Actor.ORGANISME, organisme_user, {"reason": "Formateur absent"}
+        ),
+    }
+    if status == Status.EXPIRED:
+        dossier = sent(titulaire, session)
+        return _fire(dossier, "expire", Actor.SYSTEM, None, now=dossier.deadline_at)
+    if status == Status.DEBITED:
+        dossier = service_done(titulaire, session, organisme_user)
+        return _fire(dossier, "validate_service", Actor.SYSTEM, None, now=dossier.deadline_at)
+    return builders[Status(status)]()

@@ -2,22 +2,17 @@
 idempotent, and the expiry through a real Celery worker on Redis."""
 
 import datetime
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
-from cpf_portal.celery import app
-from cpf_portal.tests.test_celery_worker import test_database_url
 from dossiers import deadlines, services
 from dossiers.models import Dossier, DossierEvent
+from dossiers.tasks import process_deadlines
 from dossiers.tests import factories as f
 from dossiers.workflow import Status
 from financing import services as money
@@ -27,11 +22,8 @@ PARIS = deadlines.PARIS
 
 
 @pytest.fixture
-def cast(db):
-    organisme = OrganismeFactory(email="inscriptions@of.example")
-    titulaire = TitulaireFactory()
-    f.give_rights(titulaire, 75_000)
-    return {"titulaire": titulaire, "staff": OrganismeStaffFactory(organisme=organisme), "session": f.session_for(organisme)}
+def cast(titulaire_with_rights, organisme_user, session):
+    return {"titulaire": titulaire_with_rights, "staff": organisme_user, "session": session}
 
 
 def sent_on(cast, moment: datetime.datetime) -> Dossier:
@@ -42,13 +34,14 @@ def sent_on(cast, moment: datetime.datetime) -> Dossier:
 
 
 @pytest.mark.django_db
-def test_unanswered_request_expires_after_two_working_days_over_a_weekend_and_a_holiday(cast, django_capture_on_commit_callbacks):
+def test_unanswered_request_expires_after_two_working_days_over_a_weekend_and_a_holiday(cast, django_capture_on_commit_callbacks, send_queued_emails):
     # Sent on Tuesday 10/11/2026: Wednesday 11 is Armistice, so Thursday 12 and Friday 13 count.
     dossier = sent_on(cast, datetime.datetime(2026, 11, 10, 15, 0, tzinfo=PARIS))
     assert dossier.deadline_at == datetime.datetime(2026, 11, 14, 0, 0, tzinfo=PARIS)
     assert services.expire_overdue(now=datetime.datetime(2026, 11, 13, 23, 59, tzinfo=PARIS)) == 0
     with django_capture_on_commit_callbacks(execute=True):
         assert services.expire_overdue(now=datetime.datetime(2026, 11, 16, 8, 0, tzinfo=PARIS)) == 1
+    send_queued_emails()
     dossier.refresh_from_db()
     assert dossier.status == Status.EXPIRED and dossier.deadline_at is None
     event = DossierEvent.objects.filter(dossier=dossier).order_by("id").last()
@@ -59,6 +52,7 @@ def test_unanswered_request_expires_after_two_working_days_over_a_weekend_and_a_
     # Run again: nothing more happens, nobody is told twice.
     with django_capture_on_commit_callbacks(execute=True):
         assert services.expire_overdue(now=datetime.datetime(2026, 11, 17, 8, 0, tzinfo=PARIS)) == 0
+    send_queued_emails()
     assert Notification.objects.filter(title__contains="annulé sans suite").count() == 2
 
 
@@ -84,24 +78,26 @@ def test_service_fait_is_validated_after_five_working_days(cast):
 
 
 @pytest.mark.django_db
-def test_reminders_are_sent_once(cast, django_capture_on_commit_callbacks):
+def test_reminders_are_sent_once(cast, django_capture_on_commit_callbacks, send_queued_emails):
     dossier = sent_on(cast, datetime.datetime(2026, 11, 16, 10, 0, tzinfo=PARIS))  # Monday → deadline end of Wednesday
     with django_capture_on_commit_callbacks(execute=True):
         assert services.send_reminders(now=datetime.datetime(2026, 11, 16, 12, 0, tzinfo=PARIS)) == 0  # two working days left
         assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 12, 0, tzinfo=PARIS)) == 1  # the day before
         assert services.send_reminders(now=datetime.datetime(2026, 11, 18, 9, 0, tzinfo=PARIS)) == 0  # already sent
+    send_queued_emails()
     assert [m.subject for m in mail.outbox if m.subject.startswith("Rappel")] == [
         f"Rappel : dossier n°{dossier.numero} à traiter avant le 18/11/2026"
     ]
 
 
 @pytest.mark.django_db
-def test_entry_reminder(cast, django_capture_on_commit_callbacks):
+def test_entry_reminder(cast, django_capture_on_commit_callbacks, send_queued_emails):
     dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
     later = datetime.datetime.combine(deadlines.add_working_days(dossier.effective_start_date, 3), datetime.time(10), tzinfo=PARIS)
     with django_capture_on_commit_callbacks(execute=True):
         services.send_reminders(now=later)
         services.send_reminders(now=later)
+    send_queued_emails()
     assert len([m for m in mail.outbox if m.subject.startswith("Entrée en formation à déclarer")]) == 1
 
 
@@ -115,46 +111,16 @@ def test_periodic_jobs_command(cast, capsys):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_real_worker_expires_dossiers_through_redis(tmp_path):
+def test_a_real_worker_expires_dossiers_through_redis(real_worker):
     organisme = OrganismeFactory(email="inscriptions@of.example")
     titulaire = TitulaireFactory()
     f.give_rights(titulaire, 75_000)
     dossier = f.sent(titulaire, f.session_for(organisme))
     Dossier.objects.filter(pk=dossier.pk).update(deadline_at=timezone.now() - datetime.timedelta(minutes=1))
 
-    log = tmp_path / "worker.log"
-    env = {**os.environ, "DATABASE_URL": test_database_url(), "DEBUG": "true", "EMAIL_URL": "consolemail://"}
-    with log.open("w") as out:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "cpf_portal",
-                "worker",
-                "--pool=solo",
-                "--loglevel=INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-            ],
-            cwd=Path(__file__).resolve().parents[2],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    app.conf.task_always_eager = False
-    try:
-        from dossiers.tasks import process_deadlines
-
-        process_deadlines.delay()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and Dossier.objects.get(pk=dossier.pk).status != Status.EXPIRED:
-            time.sleep(0.2)
-    finally:
-        app.conf.task_always_eager = True
-        worker.terminate()
-        worker.wait(timeout=30)
-    assert Dossier.objects.get(pk=dossier.pk).status == Status.EXPIRED, log.read_text()
-    assert "process_deadlines" in log.read_text()
+    process_deadlines.delay()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and Dossier.objects.get(pk=dossier.pk).status != Status.EXPIRED:
+        time.sleep(0.2)
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.EXPIRED, real_worker.read_text()
+    assert "process_deadlines" in real_worker.read_text()

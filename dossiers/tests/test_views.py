@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
 from cpf_portal.testing import text
 from dossiers.models import Dossier
@@ -20,16 +20,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(db):
-    organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")
-    titulaire = TitulaireFactory(first_name="Camille", last_name="Durand")
-    f.give_rights(titulaire, 75_000)
-    return {
-        "organisme": organisme,
-        "titulaire": titulaire,
-        "staff": OrganismeStaffFactory(organisme=organisme),
-        "session": f.session_for(organisme),
-    }
+def cast(organisme, titulaire_with_rights, organisme_user, session):
+    return {"organisme": organisme, "titulaire": titulaire_with_rights, "staff": organisme_user, "session": session}
 
 
 def detail(dossier):
@@ -69,7 +61,7 @@ def test_register_shows_the_fonction_publique_notice_then_creates_the_dossier(cl
     assert client.post(url).url == detail(dossier)  # no second dossier
 
 
-def test_draft_page_then_information_then_financing_then_send(client, cast, django_capture_on_commit_callbacks):
+def test_draft_page_then_information_then_financing_then_send(client, cast, django_capture_on_commit_callbacks, send_queued_emails):
     titulaire = cast["titulaire"]
     client.force_login(titulaire)
     dossier = f.draft(titulaire, cast["session"], info=False)
@@ -97,6 +89,7 @@ def test_draft_page_then_information_then_financing_then_send(client, cast, djan
         response = client.post(
             action(dossier, "send"), {"consent": "on", "version": dossier.version, "expected_reste_a_payer_cents": 12_000}, follow=True
         )
+    send_queued_emails()
     assert f"Votre dossier n° {dossier.numero} est envoyé à l'organisme de formation." in text(response)
     dossier.refresh_from_db()
     assert dossier.status == Status.SENT

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounts.tests.factories import OperatorFactory, OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
 from catalogue.tests.factories import OrganismeFactory
 from dossiers import services
 from dossiers.models import Dossier, DossierEvent
@@ -20,18 +20,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(db):
-    organisme = OrganismeFactory(raison_sociale="CP-FORMATION")
-    titulaire = TitulaireFactory()
-    f.give_rights(titulaire, 75_000)  # the seed: 750 € of rights for an 870 € training
+def cast(organisme, titulaire_with_rights, organisme_user, other_organisme_user, other_titulaire, operator, session):
+    """The root cast (conftest.py): 750 € of rights for an 870 € training, as in the seed."""
     return {
         "organisme": organisme,
-        "titulaire": titulaire,
-        "staff": OrganismeStaffFactory(organisme=organisme),
-        "other_staff": OrganismeStaffFactory(organisme=OrganismeFactory()),
-        "other_titulaire": TitulaireFactory(),
-        "operator": OperatorFactory(),
-        "session": f.session_for(organisme),
+        "titulaire": titulaire_with_rights,
+        "staff": organisme_user,
+        "other_staff": other_organisme_user,
+        "other_titulaire": other_titulaire,
+        "operator": operator,
+        "session": session,
     }
 
 

@@ -204,7 +204,9 @@ def test_attestation_is_served_to_its_owner_only(client, titulaire, other_titula
     assert client.get(reverse("admin:financing_difattestation_file", args=[item.public_id])).status_code == 200
 
 
-def test_admin_rejection_reverses_the_credit_and_tells_the_titulaire(client, titulaire, operator, django_capture_on_commit_callbacks):
+def test_admin_rejection_reverses_the_credit_and_tells_the_titulaire(
+    client, titulaire, operator, django_capture_on_commit_callbacks, send_queued_emails
+):
     account = services.account_for(titulaire)
     declaration = services.dif_declare(account=account, situation="un", attestations=[attestation(50)])
     client.force_login(operator)
@@ -213,6 +215,7 @@ def test_admin_rejection_reverses_the_credit_and_tells_the_titulaire(client, tit
     assert "Indiquez le motif du refus" in text(refused)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"decision": "refuser", "reason": "Attestation illisible"})
+    send_queued_emails()
     declaration.refresh_from_db()
     assert declaration.status == DifDeclaration.Status.REFUSEE and declaration.reviewed_by == operator
     assert services.balances(account)["available"] == 0
@@ -235,7 +238,7 @@ def test_admin_acceptance(client, titulaire, operator):
 # --- Reminders ------------------------------------------------------------------------------
 
 
-def test_reminders_at_j30_j7_j1_each_sent_once(settings, titulaire, django_capture_on_commit_callbacks):
+def test_reminders_at_j30_j7_j1_each_sent_once(settings, titulaire, django_capture_on_commit_callbacks, send_queued_emails):
     declared = TitulaireFactory()
     services.dif_declare(account=services.account_for(declared), situation="un", attestations=[attestation(10)])
     deadline = datetime.date(2030, 6, 30)
@@ -243,7 +246,9 @@ def test_reminders_at_j30_j7_j1_each_sent_once(settings, titulaire, django_captu
 
     def run(day):
         with django_capture_on_commit_callbacks(execute=True):
-            return services.dif_send_reminders(day)
+            count = services.dif_send_reminders(day)
+        send_queued_emails()
+        return count
 
     assert run(deadline - datetime.timedelta(days=31)) == 0
     assert run(deadline - datetime.timedelta(days=30)) == 1

@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.tests.factories import ConseillerFactory, OrganismeStaffFactory, TitulaireFactory
-from catalogue.tests.factories import OrganismeFactory
+from accounts.tests.factories import ConseillerFactory, TitulaireFactory
 from cpf_portal.testing import text
 from dossiers import services
 from dossiers.models import DossierAbondement
@@ -20,14 +19,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cast(db):
-    organisme = OrganismeFactory(raison_sociale="CP-FORMATION")
-    conseiller = ConseillerFactory(structure__name="France Travail Metz Nord")
-    titulaire = TitulaireFactory(first_name="Camille", last_name="Durand", interlocuteur=conseiller.structure)
-    f.give_rights(titulaire, 75_000)
-    staff = OrganismeStaffFactory(organisme=organisme)
-    session = f.session_for(organisme, price_cents=87_000)
-    return {"organisme": organisme, "conseiller": conseiller, "titulaire": titulaire, "staff": staff, "session": session}
+def cast(organisme, conseiller, titulaire_with_rights, organisme_user, session):
+    titulaire_with_rights.interlocuteur = conseiller.structure
+    titulaire_with_rights.save(update_fields=["interlocuteur"])
+    return {"organisme": organisme, "conseiller": conseiller, "titulaire": titulaire_with_rights, "staff": organisme_user, "session": session}
 
 
 def detail(dossier):

@@ -9,9 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import ContactRequest, User
-from accounts.tests.factories import OrganismeStaffFactory, TitulaireFactory
+from accounts.tests.factories import TitulaireFactory
 from catalogue.models import Favori
-from catalogue.tests.factories import OrganismeFactory
 from cpf_portal.testing import text
 from dossiers import services
 from dossiers.models import Dossier
@@ -27,13 +26,11 @@ URL = reverse("mes_donnees:my-data")
 
 
 @pytest.fixture
-def cast(db, settings):
+def cast(settings, organisme, organisme_user, session):
     settings.CPF_DIF_DEADLINE = timezone.localdate() + datetime.timedelta(days=40)
-    organisme = OrganismeFactory(raison_sociale="CP-FORMATION")
     titulaire = TitulaireFactory(first_name="Camille", last_name="Durand", email="camille@exemple.fr", password="Formation2020")
     account = money.account_for(titulaire)
     money.dif_declare(account=account, situation="un", attestations=[attestation("50", employer="Boulangerie Dupain")])
-    session = f.session_for(organisme)
     Favori.objects.create(user=titulaire, formation=session.formation)
     ContactRequest.objects.create(
         user=titulaire,
@@ -44,7 +41,7 @@ def cast(db, settings):
         client_key="k",
         reference="A-1",
     )
-    return {"organisme": organisme, "titulaire": titulaire, "staff": OrganismeStaffFactory(organisme=organisme), "session": session}
+    return {"organisme": organisme, "titulaire": titulaire, "staff": organisme_user, "session": session}
 
 
 def cancelled(cast):
