@@ -152,12 +152,12 @@ def s3_server(tmp_path_factory):
         process.terminate()
         try:
             process.wait(timeout=5)
-        except subprocess.TimeoutExpired:  # SeaweedFS may linger on SIGTERM
+        except subprocess.TimeoutExpired:  # its filer lingers on SIGTERM; nothing to keep anyway
             process.kill()
             process.wait(timeout=10)
-        for port in (master_grpc, volume_grpc, filer_grpc, s3_grpc):
-            for kind in ("master", "volume", "filer", "s3"):
-                Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
+        # Each gRPC server also listens on a unix socket named after its port, always in /tmp.
+        for kind, port in (("master", master_grpc), ("volume", volume_grpc), ("filer", filer_grpc), ("s3", s3_grpc)):
+            Path(f"/tmp/seaweedfs-{kind}-grpc-{port}.sock").unlink(missing_ok=True)
 
 
 @pytest.fixture
