@@ -7,9 +7,10 @@ Every variable is read here and a malformed value stops the start with Improperl
 import datetime
 import warnings
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 import environ
+from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -69,6 +70,66 @@ def env_required(name: str, hint: str) -> str:
     if not value:
         raise ImproperlyConfigured(f"{name} n'est pas défini. {hint}")
     return value
+
+
+# Signed URLs (never handed out today: the files are streamed through the app) die this fast.
+STORAGE_SIGNED_URL_SECONDS = 60
+
+
+def storage_from_url(url: str, name: str = "STORAGE_URL") -> dict:
+    """The STORAGES["default"] entry for an S3-compatible object store, from
+    s3://ACCESS_KEY:SECRET@host[:port]/bucket[/prefix][?region=…&secure=true|false].
+
+    Keys are percent-encoded in the URL (a « / » in a secret is %2F). The bucket stays private:
+    objects are written without an ACL (the bucket's, private by default) and read back by the
+    application only."""
+    parts = urlparse(url)
+    if parts.scheme != "s3":
+        raise ImproperlyConfigured(f"{name} : schéma attendu s3:// (s3://CLÉ:SECRET@hôte:port/bucket).")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} : le port n'est pas un nombre valide.") from None
+    if not parts.hostname:
+        raise ImproperlyConfigured(f"{name} : l'hôte du stockage objet manque (s3://CLÉ:SECRET@hôte:port/bucket).")
+    if not parts.username or not parts.password:
+        raise ImproperlyConfigured(f"{name} : la clé d'accès et le secret sont obligatoires (s3://CLÉ:SECRET@hôte/bucket).")
+    bucket, _, prefix = parts.path.strip("/").partition("/")
+    if not bucket:
+        raise ImproperlyConfigured(f"{name} : le nom du bucket manque (s3://CLÉ:SECRET@hôte:port/bucket).")
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    unknown = sorted(set(query) - {"region", "secure"})
+    if unknown:
+        raise ImproperlyConfigured(f"{name} : paramètre inconnu {', '.join(unknown)} (seuls region et secure sont pris en charge).")
+    secure_raw = query.get("secure", ["true"])[-1].strip().lower()
+    if secure_raw not in _TRUE | _FALSE:
+        raise ImproperlyConfigured(f"{name} : secure={secure_raw!r} n'est pas un booléen (true/false).")
+    region = query.get("region", ["us-east-1"])[-1].strip() or "us-east-1"
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    endpoint = f"{'https' if secure_raw in _TRUE else 'http'}://{host}{f':{port}' if port else ''}"
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": prefix.strip("/"),
+            "endpoint_url": endpoint,
+            "access_key": unquote(parts.username),
+            "secret_key": unquote(parts.password),
+            "region_name": region,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": STORAGE_SIGNED_URL_SECONDS,
+            "file_overwrite": False,
+            # A request must not hang on an unreachable store: short timeouts, few retries.
+            "client_config": Config(
+                s3={"addressing_style": "path"},
+                signature_version="s3v4",
+                connect_timeout=5,
+                read_timeout=30,
+                retries={"max_attempts": 3, "mode": "standard"},
+            ),
+        },
+    }
 
 
 # --- Core --------------------------------------------------------------------------------
@@ -295,10 +356,16 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Private uploads (DIF attestations): never under STATIC, never served by URL; a view checks
-# ownership and streams them.
+# ownership and streams them. STORAGE_URL puts them in a private S3 bucket shared by every web
+# node and worker; unset, they stay in the local private folder (one machine only).
 PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
+_storage_url = _raw("STORAGE_URL")  # not kept as a setting: it holds the secret key
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}},
+    "default": (
+        storage_from_url(_storage_url.strip())
+        if _storage_url
+        else {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": PRIVATE_MEDIA_ROOT}}
+    ),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },

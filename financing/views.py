@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Case, F, Sum, When, Window
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -97,15 +97,18 @@ def attestation_file(request, public_id):
     return _serve(attestation)
 
 
-def _serve(attestation: DifAttestation) -> HttpResponse:
-    """The file (at most 5 Mo) with the type found in its content, never cached."""
+def _serve(attestation: DifAttestation) -> FileResponse:
+    """The file with the type found in its content, never cached. It is streamed from the
+    storage (local folder or private bucket) through the app, after the caller's access check,
+    so no storage URL ever reaches the browser."""
+    if not attestation.file:  # erased with its owner's account
+        raise Http404
     try:
-        with attestation.file.open("rb") as handle:
-            content = handle.read()
+        handle = attestation.file.storage.open(attestation.file.name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = HttpResponse(content, content_type=attestation.content_type)
-    response["Content-Disposition"] = f'inline; filename="attestation-dif-{attestation.public_id}.{attestation.file.name.rsplit(".", 1)[-1]}"'
+    extension = attestation.file.name.rsplit(".", 1)[-1]
+    response = FileResponse(handle, content_type=attestation.content_type, filename=f"attestation-dif-{attestation.public_id}.{extension}")
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

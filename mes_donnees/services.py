@@ -132,6 +132,9 @@ def delete_account(user: User) -> User:
         raise DossierError("Un dossier de formation est en cours : vous pourrez supprimer votre compte quand il sera terminé ou annulé.")
     for dossier_id in Dossier.objects.filter(titulaire=user, status=Status.DRAFT).values_list("id", flat=True):
         dossier_services.dossier_transition(dossier_id=dossier_id, name="delete", actor=Actor.TITULAIRE, by=user)
+    # Before the commit on purpose (local folder or object store alike): if the store fails, the
+    # whole erasure rolls back and can be retried; deleting after the commit could leave files
+    # nobody points to any more.
     for attestation in DifAttestation.objects.filter(declaration__account__user=user):
         attestation.file.delete(save=False)
     DifAttestation.objects.filter(declaration__account__user=user).update(file="", original_name="", employer="(effacé)")

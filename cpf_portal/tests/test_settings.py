@@ -64,6 +64,7 @@ def test_production_settings_pass_check_deploy_without_warning():
         ({"CPF_PASSWORD_MIN_LENGTH": "six"}, "n'est pas un nombre entier"),
         ({"CPF_PASSWORD_MIN_LENGTH": "4"}, "doit être au moins 8"),
         ({"EMAIL_URL": ""}, "EMAIL_URL n'est pas défini"),
+        ({"STORAGE_URL": "s3://objets.example.fr/documents"}, "STORAGE_URL : la clé d'accès et le secret sont obligatoires"),
     ],
 )
 def test_bad_values_stop_the_start(overrides, message):
@@ -83,3 +84,11 @@ def test_dif_deadline_defaults_to_the_seed_date_and_can_be_set():
 def test_unix_socket_redis_is_given_to_celery_as_redis_socket():
     result = run_django("from django.conf import settings; print(settings.CELERY_BROKER_URL)", DEBUG="true", REDIS_URL="unix:///tmp/r.sock")
     assert result.stdout.strip() == "redis+socket:///tmp/r.sock"
+
+
+def test_storage_url_moves_private_files_to_the_object_store():
+    code = "django.setup(); from django.core.files.storage import storages; s = storages['default']; print(type(s).__name__, getattr(s, 'bucket_name', '-'))"
+    local = run_django(code, DEBUG="true", STORAGE_URL=None)
+    assert local.stdout.split() == ["FileSystemStorage", "-"], local.stderr
+    s3 = run_django(code, DEBUG="true", STORAGE_URL="s3://cle:secret@objets.example.fr/documents")
+    assert s3.stdout.split() == ["S3Storage", "documents"], s3.stderr

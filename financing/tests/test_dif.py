@@ -199,9 +199,23 @@ def test_attestation_is_served_to_its_owner_only(client, titulaire, other_titula
     client.force_login(titulaire)
     response = client.get(url)
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF")
+    assert response["Content-Disposition"] == f'inline; filename="attestation-dif-{item.public_id}.pdf"'
+    assert response["Cache-Control"] == "private, no-store" and response["X-Content-Type-Options"] == "nosniff"
+    assert response.getvalue() == PDF_BYTES
     client.force_login(operator)
-    assert client.get(reverse("admin:financing_difattestation_file", args=[item.public_id])).status_code == 200
+    response = client.get(reverse("admin:financing_difattestation_file", args=[item.public_id]))
+    assert response.status_code == 200 and response.getvalue() == PDF_BYTES
+
+
+def test_missing_or_erased_attestation_file_is_404(client, titulaire, operator):
+    services.dif_declare(account=services.account_for(titulaire), situation="un", attestations=[attestation(10)])
+    item = DifAttestation.objects.get()
+    item.file.storage.delete(item.file.name)
+    client.force_login(titulaire)
+    assert client.get(reverse("financing:attestation", args=[item.public_id])).status_code == 404
+    DifAttestation.objects.filter(pk=item.pk).update(file="")  # as after the account's deletion
+    client.force_login(operator)
+    assert client.get(reverse("admin:financing_difattestation_file", args=[item.public_id])).status_code == 404
 
 
 def test_admin_rejection_reverses_the_credit_and_tells_the_titulaire(
