@@ -381,7 +381,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
 
 # Error tracker (optional): personal data never sent (cpf_portal/errors.py scrubs the event).
 SENTRY_DSN = _raw("SENTRY_DSN") or ""
-SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_ENVIRONMENT = _raw("SENTRY_ENVIRONMENT") or ("development" if DEBUG else "production")
 if SENTRY_DSN:
     from cpf_portal.errors import init_sentry
 
