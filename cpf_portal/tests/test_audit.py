@@ -127,8 +127,17 @@ def test_audit_admin_lets_operators_search_the_trail(client, operator, titulaire
     account = CpfAccount.objects.create(user=titulaire)
     credit(account, 12_300)
     client.force_login(operator)
-    response = client.get(reverse("admin:auditlog_logentry_changelist"), {"q": titulaire.email})
+    client.post(reverse("admin:financing_cpfaccount_correction", args=[account.pk]), {"amount": "5,00", "reason": "Geste"}, REMOTE_ADDR="192.0.2.77")
+    response = client.get(reverse("admin:auditlog_logentry_changelist"), {"q": "192.0.2.77"})
     assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [LogEntry.objects.get(remote_addr="192.0.2.77")]
+    assert "192.0.2.77" in response.content.decode()
+    entry = LogEntry.objects.get(remote_addr="192.0.2.77")
+    detail = client.get(reverse("admin:auditlog_logentry_change", args=[entry.pk]))
+    assert detail.status_code == 200 and "192.0.2.77" in detail.content.decode()
+    # Read-only: nobody edits or deletes the trail from the admin.
+    assert client.post(reverse("admin:auditlog_logentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert LogEntry.objects.filter(pk=entry.pk).exists()
 
 
 def test_mes_donnees_export_holds_the_entries_about_the_titulaire(titulaire, operator):
