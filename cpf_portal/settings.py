@@ -379,11 +379,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "django_celery_beat.IntervalSchedule",
 )
 
-# Error tracker (optional): personal data never sent (cpf_portal/errors.py scrubs the event).
+# Error tracker (optional): personal data never sent (cpf_portal/error_tracker.py scrubs the event).
 SENTRY_DSN = _raw("SENTRY_DSN") or ""
 SENTRY_ENVIRONMENT = _raw("SENTRY_ENVIRONMENT") or ("development" if DEBUG else "production")
 if SENTRY_DSN:
-    from cpf_portal.errors import init_sentry
+    from cpf_portal.error_tracker import init_sentry
 
     init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
 

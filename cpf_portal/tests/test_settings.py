@@ -101,6 +101,6 @@ def test_sentry_starts_only_with_a_dsn_and_without_personal_data():
         "django.setup(); import sentry_sdk; client = sentry_sdk.get_client(); "
         "print(client.is_active(), client.options['send_default_pii'], client.options['before_send'].__module__)"
     )
-    assert run_django(code, **PRODUCTION, SENTRY_DSN="https://cle@sentry.example/42").stdout.split() == ["True", "False", "cpf_portal.errors"]
+    assert run_django(code, **PRODUCTION, SENTRY_DSN="https://cle@sentry.example/42").stdout.split() == ["True", "False", "cpf_portal.error_tracker"]
     inactive = run_django("django.setup(); import sentry_sdk; print(sentry_sdk.get_client().is_active())", **PRODUCTION, SENTRY_DSN=None)
     assert inactive.stdout.split() == ["False"]

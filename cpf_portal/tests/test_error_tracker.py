@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import path
 
-from cpf_portal.errors import before_send
+from cpf_portal.error_tracker import before_send
 
 
 def test_before_send_drops_bodies_cookies_and_credentials_and_scrubs_identifiers():
