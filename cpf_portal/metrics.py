@@ -81,11 +81,11 @@ class BusinessCollector:
 
     def _dossiers(self):
         from dossiers.models import Dossier
-        from dossiers.workflow import Status
 
         counts = dict(Dossier.objects.values_list("status").annotate(n=Count("pk")).order_by())
         family = GaugeMetricFamily("cpf_dossiers", "Dossiers par état.", labels=["status"])
-        for status in Status.values:
+        # Every state, from the field's choices (zero included, so a rate never has gaps).
+        for status, _label in Dossier._meta.get_field("status").choices:
             family.add_metric([status], counts.get(status, 0))
         yield family
 
