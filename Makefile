@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint bench install checkers migrate demo clean-var
+.PHONY: run test lint bench install checkers migrate demo clean-var backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,17 @@ migrate: install
 
 demo: install
 	$(EMBEDDED) -- $(BIN)/python manage.py load_demo
+
+## make backup: consistent dump of the database (pg_dump, custom format) and a copy and listing of
+## the private files, under var/backups/<date>/ (README « Exploitation »).
+backup: install
+	$(EMBEDDED) -- $(BIN)/python -m cpf_portal.backup backup
+
+## make restore FILE=var/backups/<date>: into a new database on the embedded server (never over
+## the live one), files next to the backup; prints the DATABASE_URL to use.
+restore: install
+	@test -n "$(FILE)" || { echo "Usage : make restore FILE=var/backups/AAAAMMJJ-HHMMSS" >&2; exit 2; }
+	$(EMBEDDED) -- $(BIN)/python -m cpf_portal.backup restore "$(FILE)"
 
 clean-var:
 	rm -rf var

@@ -1,3 +1,5 @@
+from auditlog.admin import LogEntryAdmin
+from auditlog.models import LogEntry
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -112,3 +114,15 @@ class ContactRequestAdmin(admin.ModelAdmin):
 
         count = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
         self.message_user(request, f"{count} demande(s) marquée(s) comme traitée(s).")
+
+
+# The audit trail (django-auditlog's read-only admin), with the address each change came from.
+admin.site.unregister(LogEntry)
+
+
+@admin.register(LogEntry)
+class AuditEntryAdmin(LogEntryAdmin):
+    list_display = [*LogEntryAdmin.list_display, "remote_addr"]
+    search_fields = [*LogEntryAdmin.search_fields, "=remote_addr", "=cid"]
+    fieldsets = [(None, {"fields": ["created", "user_url", "resource_url", "cid", "remote_addr"]}), *LogEntryAdmin.fieldsets[1:]]
+    readonly_fields = [*LogEntryAdmin.readonly_fields, "remote_addr", "cid"]

@@ -9,6 +9,10 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import task_failure
+
+# Carries the request id from the request to the tasks it queues (signal handlers).
+from cpf_portal import logs  # noqa: F401
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpf_portal.settings")
 
@@ -17,6 +21,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 app.conf.beat_schedule = {
+    # /sante/ reports beat as stale when this stops (HEALTH_BEAT_MAX_AGE_SECONDS).
+    "ops-beat-heartbeat": {
+        "task": "cpf_portal.beat_heartbeat",
+        "schedule": 60.0,
+    },
     "dossiers-process-deadlines": {
         "task": "dossiers.tasks.process_deadlines",
         "schedule": crontab(minute="*/10"),
@@ -42,3 +51,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/15"),
     },
 }
+
+
+@app.task(name="cpf_portal.beat_heartbeat", ignore_result=True)
+def beat_heartbeat() -> None:
+    """Records that beat is alive and a worker consumes its tasks (read by /sante/ and /metrics)."""
+    from cpf_portal.health import beat_heartbeat_record
+
+    beat_heartbeat_record()
+
+
+@task_failure.connect(dispatch_uid="cpf_metrics_task_failure")
+def _count_task_failure(sender=None, **kwargs):
+    from cpf_portal.jobstats import count_task_failure
+
+    count_task_failure(getattr(sender, "name", "inconnue"))

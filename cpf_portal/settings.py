@@ -65,6 +65,16 @@ def env_date(name: str, default: datetime.date) -> datetime.date:
         raise ImproperlyConfigured(f"{name}={raw!r} n'est pas une date AAAA-MM-JJ.") from None
 
 
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    raw = _raw(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} : valeurs possibles {', '.join(sorted(choices))}.")
+    return value
+
+
 def env_required(name: str, hint: str) -> str:
     value = env.str(name, default="").strip()
     if not value:
@@ -160,6 +170,8 @@ INSTALLED_APPS = [
     "django.forms",
     "axes",
     "django_celery_beat",
+    "django_prometheus",
+    "auditlog",
     "accounts",
     "catalogue",
     "financing",
@@ -171,6 +183,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies per view (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "cpf_portal.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -183,6 +198,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
     "cpf_portal.middleware.UserFacingErrorMiddleware",
+    "cpf_portal.audit.AuditMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "cpf_portal.urls"
@@ -227,6 +244,8 @@ DATABASE_URL = env_required(
 _db = env.db_url_config(DATABASE_URL)
 if _db.get("ENGINE") != "django.db.backends.postgresql":
     raise ImproperlyConfigured("DATABASE_URL doit désigner une base PostgreSQL (postgres://…), seul moteur pris en charge.")
+# Same driver, with its queries counted for /metrics (django-prometheus).
+_db["ENGINE"] = "django_prometheus.db.backends.postgresql"
 _db["ATOMIC_REQUESTS"] = True
 # Short OLTP queries: JIT compilation would cost more than it saves.
 _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
@@ -263,6 +282,8 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.1}
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The worker logs through LOGGING below (JSON lines, scrubbed), not Celery's own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The schedule itself lives in cpf_portal/celery.py (beat_schedule), synced into the database
 # by django-celery-beat so operators can see and pause jobs in the admin.
 
@@ -405,12 +426,78 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Load balancers and Prometheus probe over plain HTTP inside the platform.
+SECURE_REDIRECT_EXEMPT = [r"^sante/", r"^healthz$", r"^metrics$"]
+
+# --- Operations: health, metrics, audit trail, error tracker ------------------------------
+# /sante/: the Celery beat heartbeat (every minute) is « stale » past this age.
+HEALTH_BEAT_MAX_AGE_SECONDS = env_int("HEALTH_BEAT_MAX_AGE_SECONDS", 300, minimum=60)
+# /metrics: Prometheus scrapes with « Authorization: Bearer <METRICS_TOKEN> »; without a token,
+# only direct requests from the loopback address are answered.
+METRICS_TOKEN = _raw("METRICS_TOKEN") or ""
+if METRICS_TOKEN and len(METRICS_TOKEN) < 20:
+    raise ImproperlyConfigured("METRICS_TOKEN doit compter au moins 20 caractères (secrets.token_urlsafe(32)).")
+PROMETHEUS_METRIC_NAMESPACE = ""
+# make backup / make restore write and read here.
+BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+
+# django-auditlog: who changed what, when and from where, on money, catalogue, users, roles and
+# settings. Secrets and the NIR never reach the diff: excluded, or masked as « *** ».
+AUDITLOG_MASK_CALLABLE = "cpf_portal.audit.mask"
+AUDITLOG_CID_GETTER = "cpf_portal.audit.current_request_id"
+AUDITLOG_STORE_JSON_CHANGES = True
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "accounts.User",
+        "exclude_fields": ["password", "last_login"],
+        "mask_fields": ["nir"],
+        "m2m_fields": ["groups", "user_permissions"],
+    },
+    "accounts.Structure",
+    "catalogue.Organisme",
+    "catalogue.Formation",
+    {"model": "catalogue.Session", "exclude_fields": ["latitude", "longitude"]},
+    "financing.CpfAccount",
+    "financing.Movement",
+    {"model": "financing.Payment", "exclude_fields": ["idempotency_key"]},
+    "financing.DifDeclaration",
+    "financing.ParticipationForfaitaire",
+    "dossiers.DossierAbondement",
+    "auth.Group",
+    "django_celery_beat.PeriodicTask",
+    "django_celery_beat.CrontabSchedule",
+    "django_celery_beat.IntervalSchedule",
+)
+
+# Error tracker (optional): personal data never sent (cpf_portal/error_tracker.py scrubs the event).
+SENTRY_DSN = _raw("SENTRY_DSN") or ""
+SENTRY_ENVIRONMENT = _raw("SENTRY_ENVIRONMENT") or ("development" if DEBUG else "production")
+if SENTRY_DSN:
+    from cpf_portal.error_tracker import init_sentry
+
+    init_sentry(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT)
+
 # --- Logging ------------------------------------------------------------------------------
+# JSON lines in production (one object a line, with the request id, user id and role), plain
+# text in development. Every handler scrubs NIR, card numbers, codes and tokens.
+LOG_FORMAT = env_choice("LOG_FORMAT", "text" if DEBUG else "json", {"text", "json"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "cpf_portal.logs.ContextFilter"},
+        "scrub": {"()": "cpf_portal.logs.ScrubFilter"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(user_id)s %(user_role)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "scrub"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import views
+from . import health, metrics, views
 
 admin.site.site_header = "Mon Compte Formation — administration"
 admin.site.site_title = "Mon Compte Formation"
@@ -24,6 +24,11 @@ urlpatterns = [
     path("", include("mes_donnees.urls")),
     path("", include("notifications.urls")),
     path("admin/", admin.site.urls),
+    # Operations: load balancers, Prometheus (README « Exploitation »).
+    path("sante/", health.ready, name="sante"),
+    path("sante/vivant/", health.alive, name="sante-vivant"),
+    path("healthz", health.ready, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
 ]
 
 handler400 = "cpf_portal.views.bad_request"

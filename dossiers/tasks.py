@@ -1,4 +1,8 @@
+import time
+
 from celery import shared_task
+
+from cpf_portal.jobstats import record_job_run
 
 from . import services
 
@@ -8,11 +12,14 @@ def process_deadlines() -> dict:
     """Every few minutes: expire what was not answered in time (set-based), validate the
     services fait whose delay is over, send the reminders. Idempotent and safe to run twice
     or concurrently (SKIP LOCKED claims, dedup keys)."""
-    return {
+    started = time.monotonic()
+    result = {
         "expired": services.expire_overdue(),
         "validated": services.validate_due_services(),
         "reminders": services.send_reminders(),
     }
+    record_job_run("process_deadlines", time.monotonic() - started)
+    return result
 
 
 @shared_task(name="dossiers.tasks.reconcile_payments")

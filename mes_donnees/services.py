@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import ContactRequest, User
 from catalogue.models import Favori
+from cpf_portal.audit import erase_personal_values, export_entries
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, DossierEvent
 from dossiers.states import Actor, DossierError, Status
@@ -118,6 +119,8 @@ def export_data(user: User) -> dict:
         "favoris": _rows(Favori.objects.filter(user=user), ["created_at", "formation__numero", "formation__intitule"]),
         "notifications": _rows(Notification.objects.filter(user=user), ["created_at", "title", "body", "read_at"]),
         "demandes_d_assistance": _rows(ContactRequest.objects.filter(user=user), ["created_at", "reference", "subject", "message", "dossier_numero"]),
+        # The audit trail of their profile and account (NIR masked, password never recorded).
+        "journal_des_modifications": export_entries(user, account),
     }
 
 
@@ -173,4 +176,6 @@ def delete_account(user: User) -> User:
     user.anonymized_at = timezone.now()
     user.set_unusable_password()
     user.save()
+    # The audit trail keeps that the profile changed and when, not the erased values.
+    erase_personal_values(user, personal_fields=PROFILE_FIELDS)
     return user

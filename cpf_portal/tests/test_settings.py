@@ -65,6 +65,10 @@ def test_production_settings_pass_check_deploy_without_warning():
         ({"CPF_PASSWORD_MIN_LENGTH": "4"}, "doit être au moins 8"),
         ({"EMAIL_URL": ""}, "EMAIL_URL n'est pas défini"),
         ({"STORAGE_URL": "s3://objets.example.fr/documents"}, "STORAGE_URL : la clé d'accès et le secret sont obligatoires"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT='xml' : valeurs possibles json, text"),
+        ({"METRICS_TOKEN": "court"}, "METRICS_TOKEN doit compter au moins 20 caractères"),
+        ({"SENTRY_DSN": "pas-une-url"}, "SENTRY_DSN invalide"),
+        ({"HEALTH_BEAT_MAX_AGE_SECONDS": "10"}, "doit être au moins 60"),
     ],
 )
 def test_bad_values_stop_the_start(overrides, message):
@@ -92,3 +96,20 @@ def test_storage_url_moves_private_files_to_the_object_store():
     assert local.stdout.split() == ["FileSystemStorage", "-"], local.stderr
     s3 = run_django(code, DEBUG="true", STORAGE_URL="s3://cle:secret@objets.example.fr/documents")
     assert s3.stdout.split() == ["S3Storage", "documents"], s3.stderr
+
+
+def test_logs_are_json_in_production_and_text_in_development():
+    code = "from django.conf import settings; print(settings.LOG_FORMAT, settings.LOGGING['handlers']['console']['formatter'])"
+    assert run_django(code, **PRODUCTION).stdout.split() == ["json", "json"]
+    assert run_django(code, DEBUG="true", LOG_FORMAT=None).stdout.split() == ["text", "text"]
+    assert run_django(code, DEBUG="true", LOG_FORMAT="json").stdout.split() == ["json", "json"]
+
+
+def test_sentry_starts_only_with_a_dsn_and_without_personal_data():
+    code = (
+        "django.setup(); import sentry_sdk; client = sentry_sdk.get_client(); "
+        "print(client.is_active(), client.options['send_default_pii'], client.options['before_send'].__module__)"
+    )
+    assert run_django(code, **PRODUCTION, SENTRY_DSN="https://cle@sentry.example/42").stdout.split() == ["True", "False", "cpf_portal.error_tracker"]
+    inactive = run_django("django.setup(); import sentry_sdk; print(sentry_sdk.get_client().is_active())", **PRODUCTION, SENTRY_DSN=None)
+    assert inactive.stdout.split() == ["False"]
