@@ -33,6 +33,15 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CPF_VAR_DIR", BASE_DIR / "var"))
 DATABASE_NAME = "cpf_portal"
+# Sized for a catalogue of about 600 MB on a small machine (README « Performance » gives the
+# values for a real server). shared_buffers applies from the server's next start.
+TUNING = {
+    "shared_buffers": "256MB",
+    "effective_cache_size": "2GB",
+    "work_mem": "16MB",
+    "maintenance_work_mem": "256MB",
+    "random_page_cost": "1.1",
+}
 
 
 def _prepare_var() -> None:
@@ -59,6 +68,16 @@ def _prune_dead_users(pgdata: Path) -> None:
         pids_file.write_text(json.dumps(alive))
 
 
+def _wait_for_setting(conn, name: str, value: str, timeout: float = 5.0) -> None:
+    """After pg_reload_conf(): once this backend sees the new value, the postmaster has
+    reloaded too, so every new connection will."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while conn.execute(f"SHOW {name}").fetchone()[0] != value and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def postgres() -> Iterator[str]:
     """Yield the URL of the embedded PostgreSQL's ``cpf_portal`` database, started or reused."""
@@ -76,6 +95,10 @@ def postgres() -> Iterator[str]:
             exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
             if not exists:
                 conn.execute(f"CREATE DATABASE \"{DATABASE_NAME}\" ENCODING 'UTF8'")
+            for name, value in TUNING.items():
+                conn.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
+            _wait_for_setting(conn, "work_mem", TUNING["work_mem"])
         yield server.get_uri(DATABASE_NAME)
     finally:
         server.cleanup()

@@ -249,7 +249,15 @@ _db["ENGINE"] = "django_prometheus.db.backends.postgresql"
 _db["ATOMIC_REQUESTS"] = True
 # Short OLTP queries: JIT compilation would cost more than it saves.
 _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
-_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 0)
+# Connections are reused (a new one per request cost ×5 on a bare view) and checked before
+# reuse. Behind PgBouncer in transaction mode, DATABASE_POOLER=pgbouncer turns server-side
+# cursors off (they do not survive a pooled transaction).
+_db["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60)
+_db["CONN_HEALTH_CHECKS"] = True
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="")
+if DATABASE_POOLER not in {"", "pgbouncer"}:
+    raise ImproperlyConfigured(f"DATABASE_POOLER={DATABASE_POOLER!r} : valeurs possibles pgbouncer ou vide.")
+_db["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLER == "pgbouncer"
 # TEST_DATABASE_NAME lets two test runs share one server (each its own database); pytest-xdist
 # adds a per-worker suffix to it.
 _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_{_db['NAME']}")}

@@ -26,6 +26,11 @@ def test_postgres_is_reused_while_another_user_holds_it():
         with psycopg.connect(url) as conn:
             assert conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0] >= 180000
             assert conn.execute("SELECT count(*) FROM pg_extension WHERE extname IN ('unaccent', 'pg_trgm')").fetchone()[0] in (0, 2)
+            # Sized for the catalogue (reloaded at once; shared_buffers from the next start on).
+            assert conn.execute("SHOW work_mem").fetchone()[0] == embedded.TUNING["work_mem"]
+            assert conn.execute("SHOW effective_cache_size").fetchone()[0] == embedded.TUNING["effective_cache_size"]
+            pending = conn.execute("SELECT setting FROM pg_file_settings WHERE name = 'shared_buffers' AND applied IS NOT NULL").fetchall()
+            assert ("256MB",) in pending
         during = _postmaster_pid(pgdata)
         if before is not None:
             assert during == before  # reused, not restarted

@@ -69,6 +69,7 @@ def test_production_settings_pass_check_deploy_without_warning():
         ({"METRICS_TOKEN": "court"}, "METRICS_TOKEN doit compter au moins 20 caractères"),
         ({"SENTRY_DSN": "pas-une-url"}, "SENTRY_DSN invalide"),
         ({"HEALTH_BEAT_MAX_AGE_SECONDS": "10"}, "doit être au moins 60"),
+        ({"DATABASE_POOLER": "pgpool"}, "DATABASE_POOLER='pgpool' : valeurs possibles pgbouncer ou vide"),
     ],
 )
 def test_bad_values_stop_the_start(overrides, message):
@@ -113,3 +114,12 @@ def test_sentry_starts_only_with_a_dsn_and_without_personal_data():
     assert run_django(code, **PRODUCTION, SENTRY_DSN="https://cle@sentry.example/42").stdout.split() == ["True", "False", "cpf_portal.error_tracker"]
     inactive = run_django("django.setup(); import sentry_sdk; print(sentry_sdk.get_client().is_active())", **PRODUCTION, SENTRY_DSN=None)
     assert inactive.stdout.split() == ["False"]
+
+
+def test_connections_are_reused_and_checked_and_pgbouncer_turns_server_side_cursors_off():
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    assert run_django(code, DEBUG="true", DATABASE_CONN_MAX_AGE=None, DATABASE_POOLER=None).stdout.split() == ["60", "True", "False"]
+    assert run_django(code, DEBUG="true", DATABASE_CONN_MAX_AGE="0", DATABASE_POOLER="pgbouncer").stdout.split() == ["0", "True", "True"]
