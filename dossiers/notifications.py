@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from cpf_portal.money import euros
 from notifications.models import Email, Notification
-from notifications.services import email_queue, notify, render_message, send_after_commit
+from notifications.services import email_queue, notify, render_message, send_many_after_commit
 
 from .models import Dossier
 
@@ -84,8 +84,9 @@ def _recipients(dossier, audience: str, staff_by_organisme: dict | None = None) 
     """(users told in the app, address e-mailed)."""
     if audience == "titulaire":
         return [dossier.titulaire], dossier.titulaire.email
-    staff = (staff_by_organisme or {}).get(dossier.organisme_id)
-    if staff is None:
+    if staff_by_organisme is not None:  # a batch read every organisme's staff at once
+        staff = staff_by_organisme.get(dossier.organisme_id, [])
+    else:
         staff = list(User.objects.filter(role=Role.ORGANISME, organisme_id=dossier.organisme_id, is_active=True))
     return staff, dossier.organisme.email
 
@@ -141,6 +142,6 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     Notification.objects.bulk_create(notifications, ignore_conflicts=True)
     Email.objects.bulk_create([email for email in emails if email.dedup_key not in known], ignore_conflicts=True)
     new_email_keys = set(email_keys) - known
-    for email_id in Email.objects.filter(dedup_key__in=new_email_keys, status=Email.Status.QUEUED).values_list("pk", flat=True):
-        send_after_commit(email_id)
+    new_ids = list(Email.objects.filter(dedup_key__in=new_email_keys, status=Email.Status.QUEUED).values_list("pk", flat=True))
+    send_many_after_commit(new_ids)
     return sum(1 for keys in groups.values() if keys and not set(keys) & known)

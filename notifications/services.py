@@ -69,6 +69,18 @@ def send_after_commit(email_id: int) -> None:
     enqueue_on_commit(send_email, email_id)
 
 
+BATCH = 500
+
+
+def send_many_after_commit(email_ids: list[int]) -> None:
+    """Nudge the worker once per batch of ``BATCH`` e-mails (a deadline job writes thousands
+    at once: one task each would cost more than the sending)."""
+    from .tasks import send_emails
+
+    for start in range(0, len(email_ids), BATCH):
+        enqueue_on_commit(send_emails, email_ids[start : start + BATCH])
+
+
 def email_send(email_id: int, *, now: datetime.datetime | None = None) -> bool:
     """Send one queued e-mail; True if it left now. Claims the row first (queued → sending,
     one winner), sends with no transaction and no lock held, then marks it sent, or queued

@@ -124,3 +124,29 @@ def test_a_real_worker_expires_dossiers_through_redis(real_worker):
         time.sleep(0.2)
     assert Dossier.objects.get(pk=dossier.pk).status == Status.EXPIRED, real_worker.read_text()
     assert "process_deadlines" in real_worker.read_text()
+
+
+@pytest.mark.django_db
+def test_expiry_reads_a_fixed_number_of_queries_and_queues_one_task_per_batch(
+    titulaire_with_rights, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """An organisme without any active staff is not looked up again for every dossier (the
+    N+1 of the deadline job's profile), and the e-mails of a batch leave in one task."""
+    lonely = OrganismeFactory(email="sans-personnel@of.example")  # no staff account at all
+
+    def overdue(count):
+        moment = datetime.datetime(2026, 11, 10, 15, 0, tzinfo=PARIS)
+        for _ in range(count):
+            titulaire = TitulaireFactory()
+            sent_on({"titulaire": titulaire, "session": f.session_for(lonely)}, moment)
+
+    overdue(2)
+    now = datetime.datetime(2026, 11, 16, 8, 0, tzinfo=PARIS)
+    with django_assert_max_num_queries(40) as few, django_capture_on_commit_callbacks() as callbacks:
+        assert services.expire_overdue(now=now) == 2
+    assert len(callbacks) == 1  # one task for the 4 e-mails (2 titulaires, 2 to the organisme)
+    overdue(9)
+    with django_assert_max_num_queries(len(few.captured_queries)), django_capture_on_commit_callbacks() as callbacks:
+        assert services.expire_overdue(now=now) == 9
+    assert len(callbacks) == 1
+    assert Dossier.objects.filter(status=Status.EXPIRED).count() == 11
