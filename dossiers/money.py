@@ -20,7 +20,7 @@ from financing import services as ledger
 from .models import Dossier, DossierAbondement
 from .states import DossierError, ExitReason
 
-ABONDEMENTS_BACK = "financeurs du dossier"
+ABONDEMENTS_BACK = ledger.ABONDEMENTS_BACK
 
 
 # --- The split, until acceptance ------------------------------------------------------------
@@ -104,17 +104,28 @@ def forfeit(dossier: Dossier, *, by) -> None:
     dossier.consumed_cents, dossier.locked_cents = dossier.locked_cents, 0
 
 
-def settle(dossier: Dossier, *, by) -> None:
+def settlement(dossier: Dossier, account_id: int) -> ledger.Settlement:
     """Service fait validated: the consumed rights are debited, the rest released; the
-    unconsumed share of the abondements goes back to the financeurs."""
-    account = ledger.account_for(dossier.titulaire)
-    if dossier.locked_cents:
-        ledger.rights_debit(account=account, locked_cents=dossier.locked_cents, consumed_cents=dossier.consumed_cents, dossier=dossier, by=by)
+    unconsumed share of the abondements goes back to the financeurs (prorata, half up)."""
     unconsumed = dossier.locked_cents - dossier.consumed_cents
+    back = 0
     if dossier.abondements_cents and unconsumed:
         back = cents(Decimal(dossier.abondements_cents) * unconsumed / dossier.locked_cents)
-        if back:
-            ledger.abondement_reverse(account=account, amount_cents=back, financeur=ABONDEMENTS_BACK, dossier=dossier)
+    return ledger.Settlement(
+        account_id=account_id,
+        dossier_id=dossier.pk,
+        numero=dossier.numero,
+        locked_cents=dossier.locked_cents,
+        consumed_cents=dossier.consumed_cents,
+        abondements_back_cents=back,
+    )
+
+
+def settle(dossier: Dossier, *, by, now: datetime.datetime | None = None) -> None:
+    """One dossier's settlement (an operator's validation); the deadline job settles many
+    with the same ``settlement`` (``dossiers.services.validate_due_services``)."""
+    if dossier.locked_cents:
+        ledger.settle_many([settlement(dossier, ledger.account_for(dossier.titulaire).pk)], by=by, now=now)
     dossier.locked_cents = 0
 
 

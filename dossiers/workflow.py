@@ -252,7 +252,7 @@ def effect_service_done(ctx: Context) -> None:
 
 def effect_validate_service(ctx: Context) -> None:
     dossier = ctx.dossier
-    money.settle(dossier, by=ctx.by)
+    money.settle(dossier, by=ctx.by, now=ctx.now)
     dossier.debited_at = ctx.now
     close(ctx)
     ctx.notifications += [("titulaire", "validate_service")]

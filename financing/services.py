@@ -165,6 +165,65 @@ def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int,
     return movements
 
 
+ABONDEMENTS_BACK = "financeurs du dossier"
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """The end of one dossier's training in the ledger: its blocked rights released, the
+    consumed part debited, the unconsumed share of its abondements given back."""
+
+    account_id: int
+    dossier_id: int
+    numero: str
+    locked_cents: int
+    consumed_cents: int
+    abondements_back_cents: int = 0
+
+
+def _settlement_movements(settlement: Settlement, *, by=None, now: datetime.datetime | None = None) -> list[Movement]:
+    if not 0 <= settlement.consumed_cents <= settlement.locked_cents:
+        raise FinancingError("Le montant débité ne peut pas dépasser les droits bloqués.")
+    suffix = f" (dossier n° {settlement.numero})"
+    common = {
+        "account_id": settlement.account_id,
+        "dossier_id": settlement.dossier_id,
+        "reference": dossier_reference(settlement.numero),
+        "created_by": by,
+        "created_at": now or timezone.now(),
+    }
+    rows = []
+    if settlement.locked_cents:
+        rows.append(
+            Movement(
+                kind=MovementKind.DEBLOCAGE, amount_cents=-settlement.locked_cents, label=f"Fin de formation : droits débloqués{suffix}", **common
+            )
+        )
+    if settlement.consumed_cents:
+        rows.append(Movement(kind=MovementKind.DEBIT, amount_cents=-settlement.consumed_cents, label=f"Droits débités{suffix}", **common))
+    if settlement.abondements_back_cents:
+        rows.append(
+            Movement(
+                kind=MovementKind.ABONDEMENT,
+                amount_cents=-settlement.abondements_back_cents,
+                label=f"Abondement rendu : {ABONDEMENTS_BACK}{suffix}",
+                **common,
+            )
+        )
+    return rows
+
+
+@transaction.atomic
+def settle_many(settlements: list[Settlement], *, by=None, now: datetime.datetime | None = None) -> list[Movement]:
+    """Settle many dossiers at once (the deadline job as well as one dossier): their accounts
+    locked in id order (no deadlock between two batches), every movement in one INSERT. Only
+    releases and debits what was blocked: it never spends available rights."""
+    account_ids = sorted({settlement.account_id for settlement in settlements})
+    list(CpfAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True))
+    rows = [movement for settlement in settlements for movement in _settlement_movements(settlement, by=by, now=now)]
+    return Movement.objects.bulk_create(rows)
+
+
 # --- Yearly credit (« alimentation ») -------------------------------------------------------
 # Code du travail L6323-11 and R6323-1 s. (sources ci-alim and capm in docs/regles.md):
 # 500 € a year, 5 000 € ceiling; 800 € and 8 000 € without a level-3 qualification (or for a

@@ -3,6 +3,7 @@ idempotent, and the expiry through a real Celery worker on Redis."""
 
 import datetime
 import time
+import uuid
 
 import pytest
 from django.core import mail
@@ -16,6 +17,7 @@ from dossiers.tasks import process_deadlines
 from dossiers.tests import factories as f
 from dossiers.workflow import Status
 from financing import services as money
+from financing.models import Movement
 from notifications.models import Notification
 
 PARIS = deadlines.PARIS
@@ -150,3 +152,88 @@ def test_expiry_reads_a_fixed_number_of_queries_and_queues_one_task_per_batch(
         assert services.expire_overdue(now=now) == 9
     assert len(callbacks) == 1
     assert Dossier.objects.filter(status=Status.EXPIRED).count() == 11
+
+
+def _ending_with_all_three_movements(cast, operator):
+    """A dossier whose end moves all three kinds of money: abandoned at 60 % (prorata) after a
+    conseiller's 100,01 € abondement, of which 40 % goes back (4 000,4 cents → 4 000)."""
+    session = f.session_for(cast["session"].formation.organisme)
+    dossier = f.sent(cast["titulaire"], session)
+    services.abondement_add(dossier=dossier, financeur="france_travail", financeur_name="France Travail", amount_cents=10_001, by=operator)
+    payload = {"price_cents": session.price_cents, "start_date": session.start_date, "end_date": session.end_date, "duree_heures": 10}
+    dossier = services.dossier_transition(dossier_id=dossier.pk, name="propose", actor="organisme", by=cast["staff"], payload=payload)
+    dossier = services.dossier_pay_and_accept(
+        dossier=dossier,
+        titulaire=cast["titulaire"],
+        card=f.CARD,
+        idempotency_key=uuid.uuid4(),
+        expected_version=dossier.version,
+        expected_reste_cents=dossier.reste_a_payer_cents,
+    )
+    services.dossier_transition(dossier_id=dossier.pk, name="enter", actor="organisme", by=cast["staff"], now=f.after_start(dossier))
+    exit_date = dossier.effective_start_date + datetime.timedelta(days=1)
+    payload = {"exit_reason": "abandon", "completion_rate": 60, "exit_date": exit_date, "force_majeure": False}
+    return services.dossier_transition(
+        dossier_id=dossier.pk, name="declare_service_done", actor="organisme", by=cast["staff"], payload=payload, now=f.after_start(dossier, 2)
+    )
+
+
+def _ledger_of(dossier):
+    return sorted((m.kind, m.amount_cents, m.label.replace(dossier.numero, "N")) for m in Movement.objects.filter(dossier=dossier))
+
+
+@pytest.mark.django_db
+def test_the_set_based_validation_writes_what_an_operator_validation_writes(cast, operator, send_queued_emails, django_capture_on_commit_callbacks):
+    account = money.account_for(cast["titulaire"])
+    money._append(account, "alimentation", 200_000, "Alimentation du compte 2022", year=2022)  # room for two dossiers
+    by_job, by_operator = (_ending_with_all_three_movements(cast, operator) for _ in range(2))
+    services.dossier_transition(dossier_id=by_operator.pk, name="validate_service", actor="operateur", by=operator)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.validate_due_services(now=by_job.deadline_at) == 1
+    assert services.validate_due_services(now=by_job.deadline_at) == 0  # run twice: nothing more
+    send_queued_emails()
+    by_job.refresh_from_db()
+    by_operator.refresh_from_db()
+    assert _ledger_of(by_job) == _ledger_of(by_operator)
+    amounts = {(kind, label.split(" (")[0]): amount for kind, amount, label in _ledger_of(by_job)}
+    assert amounts[("abondement", "Abondement rendu : financeurs du dossier")] == -4_000
+    assert amounts[("debit", "Droits débités")] == -by_job.consumed_cents
+    for field in ("status", "locked_cents", "consumed_cents", "version"):
+        assert getattr(by_job, field) == getattr(by_operator, field), field
+    assert by_job.status == Status.DEBITED and by_job.events.order_by("id").last().transition == "validate_service"
+    assert any(by_job.numero in m.subject and "débités" in m.subject for m in mail.outbox)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_validation_job_skips_a_dossier_someone_is_acting_on(titulaire_with_rights, organisme_user, session):
+    import threading
+
+    from django.db import connection, transaction
+
+    first = f.service_done(titulaire_with_rights, session, organisme_user)
+    second = f.service_done(titulaire_with_rights, f.session_for(session.formation.organisme), organisme_user)
+    due = max(first.deadline_at, second.deadline_at)
+    held, release = threading.Event(), threading.Event()
+
+    def someone_acting_on_first():
+        try:
+            with transaction.atomic():
+                Dossier.objects.select_for_update().get(pk=first.pk)
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=someone_acting_on_first)
+    thread.start()
+    try:
+        assert held.wait(30)
+        assert services.validate_due_services(now=due) == 1  # the held dossier waits
+        assert Dossier.objects.get(pk=first.pk).status == Status.SERVICE_DONE
+        assert Dossier.objects.get(pk=second.pk).status == Status.DEBITED
+    finally:
+        release.set()
+        thread.join(30)
+    assert services.validate_due_services(now=due) == 1  # the next run takes it
+    assert Dossier.objects.get(pk=first.pk).status == Status.DEBITED
+    assert money.balances(money.account_for(titulaire_with_rights))["locked"] == 0
