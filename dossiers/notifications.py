@@ -21,6 +21,7 @@ from .models import Dossier
 # <event>_<audience>_subject.txt and _body.txt; the fields they get are ``_fields``.
 TEMPLATES = "dossiers/notifications"
 AUDIENCES = ("titulaire", "organisme")
+CHUNK = 1000  # dossiers read and written per round of notify_many
 
 
 def has_message(key: str, audience: str) -> bool:
@@ -116,6 +117,8 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     the rows really created are queued after commit. Returns how many were new."""
     if not items:
         return 0
+    if len(items) > CHUNK:  # bounded memory whatever the number due at once
+        return sum(notify_many(items[start : start + CHUNK], key, audiences) for start in range(0, len(items), CHUNK))
     discriminators = dict(items)
     dossiers = list(Dossier.objects.filter(pk__in=discriminators).select_related("titulaire", "organisme", "formation"))
     staff_by_organisme: dict[int, list[User]] = {}

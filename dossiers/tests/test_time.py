@@ -18,7 +18,7 @@ from dossiers.tests import factories as f
 from dossiers.workflow import Status
 from financing import services as money
 from financing.models import Movement
-from notifications.models import Notification
+from notifications.models import Email, Notification
 
 PARIS = deadlines.PARIS
 
@@ -237,3 +237,17 @@ def test_the_validation_job_skips_a_dossier_someone_is_acting_on(titulaire_with_
     assert services.validate_due_services(now=due) == 1  # the next run takes it
     assert Dossier.objects.get(pk=first.pk).status == Status.DEBITED
     assert money.balances(money.account_for(titulaire_with_rights))["locked"] == 0
+
+
+@pytest.mark.django_db
+def test_reminders_due_at_once_are_written_in_bounded_rounds(titulaire_with_rights, monkeypatch):
+    from dossiers import notifications
+
+    monkeypatch.setattr(notifications, "CHUNK", 2)
+    organisme = OrganismeFactory()
+    moment = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=PARIS)  # Monday → last day to answer: Wednesday
+    dossiers = [sent_on({"titulaire": TitulaireFactory(), "session": f.session_for(organisme)}, moment) for _ in range(5)]
+    assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 12, 0, tzinfo=PARIS)) == 5
+    assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 13, 0, tzinfo=PARIS)) == 0
+    reminded = set(Email.objects.filter(subject__startswith="Rappel").values_list("subject", flat=True))
+    assert {f"Rappel : dossier n°{d.numero} à traiter avant le 18/11/2026" for d in dossiers} == reminded
