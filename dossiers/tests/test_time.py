@@ -251,3 +251,31 @@ def test_reminders_due_at_once_are_written_in_bounded_rounds(titulaire_with_righ
     assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 13, 0, tzinfo=PARIS)) == 0
     reminded = set(Email.objects.filter(subject__startswith="Rappel").values_list("subject", flat=True))
     assert {f"Rappel : dossier n°{d.numero} à traiter avant le 18/11/2026" for d in dossiers} == reminded
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("free", [True, False])
+def test_the_batch_stencil_renders_every_notice_as_a_full_render(free):
+    from dossiers.notifications import _KNOWN, TEMPLATES, Stencil
+    from notifications.services import render_message
+
+    fields = {
+        "numero": "3168813688",
+        "intitule": 'Évaluation d\'Anglais "B2" <oral> & écrit',
+        "organisme": "L'Atelier & Cie",
+        "titulaire": "Zoë O'Brien",
+        "deadline": "18/11/2026",
+        "reason": "Session complète\nà revoir",
+        "locked": "750,00\u00a0€",
+        "consumed": "450,00\u00a0€",
+        "rate": 60,
+        "retractation": "01/12/2026",
+        "start": "15/12/2026",
+        "free": free,
+    }
+    stencil = Stencil()
+    for key, audience in sorted(_KNOWN):
+        template = f"{TEMPLATES}/{key}_{audience}"
+        assert stencil.render(template, fields) == render_message(template, fields), (key, audience)
+    wrapper = {"subject": "Objet n° 1", "message": fields["reason"], "url": "/mes-dossiers/3168813688/"}
+    assert stencil.render("dossiers/emails/notification", wrapper) == render_message("dossiers/emails/notification", wrapper)
