@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint bench install checkers migrate demo clean-var backup restore
+.PHONY: run test lint bench bench-deadlines install checkers migrate demo clean-var backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test: install checkers lint
 ## make bench: speed figures (catalogue search on 100,000 formations / 300,000 sessions).
 bench: install
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/catalogue_search.py
+
+## make bench-deadlines: the deadline job on 2,000,000 dossiers (50,000 overdue) vs the per-row loop.
+bench-deadlines: install
+	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/deadlines.py
 
 migrate: install
 	$(EMBEDDED) -- $(BIN)/python manage.py migrate

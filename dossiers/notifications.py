@@ -13,8 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from cpf_portal.money import euros
-from notifications.models import Email, Notification
-from notifications.services import email_queue, notify, render_message, send_many_after_commit
+from notifications.services import email_queue, emails_insert, notifications_insert, notify, render_message, send_many_after_commit
 
 from .models import Dossier
 
@@ -160,19 +159,16 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
             message, url = message.strip(), _url(dossier, audience)
             users, address = _recipients(dossier, audience, staff_by_organisme)
             dedup = f"dossier:{dossier.pk}:{key}:{discriminators[dossier.pk]}:{audience}"
-            rows = [Notification(user=user, title=subject, body=message, url=url, dedup_key=f"{dedup}:{user.pk}") for user in users]
+            rows = [(user.pk, subject, message, url, f"{dedup}:{user.pk}") for user in users]
             notifications += rows
-            groups[dedup] = [row.dedup_key for row in rows]
+            groups[dedup] = [row[-1] for row in rows]
             if address:
                 _, body = stencil.render("dossiers/emails/notification", {"subject": subject, "message": message, "url": url})
-                emails.append(Email(to=address, template="dossiers/emails/notification", subject=subject, body_text=body, dedup_key=f"{dedup}:email"))
+                emails.append((address, "dossiers/emails/notification", subject, body, f"{dedup}:email"))
                 groups[dedup].append(f"{dedup}:email")
-    email_keys = [email.dedup_key for email in emails]
-    known = set(Email.objects.filter(dedup_key__in=email_keys).values_list("dedup_key", flat=True))
-    known |= set(Notification.objects.filter(dedup_key__in=[n.dedup_key for n in notifications]).values_list("dedup_key", flat=True))
-    Notification.objects.bulk_create(notifications, ignore_conflicts=True)
-    Email.objects.bulk_create([email for email in emails if email.dedup_key not in known], ignore_conflicts=True)
-    new_email_keys = set(email_keys) - known
-    new_ids = list(Email.objects.filter(dedup_key__in=new_email_keys, status=Email.Status.QUEUED).values_list("pk", flat=True))
-    send_many_after_commit(new_ids)
+    written = notifications_insert(notifications)
+    new_emails = emails_insert(emails)
+    send_many_after_commit(list(new_emails.values()))
+    known = {row[-1] for row in notifications} - written
+    known |= {row[-1] for row in emails} - set(new_emails)
     return sum(1 for keys in groups.values() if keys and not set(keys) & known)
