@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.urls import reverse
@@ -74,6 +75,14 @@ def _url(dossier, audience: str) -> str:
     if audience == "titulaire":
         return reverse("dossiers:detail", args=[dossier.numero])
     return reverse("dossiers:organisme-detail", args=[dossier.numero])
+
+
+PLACEHOLDER = "0000000000"
+
+
+def _urls() -> dict[str, str]:
+    """The dossier page of each audience with a placeholder numero, reversed once a batch."""
+    return {audience: _url(SimpleNamespace(numero=PLACEHOLDER), audience) for audience in AUDIENCES}
 
 
 def _render(dossier, key: str, audience: str) -> tuple[str, str, str]:
@@ -150,13 +159,13 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     for user in User.objects.filter(role=Role.ORGANISME, is_active=True, organisme_id__in={d.organisme_id for d in dossiers}):
         staff_by_organisme.setdefault(user.organisme_id, []).append(user)
     notifications, emails, groups = [], [], {}
-    stencil = Stencil()
+    stencil, urls = Stencil(), _urls()
     for dossier in dossiers:
         for audience in audiences:
             if not has_message(key, audience):
                 continue
             subject, message = stencil.render(f"{TEMPLATES}/{key}_{audience}", _fields(dossier))
-            message, url = message.strip(), _url(dossier, audience)
+            message, url = message.strip(), urls[audience].replace(PLACEHOLDER, dossier.numero)
             users, address = _recipients(dossier, audience, staff_by_organisme)
             dedup = f"dossier:{dossier.pk}:{key}:{discriminators[dossier.pk]}:{audience}"
             rows = [(user.pk, subject, message, url, f"{dedup}:{user.pk}") for user in users]
