@@ -186,6 +186,9 @@ MIDDLEWARE = [
     # First and last: request counts and latencies per view (django-prometheus).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "cpf_portal.logs.RequestIdMiddleware",
+    # Pages compressed (Django's GZip adds random padding against BREACH); static files come
+    # precompressed with far-future cache headers from whitenoise's manifest storage.
+    "django.middleware.gzip.GZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

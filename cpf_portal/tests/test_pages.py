@@ -107,3 +107,15 @@ def test_login_attempts_are_forgotten_after_the_retention(db, settings):
     assert purge_login_logs() == 2
     assert list(AccessLog.objects.values_list("username", flat=True)) == ["u29"]
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["u29"]
+
+
+def test_pages_are_compressed_for_browsers_that_accept_it(client, db):
+    import gzip
+
+    plain = client.get("/aide/")
+    packed = client.get("/aide/", HTTP_ACCEPT_ENCODING="gzip, br")
+    assert packed.status_code == 200 and packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert len(packed.content) < len(plain.content) / 2
+    page = gzip.decompress(packed.content).decode()
+    assert "<h1" in page and page.rstrip().endswith("</html>")
