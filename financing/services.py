@@ -143,25 +143,22 @@ def rights_unlock(*, account: CpfAccount, amount_cents: int, label: str = "", re
 def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int, reference: str = "", by=None, dossier=None) -> list[Movement]:
     """At the end of a training: release what was blocked and debit what was consumed
     (prorated when the rules say so). Two movements, one transaction."""
-    if not 0 <= consumed_cents <= locked_cents:
-        raise FinancingError("Le montant débité ne peut pas dépasser les droits bloqués.")
     _locked(account)
+    if dossier is not None:
+        reference = dossier_reference(dossier.numero)
     suffix = _for(dossier) or (f" (dossier n° {reference})" if reference else "")
-    movements = [
-        _append(
-            account,
-            MovementKind.DEBLOCAGE,
-            -locked_cents,
-            f"Fin de formation : droits débloqués{suffix}",
-            reference=reference,
-            by=by,
-            dossier=dossier,
-        )
-    ]
-    if consumed_cents:
-        movements.append(
-            _append(account, MovementKind.DEBIT, -consumed_cents, f"Droits débités{suffix}", reference=reference, by=by, dossier=dossier)
-        )
+    movements = _end_movements(
+        account_id=account.pk,
+        dossier_id=dossier.pk if dossier is not None else None,
+        reference=reference,
+        suffix=suffix,
+        locked_cents=locked_cents,
+        consumed_cents=consumed_cents,
+        by=by,
+    )
+    for movement in movements:
+        movement.full_clean()
+        movement.save()
     return movements
 
 
@@ -181,35 +178,31 @@ class Settlement:
     abondements_back_cents: int = 0
 
 
-def _settlement_movements(settlement: Settlement, *, by=None, now: datetime.datetime | None = None) -> list[Movement]:
-    if not 0 <= settlement.consumed_cents <= settlement.locked_cents:
+def _end_movements(
+    *,
+    account_id: int,
+    dossier_id: int | None,
+    reference: str,
+    suffix: str,
+    locked_cents: int,
+    consumed_cents: int,
+    abondements_back_cents: int = 0,
+    by=None,
+    now: datetime.datetime | None = None,
+) -> list[Movement]:
+    """The movements that end a training (not saved): blocked rights released, the consumed
+    part debited, the unconsumed share of the abondements given back."""
+    if not 0 <= consumed_cents <= locked_cents:
         raise FinancingError("Le montant débité ne peut pas dépasser les droits bloqués.")
-    suffix = f" (dossier n° {settlement.numero})"
-    common = {
-        "account_id": settlement.account_id,
-        "dossier_id": settlement.dossier_id,
-        "reference": dossier_reference(settlement.numero),
-        "created_by": by,
-        "created_at": now or timezone.now(),
-    }
+    common = {"account_id": account_id, "dossier_id": dossier_id, "reference": reference, "created_by": by, "created_at": now or timezone.now()}
     rows = []
-    if settlement.locked_cents:
-        rows.append(
-            Movement(
-                kind=MovementKind.DEBLOCAGE, amount_cents=-settlement.locked_cents, label=f"Fin de formation : droits débloqués{suffix}", **common
-            )
-        )
-    if settlement.consumed_cents:
-        rows.append(Movement(kind=MovementKind.DEBIT, amount_cents=-settlement.consumed_cents, label=f"Droits débités{suffix}", **common))
-    if settlement.abondements_back_cents:
-        rows.append(
-            Movement(
-                kind=MovementKind.ABONDEMENT,
-                amount_cents=-settlement.abondements_back_cents,
-                label=f"Abondement rendu : {ABONDEMENTS_BACK}{suffix}",
-                **common,
-            )
-        )
+    if locked_cents:
+        rows.append(Movement(kind=MovementKind.DEBLOCAGE, amount_cents=-locked_cents, label=f"Fin de formation : droits débloqués{suffix}", **common))
+    if consumed_cents:
+        rows.append(Movement(kind=MovementKind.DEBIT, amount_cents=-consumed_cents, label=f"Droits débités{suffix}", **common))
+    if abondements_back_cents:
+        label = f"Abondement rendu : {ABONDEMENTS_BACK}{suffix}"
+        rows.append(Movement(kind=MovementKind.ABONDEMENT, amount_cents=-abondements_back_cents, label=label, **common))
     return rows
 
 
@@ -220,7 +213,21 @@ def settle_many(settlements: list[Settlement], *, by=None, now: datetime.datetim
     releases and debits what was blocked: it never spends available rights."""
     account_ids = sorted({settlement.account_id for settlement in settlements})
     list(CpfAccount.objects.select_for_update().filter(pk__in=account_ids).order_by("pk").values_list("pk", flat=True))
-    rows = [movement for settlement in settlements for movement in _settlement_movements(settlement, by=by, now=now)]
+    rows = [
+        movement
+        for settlement in settlements
+        for movement in _end_movements(
+            account_id=settlement.account_id,
+            dossier_id=settlement.dossier_id,
+            reference=dossier_reference(settlement.numero),
+            suffix=f" (dossier n° {settlement.numero})",
+            locked_cents=settlement.locked_cents,
+            consumed_cents=settlement.consumed_cents,
+            abondements_back_cents=settlement.abondements_back_cents,
+            by=by,
+            now=now,
+        )
+    ]
     return Movement.objects.bulk_create(rows)
 
 
