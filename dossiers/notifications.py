@@ -5,7 +5,6 @@ that a job run twice, or a retried request, never tells anyone twice."""
 from __future__ import annotations
 
 import datetime
-import re
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -14,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from cpf_portal.money import euros
-from notifications.services import email_queue, emails_insert, notifications_insert, notify, render_message, send_many_after_commit
+from notifications.services import email_queue, emails_insert, notifications_insert, notify, one_line, render_message, send_many_after_commit
 
 from .models import Dossier
 
@@ -142,7 +141,7 @@ class Stencil:
             if not isinstance(value, bool):
                 subject = subject.replace(f"{MARK}{name}{MARK}", str(value))
                 body = body.replace(f"{MARK}{name}{MARK}", str(value))
-        return re.sub(r"[ \t\r\n]+", " ", subject).strip(), body
+        return one_line(subject), body
 
 
 def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str, ...]) -> int:

@@ -41,8 +41,13 @@ def render_message(template: str, context: dict) -> tuple[str, str]:
     context = {"site_url": settings.SITE_URL, **delays(None), **context}
     subject = render_to_string(f"{template}_subject.txt", context, using=TEXT_ENGINE)
     body = render_to_string(f"{template}_body.txt", context, using=TEXT_ENGINE)
-    # Fold the template's line breaks, not the no-break spaces of « 300,00 € ».
-    return re.sub(r"[ \t\r\n]+", " ", subject).strip(), body.strip() + "\n"
+    return one_line(subject), body.strip() + "\n"
+
+
+def one_line(text: str) -> str:
+    """A subject on one line: the template's line breaks folded, not the no-break spaces
+    of « 300,00 € »."""
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()
 
 
 def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: str | None = None) -> Email | None:
