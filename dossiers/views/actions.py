@@ -58,7 +58,7 @@ def run_action(request, *, dossier, name: str, actor: Actor, table: dict[str, Ac
     services.dossier_transition(
         dossier_id=dossier.pk, name=name, actor=actor, by=request.user, payload=action.payload(form), expected_version=form.cleaned_data["version"]
     )
-    messages.success(request, action.success)
+    messages.success(request, action.success.format(numero=dossier.numero))
     if action.then == "detail":
         return redirect(detail_url)
     return redirect(action.then)

@@ -152,21 +152,15 @@ def dossier_info(request, numero):
 @require_POST
 def dossier_action(request, numero, name):
     """One transition of the titulaire (send, delete, cancel_request, decline, cancel)."""
-    dossier = _dossier(request, numero)
-    table = {key: _with_numero(action, numero) for key, action in ACTIONS.items()}
     return run_action(
         request,
-        dossier=dossier,
+        dossier=_dossier(request, numero),
         name=name,
         actor=Actor.TITULAIRE,
-        table=table,
+        table=ACTIONS,
         page=lambda bound, status: _page(request, numero, bound, status),
         detail_url=reverse("dossiers:detail", args=[numero]),
     )
-
-
-def _with_numero(action: Action, numero: str) -> Action:
-    return Action(form=action.form, payload=action.payload, success=action.success.format(numero=numero), then=action.then)
 
 
 @titulaire_required
@@ -182,11 +176,8 @@ def dossier_accept(request, numero):
             raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
         messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
         return redirect("dossiers:detail", numero=numero)
-    split = money.split_for(dossier, today=timezone.localdate())
-    data = request.POST if request.method == "POST" else None
-    card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.reste_a_payer_cents else None
-    version_form = VersionForm(data, initial={"version": dossier.version})
-    context = {"dossier": dossier, "split": split, "card_form": card_form, "version_form": version_form}
+    context = _accept_context(dossier, request.POST if request.method == "POST" else None)
+    card_form, version_form = context["card_form"], context["version_form"]
     if request.method == "GET":
         return render(request, "dossiers/accept.html", context)
     if not all([version_form.is_valid(), card_form is None or card_form.is_valid()]):
@@ -208,13 +199,18 @@ def dossier_accept(request, numero):
     return redirect("dossiers:detail", numero=numero)
 
 
+def _accept_context(dossier, data=None) -> dict:
+    """The acceptance page: the split of now, the card form (a new idempotency key each time
+    it is shown) when there is a reste à payer, the dossier's version."""
+    split = money.split_for(dossier, today=timezone.localdate())
+    card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.reste_a_payer_cents else None
+    return {"dossier": dossier, "split": split, "card_form": card_form, "version_form": VersionForm(data, initial={"version": dossier.version})}
+
+
 def _accept_error_page(request, numero: str, status: int):
-    """After a refusal: the acceptance page as it stands now (a new card form, the split of
-    now), or the dossier's page when it is no longer a proposal."""
+    """After a refusal: the acceptance page as it stands now, or the dossier's page when it
+    is no longer a proposal."""
     dossier = _dossier(request, numero)
     if dossier.status != Status.PROPOSED:
         return _page(request, numero, {}, status)
-    split = money.split_for(dossier, today=timezone.localdate())
-    card_form = CardForm(initial={"idempotency_key": uuid.uuid4()}) if split.reste_a_payer_cents else None
-    context = {"dossier": dossier, "split": split, "card_form": card_form, "version_form": VersionForm(initial={"version": dossier.version})}
-    return render(request, "dossiers/accept.html", context, status=status)
+    return render(request, "dossiers/accept.html", _accept_context(dossier), status=status)
