@@ -222,8 +222,9 @@ def reconcile_payments(*, older_than_minutes: int = 10, now: datetime.datetime |
         numero = payment.reference.removeprefix("dossier:")
         dossier = Dossier.objects.filter(numero=numero, titulaire=payment.user).first()
         try:
-            if dossier is None or dossier.status != Status.PROPOSED or dossier.reste_a_payer_cents != payment.amount_cents:
-                raise TransitionNotAllowed("Le dossier ne peut plus être accepté avec ce paiement.")
+            if dossier is None:
+                raise TransitionNotAllowed("Ce paiement ne correspond à aucun dossier du titulaire.")
+            # The table decides: still a proposal, in time, and this payment pays its reste à payer.
             dossier_transition(dossier_id=dossier.pk, name="accept", actor=Actor.TITULAIRE, by=payment.user, payload={"payment": payment}, now=now)
             result["accepted"] += 1
         except (DossierError, TransitionNotAllowed):
