@@ -45,7 +45,7 @@ PYTEST_WORKERS ?= 2
 test: install checkers lint
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-## make bench: speed figures (catalogue search on 100,000 formations / 300,000 sessions).
+## make bench: speed figures (catalogue search at 100,000 / 300,000 and 200,000 / 600,000 formations / sessions, growth).
 bench: install
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/catalogue_search.py
 

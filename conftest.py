@@ -18,6 +18,7 @@ e-mail of the outbox that is still queued (what the ``send_email`` task does aft
 """
 
 import os
+import uuid
 import subprocess
 import sys
 from pathlib import Path
@@ -44,10 +45,13 @@ RIGHTS_CENTS = 75_000
 
 
 def pytest_configure(config):
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker:
-        from django.conf import settings
+    from django.conf import settings
 
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    # The cache's keys carry numbers of this run's test database (catalogue generations):
+    # each process and run has its own key space in the shared Redis.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"cpf-test-{worker or 'main'}-{uuid.uuid4().hex[:8]}"
+    if worker:
         from cpf_portal.celery import app
 
         # Before anything connects; a test may still point app.conf.broker_url elsewhere for a

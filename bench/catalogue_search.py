@@ -1,10 +1,13 @@
-"""Catalogue search benchmark: p50/p95 server time of a mix of 200 realistic searches on
-100,000 formations / 300,000 sessions, against a naive `icontains` ORM baseline.
+"""Catalogue search benchmark: p50/p95 server time of a mix of 200 realistic searches at two
+catalogue sizes (100,000 formations / 300,000 sessions, then 200,000 / 600,000), by kind of
+query, the growth of p95 from one size to the next, and a naive `icontains` ORM baseline on
+a sample of the same mix.
 
     make bench            # or: python -m cpf_portal.embedded -- python bench/catalogue_search.py
 
-It uses its own database (`<name>_bench` on the same server), created, migrated and seeded
-on the first run (about a minute), reused afterwards. Prints figures, asserts nothing.
+Each size has its own database (`<name>_bench_<formations>` on the same server), created,
+migrated and seeded on the first run (about a minute per 100,000 formations), reused
+afterwards. BENCH_SIZES=100000,200000 chooses the sizes. Prints figures, asserts nothing.
 """
 
 from __future__ import annotations
@@ -22,33 +25,20 @@ sys.path.insert(0, str(BASE_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpf_portal.settings")
 os.environ.setdefault("DEBUG", "true")
 
-FORMATIONS = int(os.environ.get("BENCH_FORMATIONS", 100_000))
+SIZES = [int(size) for size in os.environ.get("BENCH_SIZES", "100000,200000").split(",")]
 QUERIES = int(os.environ.get("BENCH_QUERIES", 200))
 # Each query is timed REPEAT times and its best time kept (both for the search and the
 # baseline), so that a noisy neighbour on a shared machine does not decide the figures.
 REPEAT = int(os.environ.get("BENCH_REPEAT", 2))
-
-
-def use_bench_database() -> None:
-    import psycopg
-
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_bench"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
-
-
-use_bench_database()
+# The naive baseline takes about half a second a query: it runs on every NAIVE_EVERY-th query.
+NAIVE_EVERY = int(os.environ.get("BENCH_NAIVE_EVERY", 4))
 
 import django  # noqa: E402
 
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 from django.db.models import Q  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
@@ -120,17 +110,31 @@ KEYWORDS = [
 RADII = [10, 30, 30, 50, 100]
 
 
-def ensure_data() -> None:
+def use_database(formations: int) -> None:
+    """Point Django at this size's own database (created when missing)."""
+    import psycopg
+
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    name = f"{parts.path.lstrip('/')}_bench_{formations}"
+    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    connections.close_all()
+    connection.settings_dict["NAME"] = name
+
+
+def ensure_data(formations: int) -> None:
+    use_database(formations)
     call_command("migrate", verbosity=0)
     call_command("load_communes", if_empty=True, verbosity=0)
     count = Formation.objects.count()
-    if count < FORMATIONS:
-        print(f"Génération du catalogue : {FORMATIONS - count} formations…", flush=True)
+    if count < formations:
+        print(f"Génération du catalogue : {formations - count} formations…", flush=True)
         start = time.monotonic()
-        call_command("seed_catalogue", formations=FORMATIONS - count, verbosity=0)
+        call_command("seed_catalogue", formations=formations - count, verbosity=0)
         print(f"  fait en {time.monotonic() - start:.0f} s", flush=True)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
 
 
 def query_mix(rng: random.Random) -> list[SearchQuery]:
@@ -156,7 +160,12 @@ def query_mix(rng: random.Random) -> list[SearchQuery]:
             q.duration = rng.choice(["", "court", "moyen", "long"])
             q.certification_type = rng.choice(["", "RNCP", "RS", "AUTRE"])
             q.start_after = timezone.localdate() + timezone.timedelta(days=rng.choice([0, 30, 60]))
+        if kind != 3:
+            q.sort = rng.choice(["pertinence"] * 3 + ["prix", "distance"])
+        else:
             q.sort = rng.choice(["pertinence", "prix", "distance"])
+        if q.sort == "distance" and q.commune is None:
+            q.sort = "pertinence"
         q.page = 1 if rng.random() < 0.8 else rng.randint(2, 4)
         mix.append(q)
     return mix
@@ -206,48 +215,111 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def main() -> None:
-    ensure_data()
+KINDS = {0: "mot-clé", 1: "mot-clé + lieu", 2: "lieu seul", 3: "avec filtres"}
+
+
+def classes(index: int, q: SearchQuery) -> list[str]:
+    """The rows of the table this query counts in."""
+    found = ["toutes", KINDS[index % 4]]
+    if q.sort != "pertinence" and not (q.sort == "distance" and q.commune is None):
+        found.append(f"tri {q.sort}")
+    if q.page > 1:
+        found.append("page 2 et suivantes")
+    return found
+
+
+def page_params(q: SearchQuery) -> dict:
+    """The results page's query string for this search (the form's field names)."""
+    params = {"quoi": q.keywords, "rayon": q.radius_km, "page": q.page, "tri": q.sort, "duree": q.duration, "certification": q.certification_type}
+    if q.commune is not None:
+        params["ou"] = q.commune.label
+    if q.include_remote:
+        params["a_distance"] = "on"
+    if q.max_price_cents is not None:
+        params["prix_max"] = str(q.max_price_cents // 100)
+    if q.start_after:
+        params["debut_apres"] = q.start_after.isoformat()
+    return params
+
+
+def measure(formations: int) -> dict:
+    ensure_data(formations)
     today = timezone.localdate()
-    formations, sessions = Formation.objects.count(), Session.objects.count()
+    counts = (Formation.objects.count(), Session.objects.count())
     mix = query_mix(random.Random(42))
-    print(
-        f"Catalogue : {formations} formations, {sessions} sessions ; {len(mix)} recherches "
-        f"(mot-clé, mot-clé + lieu + rayon, lieu seul, avec filtres), meilleur temps de {REPEAT} passages."
-    )
+    timed(lambda q: search(q, today=today).hits, mix[:20])  # warm PostgreSQL's buffers
+    ours = timed(lambda q: search(q, today=today).hits, mix)
+    sample = mix[::NAIVE_EVERY]
+    naive = timed(lambda q: naive_search(q, today), sample)
+    ours_sample = ours[::NAIVE_EVERY]
 
-    timed(lambda q: search(q, today=today), mix[:20])  # warm the cache
-    ours = timed(lambda q: search(q, today=today), mix)
-    naive = timed(lambda q: naive_search(q, today), mix)
-
-    setup_test_environment()
     client = Client()
     pages = []
     for q in mix:
-        params = {"quoi": q.keywords, "rayon": q.radius_km, "page": q.page}
-        if q.commune is not None:
-            params["ou"] = q.commune.label
         best = float("inf")
         for _ in range(REPEAT):
             start = time.perf_counter()
-            response = client.get("/formations/recherche/", params)
+            response = client.get("/formations/recherche/", page_params(q))
             best = min(best, (time.perf_counter() - start) * 1000)
         pages.append(best)
         assert response.status_code == 200, response.status_code
+    by_class: dict[str, list[float]] = {}
+    for index, (q, duration) in enumerate(zip(mix, ours, strict=True)):
+        for name in classes(index, q):
+            by_class.setdefault(name, []).append(duration)
+    slowest = max(range(len(mix)), key=lambda i: ours[i])
+    return {
+        "counts": counts,
+        "classes": by_class,
+        "naive": naive,
+        "ours_sample": ours_sample,
+        "pages": pages,
+        "slowest": (ours[slowest], mix[slowest]),
+    }
 
-    p50, p95 = percentile(ours, 50), percentile(ours, 95)
-    n50, n95 = percentile(naive, 50), percentile(naive, 95)
-    print(f"Recherche PostgreSQL (plein texte, index)      p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   max {max(ours):6.1f} ms")
-    print(f"Référence naïve (icontains ORM)                 p50 {n50:6.1f} ms   p95 {n95:6.1f} ms   max {max(naive):6.1f} ms")
-    print(
-        f"Rapport naïf / optimisé                          p50 ×{n50 / p50:5.1f}     p95 ×{n95 / p95:5.1f}   "
-        f"(moyenne ×{statistics.mean(naive) / statistics.mean(ours):.1f})"
+
+def describe(q: SearchQuery) -> str:
+    place = f" près de {q.commune.name} ({q.radius_km} km)" if q.commune else ""
+    return f"« {q.keywords} »{place}, tri {q.sort}, page {q.page}"
+
+
+def main() -> None:
+    setup_test_environment()
+    results = {size: measure(size) for size in SIZES}
+    print(f"\nRecherche « catalogue.search.search » : {QUERIES} recherches (mot-clé, mot-clé + lieu + rayon, lieu seul, avec filtres ;")
+    print(f"tris et pages variés), meilleur temps de {REPEAT} passages ; temps serveur en ms.\n")
+    header = f"{'classe de requêtes':<22}" + "".join(
+        f"| {results[size]['counts'][0] // 1000}k / {results[size]['counts'][1] // 1000}k : p50 / p95 (n) " for size in SIZES
     )
-    print(f"Page de résultats complète (vue + gabarit)      p50 {percentile(pages, 50):6.1f} ms   p95 {percentile(pages, 95):6.1f} ms")
-    by_kind = {0: "mot-clé", 1: "mot-clé + lieu", 2: "lieu seul", 3: "avec filtres"}
-    for kind, label in by_kind.items():
-        values = [d for i, d in enumerate(ours) if i % 4 == kind]
-        print(f"  {label:<16} p50 {percentile(values, 50):6.1f} ms   p95 {percentile(values, 95):6.1f} ms")
+    if len(SIZES) > 1:
+        header += "| croissance du p95"
+    print(header)
+    print("-" * len(header))
+    for name in ["toutes", *KINDS.values(), "tri prix", "tri distance", "page 2 et suivantes"]:
+        line = f"{name:<22}"
+        for size in SIZES:
+            values = results[size]["classes"].get(name, [])
+            line += f"| {percentile(values, 50):7.1f} / {percentile(values, 95):6.1f} ({len(values):3d})        "
+        if len(SIZES) > 1:
+            first, last = results[SIZES[0]]["classes"][name], results[SIZES[-1]]["classes"][name]
+            line += f"| ×{percentile(last, 95) / percentile(first, 95):.2f}"
+        print(line)
+    print()
+    for size in SIZES:
+        r = results[size]
+        naive, ours = r["naive"], r["ours_sample"]
+        print(f"À {r['counts'][0]} formations / {r['counts'][1]} sessions :")
+        print(
+            f"  référence naïve (icontains ORM), {len(naive)} requêtes : p50 {percentile(naive, 50):6.1f} ms  p95 {percentile(naive, 95):6.1f} ms ; "
+            f"les mêmes ici : p50 {percentile(ours, 50):5.1f} ms  p95 {percentile(ours, 95):5.1f} ms ; "
+            f"rapport p50 ×{percentile(naive, 50) / percentile(ours, 50):.1f}, p95 ×{percentile(naive, 95) / percentile(ours, 95):.1f}, "
+            f"moyenne ×{statistics.mean(naive) / statistics.mean(ours):.1f}"
+        )
+        print(
+            f"  page de résultats complète (vue + gabarit, Client Django) : p50 {percentile(r['pages'], 50):6.1f} ms  p95 {percentile(r['pages'], 95):6.1f} ms"
+        )
+        duration, q = r["slowest"]
+        print(f"  requête la plus lente : {duration:.1f} ms, {describe(q)}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from django.utils import timezone
 from cpf_portal.forms import CpfForm
 from cpf_portal.money import from_cents, to_cents
 
+from . import cache
 from .models import Certification, Formation, Session
 from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
 
@@ -81,10 +82,15 @@ class SearchForm(CpfForm):
 
     commune = None
 
+    def __init__(self, *args, generations=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # With the catalogue's generations, commune lookups come from the shared cache.
+        self.generations = generations
+
     def clean_ou(self):
         text = self.cleaned_data["ou"].strip()
         if text:
-            self.commune = resolve_place(text)
+            self.commune = cache.resolve_place(text, self.generations) if self.generations else resolve_place(text)
             if self.commune is None:
                 raise ValidationError(
                     "Nous ne trouvons pas cette commune : saisissez un nom de commune ou un code postal à 5 chiffres.",

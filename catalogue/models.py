@@ -294,3 +294,23 @@ class SearchTerm(models.Model):
 
     def __str__(self):
         return self.word
+
+
+class Generation(models.Model):
+    """A counter per part of the catalogue, raised by database triggers (migration 0004) by
+    every statement that writes it, in the writer's transaction: cached search results,
+    rendered cards and commune lookups are keyed by it, so a committed change is seen by the
+    next request, on every web node (``catalogue.cache``)."""
+
+    class Scope(models.TextChoices):
+        CATALOGUE = "catalogue", "formations, sessions, organismes, certifications"
+        COMMUNES = "communes", "communes"
+
+    scope = models.CharField(max_length=20, primary_key=True, choices=Scope.choices)
+    value = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = "génération du catalogue"
+
+    def __str__(self):
+        return f"{self.scope} = {self.value}"

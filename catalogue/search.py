@@ -77,11 +77,27 @@ class SearchHit:
 @dataclass
 class SearchResult:
     query: SearchQuery
-    hits: list[SearchHit] = field(default_factory=list)
+    # The page's (session id, distance in km or None, relevance), in order: what the cache keeps.
+    rows: list[tuple[int, float | None, float]] = field(default_factory=list)
     total: int = 0
     # True when there are more than ``total`` results (« plus de 1 000 formations »).
     total_capped: bool = False
     corrections: dict[str, str] = field(default_factory=dict)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_hits", None)  # loaded objects are not cached, only their ids
+        return state
+
+    @property
+    def hits(self) -> list[SearchHit]:
+        """The page's sessions with their formation, organisme, certification and commune,
+        loaded in one query on first use."""
+        if "_hits" not in self.__dict__:
+            ids = [row[0] for row in self.rows]
+            sessions = Session.objects.select_related("formation__organisme", "formation__certification", "commune").in_bulk(ids) if ids else {}
+            self._hits = [SearchHit(session=sessions[row[0]], distance_km=row[1], rank=row[2]) for row in self.rows if row[0] in sessions]
+        return self._hits
 
     @property
     def num_pages(self) -> int:
@@ -234,9 +250,7 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
     else:
         rows = _fetch(_with_place_sql(query, plan, formation_first=_formation_first(plan, terms)), plan.params)
         result.total = rows[0][3] if rows else 0
-    if rows:
-        sessions = Session.objects.select_related("formation__organisme", "formation__certification", "commune").in_bulk([row[0] for row in rows])
-        result.hits = [SearchHit(session=sessions[row[0]], distance_km=row[1], rank=row[2]) for row in rows if row[0] in sessions]
+    result.rows = [(row[0], row[1], row[2]) for row in rows]
     return result
 
 

@@ -1,7 +1,8 @@
 """Public catalogue: search, detail, favourites, commune suggestions."""
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.db import transaction
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,10 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import titulaire_required
 from cpf_portal.http import redirect_back
 
-from . import services
+from . import cache, services
 from .forms import SearchForm
 from .models import Favori, Formation, Session
-from .search import search, suggest_communes
+from .search import suggest_communes
 
 SEARCH_FIELDS = ("quoi", "ou")
 
@@ -25,30 +26,38 @@ def _page_number(request) -> int:
         return 1
 
 
+# The public pages only read: no transaction to open and commit around them (ATOMIC_REQUESTS).
+@transaction.non_atomic_requests
 @require_GET
 def search_view(request):
     submitted = any(request.GET.get(name) for name in SEARCH_FIELDS) or "tri" in request.GET
-    form = SearchForm(request.GET if submitted else None)
+    # Commune lookups, results and the rendered list come from the shared cache, keyed by the
+    # catalogue's generations read here, first (catalogue/cache.py).
+    generations = cache.generations() if submitted else None
+    form = SearchForm(request.GET if submitted else None, generations=generations)
     result = None
+    results_key = ""
     favori_ids: set[int] = set()
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    query_prefix = (querystring.urlencode() + "&") if querystring else ""
     if submitted and form.is_valid():
         query = form.to_query(_page_number(request))
         if not query.is_empty:
-            result = search(query, today=timezone.localdate())
-            if request.user.is_authenticated and result.hits:
+            today = timezone.localdate()
+            result = cache.search(query, today=today, gens=generations)
+            if request.user.is_authenticated and result.rows:
                 favori_ids = set(
-                    Favori.objects.filter(user=request.user, formation_id__in=[hit.formation.pk for hit in result.hits]).values_list(
-                        "formation_id", flat=True
-                    )
+                    Favori.objects.filter(user=request.user, formation__sessions__in=[row[0] for row in result.rows]).values_list("formation_id", flat=True)
                 )
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
+            results_key = cache.results_fragment_key(generations, result.query, today, query_prefix, favori_ids)
     context = {
         "form": form,
         "result": result,
+        "results_key": results_key,
         "submitted": submitted,
+        "query_prefix": query_prefix,
         "favori_ids": favori_ids,
-        "query_prefix": (querystring.urlencode() + "&") if querystring else "",
     }
     return render(request, "catalogue/search.html", context, status=400 if submitted and form.errors else 200)
 
@@ -60,12 +69,23 @@ def commune_suggestions(request):
     return JsonResponse({"results": [{"label": c.label, "code": c.code_insee} for c in communes]})
 
 
+@transaction.non_atomic_requests
 @require_GET
 def formation_detail(request, numero):
-    formation = get_object_or_404(Formation.objects.published().select_related("organisme", "certification"), numero=numero)
-    sessions = list(Session.objects.open(timezone.localdate()).filter(formation=formation).select_related("commune"))
+    generations = cache.generations()
+    today = timezone.localdate()
+    page = cache.formation_page(numero, today=today, gens=generations)
+    if page is None:
+        raise Http404("Formation introuvable")
+    formation, sessions = page
     is_favori = request.user.is_authenticated and Favori.objects.filter(user=request.user, formation=formation).exists()
-    context = {"formation": formation, "sessions": sessions, "is_favori": is_favori, "main_session": sessions[0] if sessions else None}
+    context = {
+        "formation": formation,
+        "sessions": sessions,
+        "is_favori": is_favori,
+        "main_session": sessions[0] if sessions else None,
+        "page_key": f"{generations.catalogue}:{today.isoformat()}:{formation.pk}:{request.user.is_authenticated}",
+    }
     return render(request, "catalogue/detail.html", context)
 
 

@@ -274,13 +274,24 @@ if _redis.scheme not in {"redis", "rediss", "unix"}:
     raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} : schéma attendu redis://, rediss:// ou unix://.")
 # Kombu names the unix-socket transport redis+socket://; redis-py (cache) takes unix://.
 CELERY_BROKER_URL = f"redis+socket://{unquote(_redis.path)}" if _redis.scheme == "unix" else REDIS_URL
+# The cache (search results, rendered cards, commune lookups, sessions) is shared by every web
+# node. Redis away: a read is a miss, a write is dropped, both logged (django-redis
+# IGNORE_EXCEPTIONS), and the pages are computed from PostgreSQL as if nothing were cached.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "cpf",
+        "TIMEOUT": env_int("CACHE_TIMEOUT", 60 * 60 * 24, minimum=1),
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "cpf_portal.cache"
 
 # --- Celery -------------------------------------------------------------------------------
 CELERY_TIMEZONE = "Europe/Paris"
@@ -344,6 +355,9 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env_int("AXES_IPWARE_PROXY_COUNT", 0)
 
+# Sessions read from the cache (any web node), written through to PostgreSQL (they survive a
+# Redis restart, and a Redis that is away).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 4, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
