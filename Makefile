@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint bench bench-deadlines install checkers migrate demo clean-var backup restore
+.PHONY: run test lint bench bench-web bench-deadlines install checkers migrate demo clean-var backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +72,9 @@ restore: install
 
 clean-var:
 	rm -rf var
+
+## make bench-web: the production web process (gunicorn, DEBUG off) under wrk at concurrency 4/16/64:
+## home, search (Zipf mix, with and without cache), a formation's page, a bare Django view; RSS per worker.
+bench-web: install
+	@command -v wrk >/dev/null || { echo "wrk est nécessaire : apt-get install wrk" >&2; exit 1; }
+	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/web.py

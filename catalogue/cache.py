@@ -85,10 +85,10 @@ def search(query, *, today: datetime.date, gens: Generations):
     return remember(search_key(gens, query, today), lambda: search_module.search(query, today=today))
 
 
-def results_fragment_key(gens: Generations, query, today: datetime.date, querystring: str, favori_ids) -> str:
-    """The key of the rendered result list (cards and pagination): the search, the links'
-    query string and the visitor's favourites among the hits."""
-    return f"{search_key(gens, query, today)}:{digest(querystring, sorted(favori_ids))}"
+def search_page_key(gens: Generations, today: datetime.date, params) -> str:
+    """The key of an anonymous visitor's search page parts: the query string as typed (with
+    the communes' and the catalogue's generations, since « Où ? » is resolved from it)."""
+    return f"catalogue:search-page:{gens.catalogue}:{gens.communes}:{today.isoformat()}:{digest(sorted(params.lists()))}"
 
 
 def formation_page(numero: str, *, today: datetime.date, gens: Generations):

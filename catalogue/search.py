@@ -474,20 +474,33 @@ def _place_only(query: SearchQuery, plan: _Plan, result: SearchResult) -> list[t
     near = f"""
         SELECT near.formation_id FROM ({_near_sessions_sql(plan)}) AS near
         WHERE {_formation_ok(plan, "near.formation_id")}"""
-    probe = _fetch(f"SELECT count(*), count(DISTINCT formation_id) FROM ({near} LIMIT {PROBE_SESSIONS}) AS p", plan.params)[0]
     remote = _remote_rows_sql(query, plan, "catalogue_formationindex fi", "0") if query.include_remote else None
-    if probe[0] < PROBE_SESSIONS or probe[1] < CAPPED_TOTAL:
+    if remote and not plan.session_filtered and _many_remote(plan):
+        many = True  # more remote formations than CAPPED_TOTAL: no need to count the local ones
+    else:
+        probe = _fetch(f"SELECT count(*), count(DISTINCT formation_id) FROM ({near} LIMIT {PROBE_SESSIONS}) AS p", plan.params)[0]
+        many = probe[0] >= PROBE_SESSIONS and probe[1] >= CAPPED_TOTAL
+    if not many:
         rows = _fetch(_union_page_sql(query, _place_only_local_sql(plan), remote), plan.params)
         result.total = rows[0][3] if rows else 0
         return rows
     result.total = CAPPED_TOTAL
     result.total_capped = True
+    if remote:
+        remote = (remote[0], "0")  # the total is capped: the remote formations are not counted
     query.page = min(query.page, CAPPED_TOTAL // query.per_page)
     plan.params["offset"] = (query.page - 1) * query.per_page
     needed = query.page * query.per_page
     if _order_by(query).startswith("pick[2]"):
         return _cheapest_first(query, plan, remote, needed)
     return _nearest_first(query, plan, needed)
+
+
+def _many_remote(plan: _Plan) -> bool:
+    """Do more than CAPPED_TOTAL remote formations pass the filters? (Index on remote
+    formations, stopped early.)"""
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM catalogue_formationindex fi WHERE fi.remote AND {plan.formation_where} LIMIT {CAPPED_TOTAL + 1}) AS r"
+    return _fetch(sql, plan.params)[0][0] > CAPPED_TOTAL
 
 
 def _nearest_first(query: SearchQuery, plan: _Plan, needed: int) -> list[tuple]:
@@ -507,8 +520,12 @@ def _nearest_first(query: SearchQuery, plan: _Plan, needed: int) -> list[tuple]:
 
 def _cheapest_first(query: SearchQuery, plan: _Plan, remote, needed: int) -> list[tuple]:
     """The cheapest formations come first among the cheapest sessions: read the sessions in
-    price order (price index, stopped early) whose commune is near (hashed set), until they
-    hold enough distinct formations."""
+    price order (price index, stopped early) whose commune is near, until they hold enough
+    distinct formations. The communes around the place are fetched first and passed as an
+    array: PostgreSQL tests ``= ANY`` of a constant array with a hash table, where a join to
+    the same set inside the query became a nested loop over it for every session read."""
+    near_ids = _fetch(f"SELECT coalesce(array_agg(c.id), '{{}}') FROM ({_near_communes_sql()}) AS c", plan.params)[0][0]
+    params = {**plan.params, "near_ids": near_ids}
     sessions = 8 * needed
     while True:
         local = f"""
@@ -517,17 +534,16 @@ def _cheapest_first(query: SearchQuery, plan: _Plan, remote, needed: int) -> lis
                 SELECT cheap.formation_id, min(ARRAY[cheap.km, cheap.price_cents, cheap.id]) AS pick
                 FROM (
                     SELECT s.id, s.formation_id, s.price_cents,
-                           (SELECT c.km FROM near_communes c WHERE c.id = s.commune_id) AS km
+                           (SELECT {haversine_sql("c")} FROM catalogue_commune c WHERE c.id = s.commune_id) AS km
                     FROM catalogue_session s
-                    WHERE s.commune_id IS NOT NULL AND s.commune_id IN (SELECT id FROM near_communes)
+                    WHERE s.commune_id IS NOT NULL AND s.commune_id = ANY (%(near_ids)s::bigint[])
                       AND {plan.session_where} AND {_formation_ok(plan, "s.formation_id")}
                     ORDER BY s.price_cents, s.id
                     LIMIT {sessions}
                 ) AS cheap
                 GROUP BY cheap.formation_id
             ) AS g"""
-        prefix = f"near_communes AS MATERIALIZED ({_near_communes_sql()}),"
-        rows = _fetch(_union_page_sql(query, local, remote, prefix=prefix), plan.params)
+        rows = _fetch(_union_page_sql(query, local, remote), params)
         local_found = rows[0][4] if rows else 0
         if local_found >= needed or sessions >= 64 * needed:
             return rows

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -13,7 +14,7 @@ from cpf_portal.http import redirect_back
 
 from . import cache, services
 from .forms import SearchForm
-from .models import Favori, Formation, Session
+from .models import Favori, Formation
 from .search import suggest_communes
 
 SEARCH_FIELDS = ("quoi", "ou")
@@ -26,40 +27,53 @@ def _page_number(request) -> int:
         return 1
 
 
+def search_page(request, generations, today, *, user=None) -> dict:
+    """The search page's parts that depend on the query string (and, for a signed-in
+    visitor, on their favourites): status, title, the form's fields and the results, as HTML."""
+    submitted = any(request.GET.get(name) for name in SEARCH_FIELDS) or "tri" in request.GET
+    form = SearchForm(request.GET if submitted else None, generations=generations)
+    result = None
+    favori_ids: set[int] = set()
+    querystring = request.GET.copy()
+    querystring.pop("page", None)
+    if submitted and form.is_valid():
+        query = form.to_query(_page_number(request))
+        if not query.is_empty:
+            result = cache.search(query, today=today, gens=generations)
+            if user is not None and result.rows:
+                favori_ids = set(
+                    Favori.objects.filter(user=user, formation__sessions__in=[row[0] for row in result.rows]).values_list("formation_id", flat=True)
+                )
+    errors = submitted and bool(form.errors)
+    context = {"form": form, "result": result, "favori_ids": favori_ids, "query_prefix": (querystring.urlencode() + "&") if querystring else ""}
+    title = f"{'Erreur – ' if errors else ''}Rechercher une formation"
+    if result is not None:
+        title += f" : {form.cleaned_data['quoi']}" if form.cleaned_data.get("quoi") else ""
+        title += f" (page {result.query.page})" if result.query.page > 1 else ""
+    return {
+        "submitted": submitted,
+        "errors": errors,
+        "status": 400 if errors else 200,
+        "title": title,
+        "form_html": render_to_string("catalogue/_search_form_fields.html", context),
+        "results_html": render_to_string("catalogue/_search_results.html", context) if result is not None else "",
+    }
+
+
 # The public pages only read: no transaction to open and commit around them (ATOMIC_REQUESTS).
 @transaction.non_atomic_requests
 @require_GET
 def search_view(request):
-    submitted = any(request.GET.get(name) for name in SEARCH_FIELDS) or "tri" in request.GET
-    # Commune lookups, results and the rendered list come from the shared cache, keyed by the
-    # catalogue's generations read here, first (catalogue/cache.py).
-    generations = cache.generations() if submitted else None
-    form = SearchForm(request.GET if submitted else None, generations=generations)
-    result = None
-    results_key = ""
-    favori_ids: set[int] = set()
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    query_prefix = (querystring.urlencode() + "&") if querystring else ""
-    if submitted and form.is_valid():
-        query = form.to_query(_page_number(request))
-        if not query.is_empty:
-            today = timezone.localdate()
-            result = cache.search(query, today=today, gens=generations)
-            if request.user.is_authenticated and result.rows:
-                favori_ids = set(
-                    Favori.objects.filter(user=request.user, formation__sessions__in=[row[0] for row in result.rows]).values_list("formation_id", flat=True)
-                )
-            results_key = cache.results_fragment_key(generations, result.query, today, query_prefix, favori_ids)
-    context = {
-        "form": form,
-        "result": result,
-        "results_key": results_key,
-        "submitted": submitted,
-        "query_prefix": query_prefix,
-        "favori_ids": favori_ids,
-    }
-    return render(request, "catalogue/search.html", context, status=400 if submitted and form.errors else 200)
+    # Commune lookups, results and the rendered parts come from the shared cache, keyed by the
+    # catalogue's generations read here, first (catalogue/cache.py): an anonymous visitor's
+    # page is the same for everyone asking the same query string, built once per generation.
+    generations = cache.generations()
+    today = timezone.localdate()
+    if request.user.is_authenticated:
+        page = search_page(request, generations, today, user=request.user)
+    else:
+        page = cache.remember(cache.search_page_key(generations, today, request.GET), lambda: search_page(request, generations, today))
+    return render(request, "catalogue/search.html", {"page": page}, status=page["status"])
 
 
 @require_GET

@@ -36,8 +36,8 @@ DATABASE_NAME = "cpf_portal"
 # Sized for a catalogue of about 600 MB on a small machine (README « Performance » gives the
 # values for a real server). shared_buffers applies from the server's next start.
 TUNING = {
-    "shared_buffers": "256MB",
-    "effective_cache_size": "2GB",
+    "shared_buffers": "1GB",
+    "effective_cache_size": "4GB",
     "work_mem": "16MB",
     "maintenance_work_mem": "256MB",
     "random_page_cost": "1.1",
