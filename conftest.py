@@ -18,9 +18,9 @@ e-mail of the outbox that is still queued (what the ``send_email`` task does aft
 """
 
 import os
-import uuid
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 

@@ -30,6 +30,7 @@ from django.utils import timezone  # noqa: E402
 
 from catalogue.models import Commune, Formation  # noqa: E402
 from catalogue.search import SearchQuery  # noqa: E402
+from catalogue.services import search_terms_refresh  # noqa: E402
 
 KEYWORDS = [
     "anglais",
@@ -121,6 +122,8 @@ def ensure_data(formations: int) -> None:
         print(f"  fait en {time.monotonic() - start:.0f} s", flush=True)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
+    elif not Commune.objects.filter(open_sessions__gt=0).exists():
+        search_terms_refresh()  # a database seeded before the statistics held sessions per commune
 
 
 def query_mix(rng: random.Random) -> list[SearchQuery]:

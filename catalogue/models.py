@@ -56,6 +56,9 @@ class Commune(models.Model):
     latitude = models.FloatField()
     longitude = models.FloatField()
     population = models.PositiveIntegerField(default=0)
+    # Open sessions held here, as of the last refresh of the search's statistics
+    # (services.search_terms_refresh): the search's estimate of how dense a place is.
+    open_sessions = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = "commune"
@@ -255,6 +258,13 @@ class FormationIndex(models.Model):
     open_until = models.DateField(null=True)
     min_price_cents = models.BigIntegerField(null=True)
     best_session = models.ForeignKey(Session, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # The formation's open sessions in a commune, side by side (id, position, price): a search
+    # with keywords and a place finds each matching formation's nearest session in its own
+    # row, without visiting the sessions (migration 0005).
+    local_session_ids = ArrayField(models.BigIntegerField(), default=list)
+    local_latitudes = ArrayField(models.FloatField(), default=list)
+    local_longitudes = ArrayField(models.FloatField(), default=list)
+    local_prices = ArrayField(models.BigIntegerField(), default=list)
 
     class Meta:
         verbose_name = "index de recherche"

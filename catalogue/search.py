@@ -248,7 +248,8 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
     elif not terms.terms:
         rows = _place_only(query, plan, result)
     else:
-        rows = _fetch(_with_place_sql(query, plan, formation_first=_formation_first(plan, terms)), plan.params)
+        strategy = _strategy(plan, terms)
+        rows = _fetch(_with_place_sql(query, plan, strategy=strategy), plan.params)
         result.total = rows[0][3] if rows else 0
     result.rows = [(row[0], row[1], row[2]) for row in rows]
     return result
@@ -381,31 +382,42 @@ def _formation_ok(plan: _Plan, column: str) -> str:
     return f"(SELECT {plan.formation_where} FROM catalogue_formationindex fi WHERE fi.formation_id = {column})"
 
 
-def _formation_first(plan: _Plan, terms: Terms) -> bool:
-    """With keywords and a place: start from the matching formations (then their sessions)
-    when they hold fewer sessions than the communes around the place (probed, stopped early)."""
-    budget = 3 * max(terms.estimated_matches, 1)
-    probe = _fetch(f"SELECT count(*) FROM ({_near_sessions_sql(plan)} LIMIT %(budget)s) AS p", {**plan.params, "budget": budget + 1})
-    return probe[0][0] > budget
+def _strategy(plan: _Plan, terms: Terms) -> str:
+    """With keywords and a place: start from the sessions around the place when they are
+    fewer than the formations matching the words, otherwise from those formations. Both
+    sizes are estimates from the search's statistics (sessions per commune, formations per
+    word): one read of the communes around the place, no count of sessions."""
+    near = _fetch(
+        f"SELECT coalesce(sum(n.open_sessions), 0) FROM catalogue_commune n WHERE n.id IN (SELECT c.id FROM ({_near_communes_sql()}) AS c)",
+        plan.params,
+    )[0][0]
+    # A primary-key probe per session costs about three times a matching formation's row.
+    if 3 * near <= max(terms.estimated_matches, 1):
+        return "near_first"
+    return "formation_first" if plan.session_filtered else "arrays"
 
 
-def _remote_rows_sql(query: SearchQuery, plan: _Plan, source: str, score: str) -> tuple[str, str]:
-    """(top rows, count) of remote formations (« À distance »). Without keywords their order
-    is by price (distance: infinite, relevance: equal), read in index order."""
-    limit = "%(offset)s + %(limit)s"
+def _remote_matches_sql(plan: _Plan, source: str, score: str) -> str:
+    """Remote formations (« À distance ») passing the filters, as (formation_id, pick, score)."""
     where = f"fi.remote AND {plan.formation_where}" if source.startswith("catalogue_formationindex") else "fi.remote"
     if not plan.session_filtered:
-        rows = f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {score} AS score FROM {source} WHERE {where}"
-        count = f"SELECT count(*) FROM {source} WHERE {where}"
-        if score == "0":
-            return f"{rows} ORDER BY fi.min_price_cents, fi.formation_id LIMIT {limit}", count
-        return f"SELECT * FROM ({rows}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", count
-    grouped = f"""
+        return f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {score} AS score FROM {source} WHERE {where}"
+    return f"""
         SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({score}) AS score
         FROM {source} JOIN catalogue_session s ON s.formation_id = fi.formation_id AND s.commune_id IS NULL
         WHERE {where} AND {plan.session_where}
         GROUP BY fi.formation_id"""
-    return f"SELECT * FROM ({grouped}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", f"SELECT count(*) FROM ({grouped}) AS c"
+
+
+def _remote_rows_sql(query: SearchQuery, plan: _Plan, source: str, score: str) -> tuple[str, str]:
+    """(top rows, count) of remote formations. Without keywords their order is by price
+    (distance: infinite, relevance: equal), read in index order."""
+    limit = "%(offset)s + %(limit)s"
+    matches = _remote_matches_sql(plan, source, score)
+    if not plan.session_filtered and score == "0":
+        where = matches.split(" WHERE ", 1)[1]
+        return f"{matches} ORDER BY fi.min_price_cents, fi.formation_id LIMIT {limit}", f"SELECT count(*) FROM {source} WHERE {where}"
+    return f"SELECT * FROM ({matches}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", f"SELECT count(*) FROM ({matches}) AS c"
 
 
 def _union_page_sql(query: SearchQuery, local: str, remote: tuple[str, str] | None, prefix: str = "") -> str:
@@ -427,35 +439,67 @@ def _union_page_sql(query: SearchQuery, local: str, remote: tuple[str, str] | No
     """
 
 
-def _with_place_sql(query: SearchQuery, plan: _Plan, *, formation_first: bool) -> str:
-    """Keywords and a place."""
-    fi_matches = f"""fi_matches AS MATERIALIZED (
-            SELECT fi.formation_id, fi.remote, fi.min_price_cents, fi.best_session_id, {plan.score} AS score
-            FROM catalogue_formationindex fi WHERE {plan.formation_where}
-        ),"""
-    if formation_first:
-        # Each matching formation's sessions near the place, from the formation's covering index.
+def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
+    """Keywords and a place: the local matches by one of three paths, the remote ones from
+    the index of remote formations (never through the set of every matching formation).
+
+    - « near_first »: the sessions around the place, each formation looked up by primary key
+      and tested there (words, filters): cost grows with the sessions around the place.
+    - « arrays » (no filter on sessions): the matching formations, each one's open sessions in
+      a commune read from its own index row (positions and prices side by side), without
+      visiting the sessions: cost grows with the matching formations.
+    - « formation_first » (price or date filters, which the arrays do not carry): the matching
+      formations, then their sessions from the covering index."""
+    local_where = f"NOT fi.remote AND {plan.formation_where}"
+    if strategy == "near_first":
+        # OFFSET 0 keeps the lookup a per-row primary-key probe (never a join that would
+        # first gather every formation matching the words).
         local = f"""
-            SELECT m.formation_id, min(ARRAY[s.km, s.price_cents, s.id]) AS pick, max(m.score) AS score
-            FROM fi_matches m
+            SELECT near.formation_id, min(ARRAY[near.km, near.price_cents, near.id]) AS pick, max(f.score) AS score
+            FROM ({_near_sessions_sql(plan)}) AS near
+            CROSS JOIN LATERAL (
+                SELECT {plan.score} AS score FROM catalogue_formationindex fi
+                WHERE fi.formation_id = near.formation_id AND {local_where}
+                OFFSET 0
+            ) AS f
+            GROUP BY near.formation_id"""
+    elif strategy == "arrays":
+        # A scalar subquery per row (not a LATERAL join, which PostgreSQL would memoize on the
+        # arrays' values: a cache that never hits), fenced by OFFSET 0 so that the test on its
+        # result is not pushed down into a second evaluation.
+        local = f"""
+            SELECT a.formation_id, a.pick, a.score FROM (
+                SELECT fi.formation_id, {plan.score} AS score, (
+                    SELECT min(ARRAY[u.km, u.price, u.id]) FROM (
+                        SELECT u.id, u.price, {haversine_sql("u")} AS km
+                        FROM unnest(fi.local_session_ids, fi.local_latitudes, fi.local_longitudes, fi.local_prices) AS u(id, latitude, longitude, price)
+                        WHERE u.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND u.longitude BETWEEN %(lon_min)s AND %(lon_max)s
+                    ) AS u
+                    WHERE u.km <= %(radius)s
+                ) AS pick
+                FROM catalogue_formationindex fi
+                WHERE {local_where}
+                OFFSET 0
+            ) AS a
+            WHERE a.pick IS NOT NULL"""
+    else:
+        local = f"""
+            SELECT fi.formation_id, min(ARRAY[s.km, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
+            FROM catalogue_formationindex fi
             CROSS JOIN LATERAL (
                 SELECT s.id, s.price_cents, {haversine_sql("s")} AS km FROM catalogue_session s
-                WHERE s.formation_id = m.formation_id AND s.commune_id IS NOT NULL AND {plan.session_where}
+                WHERE s.formation_id = fi.formation_id AND s.commune_id IS NOT NULL AND {plan.session_where}
                   AND s.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND s.longitude BETWEEN %(lon_min)s AND %(lon_max)s
                 OFFSET 0
             ) AS s
-            WHERE NOT m.remote AND s.km <= %(radius)s
-            GROUP BY m.formation_id"""
-    else:
-        # The sessions around the place joined to the matching formations: two materialized
-        # sets, so a hash join (never a rescan of one per row of the other).
-        fi_matches += f"near AS MATERIALIZED ({_near_sessions_sql(plan)}),"
-        local = """
-            SELECT near.formation_id, min(ARRAY[near.km, near.price_cents, near.id]) AS pick, max(m.score) AS score
-            FROM near JOIN fi_matches m ON m.formation_id = near.formation_id
-            GROUP BY near.formation_id"""
-    remote = _remote_rows_sql(query, plan, "fi_matches fi", "fi.score") if query.include_remote else None
-    return _union_page_sql(query, local, remote, prefix=fi_matches)
+            WHERE {local_where} AND s.km <= %(radius)s
+            GROUP BY fi.formation_id"""
+    if not query.include_remote:
+        return _union_page_sql(query, local, None)
+    # The remote matches once (one scan of the words' index), for their count and their top rows.
+    prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan, 'catalogue_formationindex fi', plan.score)}),"
+    remote = (f"SELECT * FROM remote ORDER BY {_order_by(query)} LIMIT %(offset)s + %(limit)s", "SELECT count(*) FROM remote")
+    return _union_page_sql(query, local, remote, prefix=prefix)
 
 
 def _place_only_local_sql(plan: _Plan) -> str:

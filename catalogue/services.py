@@ -75,9 +75,23 @@ def sessions_summary_refresh() -> int:
 
 @transaction.atomic
 def search_terms_refresh() -> int:
-    """Rebuild the vocabulary used to correct typos: every lexeme of the published catalogue
-    (set-based, in PostgreSQL)."""
+    """Rebuild the search's statistics (set-based, in PostgreSQL): the vocabulary used to
+    correct typos and to estimate how many formations a word matches (every lexeme of the
+    published catalogue), and the number of open sessions of each commune. They choose a
+    search's strategy, never its results."""
     with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE catalogue_commune c SET open_sessions = coalesce(n.sessions, 0)
+            FROM catalogue_commune c2
+            LEFT JOIN (
+                SELECT s.commune_id, count(*) AS sessions FROM catalogue_session s
+                WHERE s.commune_id IS NOT NULL AND s.active AND (s.end_date IS NULL OR s.end_date >= catalogue_today())
+                GROUP BY s.commune_id
+            ) AS n ON n.commune_id = c2.id
+            WHERE c.id = c2.id AND c.open_sessions IS DISTINCT FROM coalesce(n.sessions, 0)
+            """
+        )
         cursor.execute(f"TRUNCATE {SearchTerm._meta.db_table}")
         cursor.execute(
             f"""

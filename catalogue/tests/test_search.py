@@ -277,3 +277,33 @@ def test_commune_suggestions(client, db):
     assert "Montigny-lès-Metz (57950)" in [c["label"] for c in by_name]
     by_code = client.get(reverse("catalogue:commune-suggestions"), {"q": "5795"}).json()["results"]
     assert [c["label"] for c in by_code] == ["Montigny-lès-Metz (57950)"]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"sort": "distance"}, {"sort": "prix"}, {"max_price_cents": 60000}, {"include_remote": False}, {"per_page": 2, "page": 2}],
+)
+def test_every_keyword_and_place_strategy_gives_the_same_page(monkeypatch, filters):
+    """From the sessions around the place, from the matching formations' own rows (their
+    sessions' positions side by side) or from their sessions: the choice, made on
+    statistics, changes the cost, never the results."""
+    metz, montigny, nancy, marseille = commune("metz"), commune("montigny"), commune("nancy"), commune("marseille")
+    for index, (place, price) in enumerate([(metz, 90000), (montigny, 50000), (nancy, 40000), (marseille, 30000), (metz, 70000)]):
+        formation = FormationFactory(intitule=f"Plomberie sanitaire niveau {index}")
+        SessionFactory(formation=formation, commune=place, price_cents=price)
+        SessionFactory(formation=formation, commune=nancy, price_cents=price + 5000)
+    remote_formation(intitule="Plomberie à distance")
+    closed = FormationFactory(intitule="Plomberie fermée")
+    SessionFactory(formation=closed, commune=metz, active=False)
+    services.search_terms_refresh()
+
+    pages = {}
+    # The arrays carry positions and prices, not the sessions' dates: never used with a filter
+    # on sessions.
+    strategies = ("near_first", "formation_first") if "max_price_cents" in filters else ("near_first", "arrays", "formation_first")
+    for strategy in strategies:
+        monkeypatch.setattr(search_module, "_strategy", lambda plan, terms, strategy=strategy: strategy)
+        result = run(keywords="plomberie", commune=metz, radius_km=50, **filters)
+        pages[strategy] = (result.total, [(hit.session.pk, hit.distance_km and round(hit.distance_km, 3)) for hit in result.hits])
+    assert pages["near_first"][0] > 0
+    assert all(page == pages["near_first"] for page in pages.values()), pages
