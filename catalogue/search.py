@@ -115,14 +115,18 @@ class SearchResult:
 # --- Keywords ------------------------------------------------------------------------------
 
 _TERMS_SQL = """
-SELECT w.word, lex.stem,
-       EXISTS (SELECT 1 FROM catalogue_searchterm t WHERE t.word LIKE lex.stem || '%%') AS known,
-       (SELECT coalesce(sum(t.documents), 0) FROM catalogue_searchterm t WHERE t.word LIKE lex.stem || '%%') AS documents,
-       (SELECT t.word FROM catalogue_searchterm t
-         WHERE t.word %% lex.stem
-         ORDER BY similarity(t.word, lex.stem) DESC, t.documents DESC LIMIT 1) AS suggestion
+SELECT w.word, lex.stem, vocabulary.forms > 0 AS known, vocabulary.documents,
+       CASE WHEN vocabulary.forms = 0 THEN
+           (SELECT t.word FROM catalogue_searchterm t
+             WHERE t.word %% lex.stem
+             ORDER BY similarity(t.word, lex.stem) DESC, t.documents DESC LIMIT 1)
+       END AS suggestion
 FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, position)
 CROSS JOIN LATERAL (SELECT (ts_lexize('french_stem', w.word))[1] AS stem) AS lex
+CROSS JOIN LATERAL (
+    SELECT count(*) AS forms, coalesce(sum(t.documents), 0) AS documents
+    FROM catalogue_searchterm t WHERE t.word LIKE lex.stem || '%%'
+) AS vocabulary
 ORDER BY w.position
 """
 
@@ -306,10 +310,14 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     )
 
 
-def _order_by(query: SearchQuery) -> str:
+def _sort(query: SearchQuery) -> str:
+    """The order asked for (by distance only makes sense with a place)."""
     sort = query.sort if query.sort in SORTS else "pertinence"
-    if sort == "distance" and query.commune is None:
-        sort = "pertinence"
+    return "pertinence" if sort == "distance" and query.commune is None else sort
+
+
+def _order_by(query: SearchQuery) -> str:
+    sort = _sort(query)
     return {
         "pertinence": "score DESC, pick[1] ASC, pick[2] ASC, formation_id",
         "distance": "pick[1] ASC, score DESC, pick[2] ASC, formation_id",
@@ -335,9 +343,14 @@ _PICK_PRECOMPUTED = "ARRAY['Infinity'::float8, fi.min_price_cents, fi.best_sessi
 
 def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
     if not plan.session_filtered:
-        matches = f"""
-            SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {plan.score} AS score
-            FROM catalogue_formationindex fi WHERE {plan.formation_where}"""
+        # One flat scan: the sort keys are plain columns (no array built per matching row),
+        # the count a window over the same rows.
+        order = "fi.min_price_cents, score DESC" if _sort(query) == "prix" else "score DESC, fi.min_price_cents"
+        return f"""
+            SELECT fi.best_session_id AS session_id, NULL::float8 AS distance_km, {plan.score} AS score, count(*) OVER () AS total
+            FROM catalogue_formationindex fi WHERE {plan.formation_where}
+            ORDER BY {order}, fi.formation_id
+            LIMIT %(limit)s OFFSET %(offset)s"""
     else:
         matches = f"""
             SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
