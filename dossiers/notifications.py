@@ -70,6 +70,30 @@ def _fields(dossier) -> dict:
     }
 
 
+# What _fields, _recipients and the URLs read: a batch loads only these columns (building
+# four full model instances per dossier was a quarter of the deadline jobs' time).
+BATCH_FIELDS = (
+    "numero",
+    "organisme_id",
+    "deadline_at",
+    "refusal_reason",
+    "cancellation_reason",
+    "locked_cents",
+    "consumed_cents",
+    "completion_rate",
+    "retractation_until",
+    "start_date",
+    "proposed_start_date",
+    "formation__intitule",
+    "organisme__raison_sociale",
+    "organisme__email",
+    "titulaire__first_name",
+    "titulaire__usage_name",
+    "titulaire__last_name",
+    "titulaire__email",
+)
+
+
 def _url(dossier, audience: str) -> str:
     if audience == "titulaire":
         return reverse("dossiers:detail", args=[dossier.numero])
@@ -153,7 +177,7 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     if len(items) > CHUNK:  # bounded memory whatever the number due at once
         return sum(notify_many(items[start : start + CHUNK], key, audiences) for start in range(0, len(items), CHUNK))
     discriminators = dict(items)
-    dossiers = list(Dossier.objects.filter(pk__in=discriminators).select_related("titulaire", "organisme", "formation"))
+    dossiers = list(Dossier.objects.filter(pk__in=discriminators).select_related("titulaire", "organisme", "formation").only(*BATCH_FIELDS))
     staff_by_organisme: dict[int, list[User]] = {}
     for user in User.objects.filter(role=Role.ORGANISME, is_active=True, organisme_id__in={d.organisme_id for d in dossiers}):
         staff_by_organisme.setdefault(user.organisme_id, []).append(user)

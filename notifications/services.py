@@ -19,13 +19,14 @@ import re
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cpf_portal.context_processors import delays
 from cpf_portal.queue import enqueue, enqueue_on_commit
+from cpf_portal.sql import fetch_bound
 
 from .models import Email, Notification
 
@@ -174,9 +175,7 @@ def notifications_insert(rows: list[tuple[int, str, str, str, str]], *, now: dat
         return set()
     user_ids, titles, bodies, urls, keys = (list(column) for column in zip(*rows, strict=True))
     params = {"user_ids": user_ids, "titles": titles, "bodies": bodies, "urls": urls, "keys": keys, "now": now or timezone.now()}
-    with connection.cursor() as cursor:
-        cursor.execute(NOTIFICATIONS_INSERT, params)
-        return {key for (key,) in cursor.fetchall()}
+    return {key for (key,) in fetch_bound(NOTIFICATIONS_INSERT, params)}
 
 
 def emails_insert(rows: list[tuple[str, str, str, str, str]], *, now: datetime.datetime | None = None) -> dict[str, int]:
@@ -187,9 +186,7 @@ def emails_insert(rows: list[tuple[str, str, str, str, str]], *, now: datetime.d
         return {}
     addresses, templates, subjects, bodies, keys = (list(column) for column in zip(*rows, strict=True))
     params = {"addresses": addresses, "templates": templates, "subjects": subjects, "bodies": bodies, "keys": keys, "now": now or timezone.now()}
-    with connection.cursor() as cursor:
-        cursor.execute(EMAILS_INSERT, params)
-        return {key: email_id for email_id, key in cursor.fetchall()}
+    return {key: email_id for email_id, key in fetch_bound(EMAILS_INSERT, params)}
 
 
 def notifications_mark_read(*, user, ids=None) -> int:
