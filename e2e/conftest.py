@@ -54,6 +54,10 @@ def field(page, label: str):
 
 
 def login(page, live_server, identifier: str, password: str = "Formation2020"):
+    # Coming back to log in starts from a browser without a session (the session cookie ends
+    # with the browser; under time_machine, weeks later, Redis would still hold the session of
+    # the cached_db engine since its expiry runs on the server's real clock).
+    page.context.clear_cookies()
     page.goto(live_server.url + "/connexion/")
     field(page, "Numéro de sécurité sociale ou adresse électronique").fill(identifier)
     field(page, "Mot de passe").fill(password)
