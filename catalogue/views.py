@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,6 +27,16 @@ def _page_number(request) -> int:
         return 1
 
 
+def _search_params(request) -> QueryDict:
+    """The query string's search fields and page only: anything else (tracking parameters…)
+    neither changes the page nor goes into its links, nor makes a new cache entry."""
+    params = QueryDict(mutable=True)
+    for name in (*SearchForm.base_fields, "page"):
+        if name in request.GET:
+            params.setlist(name, request.GET.getlist(name))
+    return params
+
+
 def search_page(request, generations, today, *, user=None) -> dict:
     """The search page's parts that depend on the query string (and, for a signed-in
     visitor, on their favourites): status, title, the form's fields and the results, as HTML."""
@@ -34,7 +44,7 @@ def search_page(request, generations, today, *, user=None) -> dict:
     form = SearchForm(request.GET if submitted else None, generations=generations)
     result = None
     favori_ids: set[int] = set()
-    querystring = request.GET.copy()
+    querystring = _search_params(request)
     querystring.pop("page", None)
     if submitted and form.is_valid():
         query = form.to_query(_page_number(request))
@@ -72,7 +82,8 @@ def search_view(request):
     if request.user.is_authenticated:
         page = search_page(request, generations, today, user=request.user)
     else:
-        page = cache.remember(cache.search_page_key(generations, today, request.GET), lambda: search_page(request, generations, today))
+        key = cache.search_page_key(generations, today, _search_params(request))
+        page = cache.remember(key, lambda: search_page(request, generations, today))
     return render(request, "catalogue/search.html", {"page": page}, status=page["status"])
 
 

@@ -277,10 +277,15 @@ CELERY_BROKER_URL = f"redis+socket://{unquote(_redis.path)}" if _redis.scheme ==
 # The cache (search results, rendered cards, commune lookups, sessions) is shared by every web
 # node. Redis away: a read is a miss, a write is dropped, both logged (django-redis
 # IGNORE_EXCEPTIONS), and the pages are computed from PostgreSQL as if nothing were cached.
+# In production give the cache its own Redis (CACHE_REDIS_URL) with a memory limit and
+# `maxmemory-policy allkeys-lru`: cached pages may be evicted, the broker's tasks must not.
+CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default="") or REDIS_URL
+if urlparse(CACHE_REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
+    raise ImproperlyConfigured(f"CACHE_REDIS_URL={CACHE_REDIS_URL!r} : schéma attendu redis://, rediss:// ou unix://.")
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
-        "LOCATION": REDIS_URL,
+        "LOCATION": CACHE_REDIS_URL,
         "KEY_PREFIX": "cpf",
         "TIMEOUT": env_int("CACHE_TIMEOUT", 60 * 60 * 24, minimum=1),
         "OPTIONS": {

@@ -122,3 +122,11 @@ def test_pages_work_when_redis_is_away(client, titulaire, formation):
     assert "870,00" in text(client.get(reverse("catalogue:detail", args=[formation.numero])))
     client.force_login(titulaire)  # sessions fall back to PostgreSQL
     assert client.get(reverse("accounts:home")).status_code == 200
+
+
+def test_unknown_parameters_neither_reach_the_links_nor_make_new_entries(client, formation, django_assert_num_queries):
+    first = search_page(client)
+    with django_assert_num_queries(1):  # served from the same cache entry
+        tracked = search_page(client, utm_source="lettre")
+    assert "utm_source" not in tracked
+    assert tracked == first
