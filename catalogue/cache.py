@@ -35,18 +35,31 @@ _MISSING = object()
 
 @dataclasses.dataclass(frozen=True)
 class Generations:
-    catalogue: int
-    communes: int
+    catalogue: str
+    communes: str
+
+
+# Generations count within one database: the keys also name the database they were read from
+# (its OID and its server's start time), so that two databases sharing a Redis — staging and
+# production, a restored copy beside the original, a benchmark's database — never read each
+# other's entries. A server restart starts a new key space (the old entries expire).
+_GENERATIONS_SQL = """
+SELECT scope, value FROM catalogue_generation
+UNION ALL
+SELECT 'database', hashtextextended(d.oid::text || ' ' || pg_postmaster_start_time()::text, 0)
+  FROM pg_database d WHERE d.datname = current_database()
+"""
 
 
 def generations() -> Generations:
-    """The current generations, in one primary-key read."""
+    """The current generations, in one query."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT scope, value FROM catalogue_generation")
+        cursor.execute(_GENERATIONS_SQL)
         values = dict(cursor.fetchall())
+    database = values.get("database", 0)
     return Generations(
-        catalogue=values.get(Generation.Scope.CATALOGUE, 0),
-        communes=values.get(Generation.Scope.COMMUNES, 0),
+        catalogue=f"{database}.{values.get(Generation.Scope.CATALOGUE, 0)}",
+        communes=f"{database}.{values.get(Generation.Scope.COMMUNES, 0)}",
     )
 
 

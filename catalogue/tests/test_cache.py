@@ -130,3 +130,16 @@ def test_unknown_parameters_neither_reach_the_links_nor_make_new_entries(client,
         tracked = search_page(client, utm_source="lettre")
     assert "utm_source" not in tracked
     assert tracked == first
+
+
+def test_keys_name_the_database_they_were_read_from():
+    """Two databases sharing a Redis (staging and production, a restored copy, a benchmark)
+    count their generations alike: the keys also carry the database's identity."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT hashtextextended(d.oid::text || ' ' || pg_postmaster_start_time()::text, 0) FROM pg_database d WHERE d.datname = current_database()"
+        )
+        database = cursor.fetchone()[0]
+        cursor.execute("SELECT value FROM catalogue_generation WHERE scope = 'catalogue'")
+        number = cursor.fetchone()[0]
+    assert generations().catalogue == f"{database}.{number}"
