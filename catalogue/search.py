@@ -410,26 +410,34 @@ def _strategy(plan: _Plan, terms: Terms) -> str:
     return "formation_first" if plan.session_filtered else "arrays"
 
 
-def _remote_matches_sql(plan: _Plan, source: str, score: str) -> str:
-    """Remote formations (« À distance ») passing the filters, as (formation_id, pick, score)."""
-    where = f"fi.remote AND {plan.formation_where}" if source.startswith("catalogue_formationindex") else "fi.remote"
+def _remote_where(plan: _Plan) -> str:
+    """Remote formations (« À distance ») passing the words and the formation filters."""
+    return f"fi.remote AND {plan.formation_where}"
+
+
+def _remote_matches_sql(plan: _Plan) -> str:
+    """Remote formations passing the filters, as (formation_id, pick, score)."""
     if not plan.session_filtered:
-        return f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {score} AS score FROM {source} WHERE {where}"
+        return (
+            f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {plan.score} AS score FROM catalogue_formationindex fi WHERE {_remote_where(plan)}"
+        )
     return f"""
-        SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({score}) AS score
-        FROM {source} JOIN catalogue_session s ON s.formation_id = fi.formation_id AND s.commune_id IS NULL
-        WHERE {where} AND {plan.session_where}
+        SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
+        FROM catalogue_formationindex fi JOIN catalogue_session s ON s.formation_id = fi.formation_id AND s.commune_id IS NULL
+        WHERE {_remote_where(plan)} AND {plan.session_where}
         GROUP BY fi.formation_id"""
 
 
-def _remote_rows_sql(query: SearchQuery, plan: _Plan, source: str, score: str) -> tuple[str, str]:
-    """(top rows, count) of remote formations. Without keywords their order is by price
-    (distance: infinite, relevance: equal), read in index order."""
+def _remote_rows_sql(query: SearchQuery, plan: _Plan) -> tuple[str, str]:
+    """(top rows, count) of remote formations for a place without keywords: their order is by
+    price (distance: infinite, relevance: equal), read in index order."""
     limit = "%(offset)s + %(limit)s"
-    matches = _remote_matches_sql(plan, source, score)
-    if not plan.session_filtered and score == "0":
-        where = matches.split(" WHERE ", 1)[1]
-        return f"{matches} ORDER BY fi.min_price_cents, fi.formation_id LIMIT {limit}", f"SELECT count(*) FROM {source} WHERE {where}"
+    matches = _remote_matches_sql(plan)
+    if not plan.session_filtered:
+        return (
+            f"{matches} ORDER BY fi.min_price_cents, fi.formation_id LIMIT {limit}",
+            f"SELECT count(*) FROM catalogue_formationindex fi WHERE {_remote_where(plan)}",
+        )
     return f"SELECT * FROM ({matches}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", f"SELECT count(*) FROM ({matches}) AS c"
 
 
@@ -510,7 +518,7 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
     if not query.include_remote:
         return _union_page_sql(query, local, None)
     # The remote matches once (one scan of the words' index), for their count and their top rows.
-    prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan, 'catalogue_formationindex fi', plan.score)}),"
+    prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan)}),"
     remote = (f"SELECT * FROM remote ORDER BY {_order_by(query)} LIMIT %(offset)s + %(limit)s", "SELECT count(*) FROM remote")
     return _union_page_sql(query, local, remote, prefix=prefix)
 
@@ -531,7 +539,7 @@ def _place_only(query: SearchQuery, plan: _Plan, result: SearchResult) -> list[t
     near = f"""
         SELECT near.formation_id FROM ({_near_sessions_sql(plan)}) AS near
         WHERE {_formation_ok(plan, "near.formation_id")}"""
-    remote = _remote_rows_sql(query, plan, "catalogue_formationindex fi", "0") if query.include_remote else None
+    remote = _remote_rows_sql(query, plan) if query.include_remote else None
     if remote and not plan.session_filtered and _many_remote(plan):
         many = True  # more remote formations than CAPPED_TOTAL: no need to count the local ones
     else:
@@ -556,7 +564,7 @@ def _place_only(query: SearchQuery, plan: _Plan, result: SearchResult) -> list[t
 def _many_remote(plan: _Plan) -> bool:
     """Do more than CAPPED_TOTAL remote formations pass the filters? (Index on remote
     formations, stopped early.)"""
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM catalogue_formationindex fi WHERE fi.remote AND {plan.formation_where} LIMIT {CAPPED_TOTAL + 1}) AS r"
+    sql = f"SELECT count(*) FROM (SELECT 1 FROM catalogue_formationindex fi WHERE {_remote_where(plan)} LIMIT {CAPPED_TOTAL + 1}) AS r"
     return _fetch(sql, plan.params)[0][0] > CAPPED_TOTAL
 
 
