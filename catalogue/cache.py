@@ -116,3 +116,9 @@ def formation_page(numero: str, *, today: datetime.date, gens: Generations):
         return formation, list(Session.objects.open(today).filter(formation=formation).select_related("commune"))
 
     return remember(f"catalogue:formation:{gens.catalogue}:{today.isoformat()}:{digest(numero)}", load)
+
+
+def formation_sessions_key(gens: Generations, today: datetime.date, formation, *, signed_in: bool) -> str:
+    """The key of a formation page's rendered sessions list (its « S'inscrire » links differ
+    for a signed-in visitor)."""
+    return f"{gens.catalogue}:{today.isoformat()}:{formation.pk}:{signed_in}"

@@ -37,14 +37,15 @@ def _search_params(request) -> QueryDict:
     return params
 
 
-def search_page(request, generations, today, *, user=None) -> dict:
-    """The search page's parts that depend on the query string (and, for a signed-in
-    visitor, on their favourites): status, title, the form's fields and the results, as HTML."""
+def search_page(request, params: QueryDict, generations, today, *, user=None) -> dict:
+    """The search page's parts that depend on the search fields of the query string
+    (``params``) and, for a signed-in visitor, on their favourites: status, title, the form's
+    fields and the results, as HTML."""
     submitted = any(request.GET.get(name) for name in SEARCH_FIELDS) or "tri" in request.GET
     form = SearchForm(request.GET if submitted else None, generations=generations)
     result = None
     favori_ids: set[int] = set()
-    querystring = _search_params(request)
+    querystring = params.copy()
     querystring.pop("page", None)
     if submitted and form.is_valid():
         query = form.to_query(_page_number(request))
@@ -79,11 +80,11 @@ def search_view(request):
     # page is the same for everyone asking the same query string, built once per generation.
     generations = cache.generations()
     today = timezone.localdate()
+    params = _search_params(request)
     if request.user.is_authenticated:
-        page = search_page(request, generations, today, user=request.user)
+        page = search_page(request, params, generations, today, user=request.user)
     else:
-        key = cache.search_page_key(generations, today, _search_params(request))
-        page = cache.remember(key, lambda: search_page(request, generations, today))
+        page = cache.remember(cache.search_page_key(generations, today, params), lambda: search_page(request, params, generations, today))
     return render(request, "catalogue/search.html", {"page": page}, status=page["status"])
 
 
@@ -109,7 +110,7 @@ def formation_detail(request, numero):
         "sessions": sessions,
         "is_favori": is_favori,
         "main_session": sessions[0] if sessions else None,
-        "page_key": f"{generations.catalogue}:{today.isoformat()}:{formation.pk}:{request.user.is_authenticated}",
+        "sessions_key": cache.formation_sessions_key(generations, today, formation, signed_in=request.user.is_authenticated),
     }
     return render(request, "catalogue/detail.html", context)
 

@@ -267,11 +267,16 @@ _db["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=f"test_{_db['NAME']
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
 # --- Redis: Celery broker and cache -------------------------------------------------------
-REDIS_URL = env_required("REDIS_URL", "Lancez le projet par `make run` (Redis embarqué) ou donnez redis://hôte:6379/0.")
+def _redis_url(name: str, value: str) -> str:
+    if urlparse(value).scheme not in {"redis", "rediss", "unix"}:
+        raise ImproperlyConfigured(f"{name}={value!r} : schéma attendu redis://, rediss:// ou unix://.")
+    return value
+
+
+REDIS_URL = _redis_url("REDIS_URL", env_required("REDIS_URL", "Lancez le projet par `make run` (Redis embarqué) ou donnez redis://hôte:6379/0."))
 _redis = urlparse(REDIS_URL)
-if _redis.scheme not in {"redis", "rediss", "unix"}:
-    raise ImproperlyConfigured(f"REDIS_URL={REDIS_URL!r} : schéma attendu redis://, rediss:// ou unix://.")
 # Kombu names the unix-socket transport redis+socket://; redis-py (cache) takes unix://.
 CELERY_BROKER_URL = f"redis+socket://{unquote(_redis.path)}" if _redis.scheme == "unix" else REDIS_URL
 # The cache (search results, rendered cards, commune lookups, sessions) is shared by every web
@@ -279,9 +284,7 @@ CELERY_BROKER_URL = f"redis+socket://{unquote(_redis.path)}" if _redis.scheme ==
 # IGNORE_EXCEPTIONS), and the pages are computed from PostgreSQL as if nothing were cached.
 # In production give the cache its own Redis (CACHE_REDIS_URL) with a memory limit and
 # `maxmemory-policy allkeys-lru`: cached pages may be evicted, the broker's tasks must not.
-CACHE_REDIS_URL = env.str("CACHE_REDIS_URL", default="") or REDIS_URL
-if urlparse(CACHE_REDIS_URL).scheme not in {"redis", "rediss", "unix"}:
-    raise ImproperlyConfigured(f"CACHE_REDIS_URL={CACHE_REDIS_URL!r} : schéma attendu redis://, rediss:// ou unix://.")
+CACHE_REDIS_URL = _redis_url("CACHE_REDIS_URL", env.str("CACHE_REDIS_URL", default="") or REDIS_URL)
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
