@@ -89,7 +89,11 @@ def test_journey_logs_carry_request_ids_and_no_personal_data(client, json_logs, 
     assert response.status_code == 200
 
     lines = json_logs()
-    raw = json.dumps(lines)
+    # The request ids the server draws are random hexadecimal: « 987 » (the CVC) or the
+    # activation code may occur in one by chance. They are left out of the search for
+    # secrets; an id a client sent (X-Request-ID) is still searched.
+    generated = re.compile(r"^[0-9a-f]{32}$")
+    raw = json.dumps([{key: value for key, value in line.items() if not (key == "request_id" and generated.match(str(value)))} for line in lines])
     assert len(lines) >= 6
     for secret in (nir, "2 95 10 99 126 111 93", password, "Mauvais2020", code, card, "4242 4242 4242 4242", "987", "camille.durand@exemple.fr"):
         assert secret not in raw, secret
