@@ -90,7 +90,8 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["titulaire", "-created_at"]),
             models.Index(fields=["organisme", "status", "-sent_at"]),
-            models.Index(fields=["deadline_at"], condition=Q(deadline_at__isnull=False), name="dossier_deadline_idx"),
+            # The deadline jobs claim « the oldest due of one transition » in index order, a batch at a time.
+            models.Index(fields=["deadline_transition", "deadline_at"], condition=Q(deadline_at__isnull=False), name="dossier_deadline_idx"),
         ]
         constraints = [
             models.CheckConstraint(name="dossier_status_known", condition=Q(status__in=Status.values)),

@@ -5,6 +5,7 @@ that a job run twice, or a retried request, never tells anyone twice."""
 from __future__ import annotations
 
 import datetime
+import itertools
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -12,10 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Role, User
-from cpf_portal.money import euros
-from notifications.services import email_queue, emails_insert, notifications_insert, notify, one_line, render_message, send_many_after_commit
-
-from .models import Dossier
+from cpf_portal.money import NARROW_NBSP, NBSP, euros
+from cpf_portal.sql import fetch_bound
+from notifications.services import email_queue, notify, render_message, send_many_after_commit
 
 # The copy of each (event, audience) lives in templates/dossiers/notifications/
 # <event>_<audience>_subject.txt and _body.txt; the fields they get are ``_fields``.
@@ -70,30 +70,6 @@ def _fields(dossier) -> dict:
     }
 
 
-# What _fields, _recipients and the URLs read: a batch loads only these columns (building
-# four full model instances per dossier was a quarter of the deadline jobs' time).
-BATCH_FIELDS = (
-    "numero",
-    "organisme_id",
-    "deadline_at",
-    "refusal_reason",
-    "cancellation_reason",
-    "locked_cents",
-    "consumed_cents",
-    "completion_rate",
-    "retractation_until",
-    "start_date",
-    "proposed_start_date",
-    "formation__intitule",
-    "organisme__raison_sociale",
-    "organisme__email",
-    "titulaire__first_name",
-    "titulaire__usage_name",
-    "titulaire__last_name",
-    "titulaire__email",
-)
-
-
 def _url(dossier, audience: str) -> str:
     if audience == "titulaire":
         return reverse("dossiers:detail", args=[dossier.numero])
@@ -145,62 +121,152 @@ def notify_transition(dossier, key: str, audience: str, *, event_id: int) -> Non
 
 MARK = "\ue000"  # a private-use character: no text holds it, no strip() removes it
 
+# Each field of ``_fields`` as SQL over d (the dossier), f (its formation), o (its organisme)
+# and t (its titulaire), giving the same text as the Python above (tested on every notice).
+_DAY = "to_char({}, 'DD/MM/YYYY')"
+_LOCAL_DAY = "to_char(timezone(%(tz)s::text, {}) - interval '1 second', 'DD/MM/YYYY')"  # _date of a datetime
+_EUROS = (
+    "(CASE WHEN {0} < 0 THEN '−' ELSE '' END"
+    " || regexp_replace((abs({0}) / 100)::text, '(\\d)(?=(\\d{{3}})+$)', '\\1' || %(narrow_nbsp)s::text, 'g')"
+    " || ',' || lpad((abs({0}) %% 100)::text, 2, '0') || %(nbsp)s::text || '€')"
+)
+FIELD_SQL = {
+    "numero": "d.numero",
+    "intitule": "f.intitule",
+    "organisme": "o.raison_sociale",
+    "titulaire": "concat_ws(' ', nullif(t.first_name, ''), coalesce(nullif(t.usage_name, ''), nullif(t.last_name, '')))",
+    "deadline": f"coalesce({_LOCAL_DAY.format('d.deadline_at')}, '—')",
+    "reason": "coalesce(nullif(d.refusal_reason, ''), nullif(d.cancellation_reason, ''), 'non précisé')",
+    "locked": _EUROS.format("d.locked_cents"),
+    "consumed": _EUROS.format("d.consumed_cents"),
+    "rate": "coalesce(d.completion_rate::text, '—')",
+    "retractation": f"coalesce({_LOCAL_DAY.format('d.retractation_until')}, '—')",
+    "start": f"coalesce({_DAY.format('coalesce(d.proposed_start_date, d.start_date)')}, '—')",
+}
+BOOLEAN_SQL = {"free": "d.consumed_cents = 0"}
 
-class Stencil:
-    """One render per template and batch, not one per dossier: each template is rendered once
-    per shape of its context (the booleans it branches on) with a marker in place of every
-    text field, then each dossier's values are put in the markers. The « text » engine
-    escapes nothing, so the result is what a full render gives (tested on every notice)."""
+
+class SqlText:
+    """A notice's text as one SQL expression per template: the template is rendered once per
+    shape of its context (the booleans it branches on) with a marker in place of every text
+    field, and the markers become the fields' SQL; the literal pieces travel as parameters.
+    So a batch's notices are written by the database (INSERT … SELECT) with nothing read or
+    rendered row by row in Python. The « text » engine escapes nothing: the result is what a
+    full render gives."""
 
     def __init__(self):
-        self._cache: dict[tuple, tuple[str, str]] = {}
+        self.params: dict[str, object] = {"tz": settings.TIME_ZONE, "nbsp": NBSP, "narrow_nbsp": NARROW_NBSP}
 
-    def render(self, template: str, fields: dict) -> tuple[str, str]:
-        shape = tuple(sorted((name, value) for name, value in fields.items() if isinstance(value, bool)))
-        if (template, shape) not in self._cache:
-            marked = {name: value if isinstance(value, bool) else f"{MARK}{name}{MARK}" for name, value in fields.items()}
-            self._cache[(template, shape)] = render_message(template, marked)
-        subject, body = self._cache[(template, shape)]
-        for name, value in fields.items():
-            if not isinstance(value, bool):
-                subject = subject.replace(f"{MARK}{name}{MARK}", str(value))
-                body = body.replace(f"{MARK}{name}{MARK}", str(value))
-        return one_line(subject), body
+    def literal(self, text: str) -> str:
+        name = f"p{len(self.params)}"
+        self.params[name] = text
+        return f"%({name})s::text"
+
+    def _pieces(self, marked: str, expressions: dict[str, str]) -> str:
+        parts = marked.split(MARK)  # literal, name, literal, name, …, literal
+        sql = [self.literal(part) if i % 2 == 0 else expressions[part] for i, part in enumerate(parts) if part or i % 2]
+        return f"concat({', '.join(sql)})" if sql else "''"
+
+    def render(self, template: str, expressions: dict[str, str], booleans: dict[str, str], *, strip: bool = True) -> tuple[str, str]:
+        """(subject, body) of ``template`` as SQL: the subject on one line; the body stripped
+        (a notice's message) or as ``render_message`` gives it (an e-mail's text)."""
+        names = sorted(booleans)
+        subjects, bodies = [], []
+        for values in itertools.product((True, False), repeat=len(names)):
+            context = {name: f"{MARK}{name}{MARK}" for name in expressions} | dict(zip(names, values, strict=True))
+            subject, body = render_message(template, context)
+            condition = " AND ".join(f"({booleans[n]}) = {'true' if v else 'false'}" for n, v in zip(names, values, strict=True))
+            subjects.append((condition, f"btrim(regexp_replace({self._pieces(subject, expressions)}, '[ \\t\\r\\n]+', ' ', 'g'))"))
+            body_sql = f"btrim({self._pieces(body.strip(), expressions)}, E' \\t\\r\\n')" if strip else self._pieces(body, expressions)
+            bodies.append((condition, body_sql))
+        return self._case(subjects), self._case(bodies)
+
+    def text(self, marked: str, expressions: dict[str, str]) -> str:
+        return self._pieces(marked, expressions)
+
+    @staticmethod
+    def _case(branches: list[tuple[str, str]]) -> str:
+        if len(branches) == 1:
+            return branches[0][1]
+        whens = " ".join(f"WHEN {condition} THEN {sql}" for condition, sql in branches[:-1])
+        return f"CASE {whens} ELSE {branches[-1][1]} END"
+
+
+# Who is told: the titulaire, or the organisme's active staff (in the app) and its address.
+RECIPIENTS_SQL = {
+    "titulaire": ("ARRAY[t.id]", "t.email"),
+    "organisme": (
+        f"ARRAY(SELECT u.id FROM accounts_user u WHERE u.organisme_id = d.organisme_id AND u.role = '{Role.ORGANISME}' AND u.is_active ORDER BY u.id)",
+        "o.email",
+    ),
+}
+
+NOTIFY_MANY_SQL = """
+WITH batch AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(discriminators)s::text[]) AS b(id, discriminator)
+), notice AS (
+    {notices}
+), notif AS (
+    INSERT INTO notifications_notification (user_id, title, body, url, dedup_key, created_at)
+    SELECT u.id, n.subject, n.message, n.url, n.dedup || ':' || u.id, %(now)s FROM notice n, unnest(n.users) AS u(id)
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING dedup_key
+), mail AS (
+    INSERT INTO notifications_email ("to", template, subject, body_text, status, attempts, last_error, dedup_key, created_at)
+    SELECT n.address, %(email_template)s, {email_subject}, {email_body}, 'queued', 0, '', n.dedup || ':email', %(now)s
+      FROM notice n WHERE n.address <> ''
+    ON CONFLICT (dedup_key) DO NOTHING
+    RETURNING id, dedup_key
+)
+SELECT NULL::bigint, dedup, cardinality(users) + (address <> '')::int FROM notice
+UNION ALL SELECT NULL, dedup_key, NULL FROM notif
+UNION ALL SELECT id, dedup_key, NULL FROM mail
+"""
+
+NOTICE_SQL = """
+    SELECT {subject} AS subject, {message} AS message, {url} AS url, {users} AS users, coalesce({address}, '') AS address,
+           'dossier:' || d.id || ':' || %(key)s || ':' || b.discriminator || ':{audience}' AS dedup
+      FROM batch b
+      JOIN dossiers_dossier d ON d.id = b.id
+      JOIN accounts_user t ON t.id = d.titulaire_id
+      JOIN catalogue_formation f ON f.id = d.formation_id
+      JOIN catalogue_organisme o ON o.id = d.organisme_id
+"""
+
+EMAIL_TEMPLATE = "dossiers/emails/notification"
 
 
 def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str, ...]) -> int:
     """Set-based: the same notice about many dossiers, ``items`` = (dossier id, what makes it
-    unique). Two queries to read, two bulk inserts (duplicates ignored), then the e-mails of
-    the rows really created are queued after commit. Returns how many were new."""
-    if not items:
+    unique). One statement per round writes the in-app notifications and the outbox e-mails
+    (INSERT … SELECT, texts built by the database, duplicates ignored); the e-mails really
+    created are queued after commit. Returns how many notices were new."""
+    audiences = tuple(audience for audience in audiences if has_message(key, audience))
+    if not items or not audiences:
         return 0
-    if len(items) > CHUNK:  # bounded memory whatever the number due at once
+    if len(items) > CHUNK:  # bounded rounds whatever the number due at once
         return sum(notify_many(items[start : start + CHUNK], key, audiences) for start in range(0, len(items), CHUNK))
-    discriminators = dict(items)
-    dossiers = list(Dossier.objects.filter(pk__in=discriminators).select_related("titulaire", "organisme", "formation").only(*BATCH_FIELDS))
-    staff_by_organisme: dict[int, list[User]] = {}
-    for user in User.objects.filter(role=Role.ORGANISME, is_active=True, organisme_id__in={d.organisme_id for d in dossiers}):
-        staff_by_organisme.setdefault(user.organisme_id, []).append(user)
-    notifications, emails, groups = [], [], {}
-    stencil, urls = Stencil(), _urls()
-    for dossier in dossiers:
-        for audience in audiences:
-            if not has_message(key, audience):
-                continue
-            subject, message = stencil.render(f"{TEMPLATES}/{key}_{audience}", _fields(dossier))
-            message, url = message.strip(), urls[audience].replace(PLACEHOLDER, dossier.numero)
-            users, address = _recipients(dossier, audience, staff_by_organisme)
-            dedup = f"dossier:{dossier.pk}:{key}:{discriminators[dossier.pk]}:{audience}"
-            rows = [(user.pk, subject, message, url, f"{dedup}:{user.pk}") for user in users]
-            notifications += rows
-            groups[dedup] = [row[-1] for row in rows]
-            if address:
-                _, body = stencil.render("dossiers/emails/notification", {"subject": subject, "message": message, "url": url})
-                emails.append((address, "dossiers/emails/notification", subject, body, f"{dedup}:email"))
-                groups[dedup].append(f"{dedup}:email")
-    written = notifications_insert(notifications)
-    new_emails = emails_insert(emails)
-    send_many_after_commit(list(new_emails.values()))
-    known = {row[-1] for row in notifications} - written
-    known |= {row[-1] for row in emails} - set(new_emails)
-    return sum(1 for keys in groups.values() if keys and not set(keys) & known)
+    sql = SqlText()
+    urls = _urls()
+    notices = []
+    for audience in audiences:
+        subject, message = sql.render(f"{TEMPLATES}/{key}_{audience}", FIELD_SQL, BOOLEAN_SQL)
+        url = sql.text(urls[audience].replace(PLACEHOLDER, f"{MARK}numero{MARK}"), FIELD_SQL)
+        users, address = RECIPIENTS_SQL[audience]
+        notices.append(NOTICE_SQL.format(subject=subject, message=message, url=url, users=users, address=address, audience=audience))
+    wrapper = {"subject": "n.subject", "message": "n.message", "url": "n.url"}
+    email_subject, email_body = sql.render(EMAIL_TEMPLATE, wrapper, {}, strip=False)
+    statement = NOTIFY_MANY_SQL.format(notices="UNION ALL".join(notices), email_subject=email_subject, email_body=email_body)
+    ids = [pk for pk, _ in items]
+    params = sql.params | {"ids": ids, "discriminators": [str(d) for _, d in items], "key": key, "now": timezone.now(), "email_template": EMAIL_TEMPLATE}
+    expected, written, email_ids = {}, {}, []
+    for email_id, dedup, count in fetch_bound(statement, params):
+        if count is not None:
+            expected[dedup] = count
+        else:
+            group = dedup.rsplit(":", 1)[0]
+            written[group] = written.get(group, 0) + 1
+            if email_id is not None:
+                email_ids.append(email_id)
+    send_many_after_commit(email_ids)
+    return sum(1 for group, count in expected.items() if count and written.get(group, 0) == count)

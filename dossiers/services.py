@@ -275,8 +275,9 @@ def abondement_add(
 
 EXPIRE_SQL = """
 WITH due AS (
+    -- In the deadline index's order (no sort of all that is due, however many).
     SELECT id, status FROM dossiers_dossier
-    WHERE status IN ('sent', 'proposed') AND deadline_transition = 'expire' AND deadline_at <= %(now)s
+    WHERE deadline_transition = 'expire' AND deadline_at <= %(now)s
     ORDER BY deadline_at
     LIMIT %(batch)s
     FOR UPDATE SKIP LOCKED
@@ -284,7 +285,7 @@ WITH due AS (
     UPDATE dossiers_dossier AS d
        SET status = 'expired', version = d.version + 1, closed_at = %(now)s, deadline_at = NULL, deadline_transition = ''
       FROM due
-     WHERE d.id = due.id
+     WHERE d.id = due.id AND due.status IN ('sent', 'proposed')
     RETURNING d.id, due.status AS from_status
 )
 INSERT INTO dossiers_dossierevent (dossier_id, transition, from_status, to_status, actor_id, actor_role, comment, payload, created_at)

@@ -26,7 +26,6 @@ from django.utils import timezone
 
 from cpf_portal.context_processors import delays
 from cpf_portal.queue import enqueue, enqueue_on_commit
-from cpf_portal.sql import fetch_bound
 
 from .models import Email, Notification
 
@@ -145,48 +144,6 @@ def notify_from_template(*, user, template: str, context: dict, url: str = "", d
     """An in-app notification whose title and text are ``template``'s subject and body."""
     title, body = render_message(template, context)
     return notify(user=user, title=title, body=body.strip(), url=url, dedup_key=dedup_key)
-
-
-# --- Set-based writers (deadline jobs: thousands of notices per run) ------------------------------
-
-NOTIFICATIONS_INSERT = """
-INSERT INTO notifications_notification (user_id, title, body, url, dedup_key, created_at)
-SELECT r.user_id, r.title, r.body, r.url, r.dedup_key, %(now)s
-  FROM unnest(%(user_ids)s::bigint[], %(titles)s::text[], %(bodies)s::text[], %(urls)s::text[], %(keys)s::text[])
-       AS r(user_id, title, body, url, dedup_key)
-ON CONFLICT (dedup_key) DO NOTHING
-RETURNING dedup_key
-"""
-
-EMAILS_INSERT = """
-INSERT INTO notifications_email ("to", template, subject, body_text, status, attempts, last_error, dedup_key, created_at)
-SELECT r.address, r.template, r.subject, r.body, 'queued', 0, '', r.dedup_key, %(now)s
-  FROM unnest(%(addresses)s::text[], %(templates)s::text[], %(subjects)s::text[], %(bodies)s::text[], %(keys)s::text[])
-       AS r(address, template, subject, body, dedup_key)
-ON CONFLICT (dedup_key) DO NOTHING
-RETURNING id, dedup_key
-"""
-
-
-def notifications_insert(rows: list[tuple[int, str, str, str, str]], *, now: datetime.datetime | None = None) -> set[str]:
-    """(user id, title, body, url, dedup key) rows in one statement; the keys already used are
-    skipped. Returns the keys written now."""
-    if not rows:
-        return set()
-    user_ids, titles, bodies, urls, keys = (list(column) for column in zip(*rows, strict=True))
-    params = {"user_ids": user_ids, "titles": titles, "bodies": bodies, "urls": urls, "keys": keys, "now": now or timezone.now()}
-    return {key for (key,) in fetch_bound(NOTIFICATIONS_INSERT, params)}
-
-
-def emails_insert(rows: list[tuple[str, str, str, str, str]], *, now: datetime.datetime | None = None) -> dict[str, int]:
-    """(address, template, subject, body, dedup key) outbox rows in one statement, queued;
-    the keys already used are skipped. Returns {dedup key: id} of the rows written now (the
-    caller nudges the worker after commit)."""
-    if not rows:
-        return {}
-    addresses, templates, subjects, bodies, keys = (list(column) for column in zip(*rows, strict=True))
-    params = {"addresses": addresses, "templates": templates, "subjects": subjects, "bodies": bodies, "keys": keys, "now": now or timezone.now()}
-    return {key: email_id for email_id, key in fetch_bound(EMAILS_INSERT, params)}
 
 
 def notifications_mark_read(*, user, ids=None) -> int:

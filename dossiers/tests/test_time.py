@@ -255,27 +255,44 @@ def test_reminders_due_at_once_are_written_in_bounded_rounds(titulaire_with_righ
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("free", [True, False])
-def test_the_batch_stencil_renders_every_notice_as_a_full_render(free):
-    from dossiers.notifications import _KNOWN, TEMPLATES, Stencil
+def test_notices_written_by_the_database_read_as_a_full_render(free, titulaire_with_rights, organisme_user, session):
+    """The deadline jobs' notices are built in SQL (``notify_many``); every (event, audience)
+    must read exactly as the per-dossier Python render (``notify_transition``) writes it."""
+    from dossiers.notifications import _KNOWN, EMAIL_TEMPLATE, _render, notify_many
     from notifications.services import render_message
 
-    fields = {
-        "numero": "3168813688",
-        "intitule": 'Évaluation d\'Anglais "B2" <oral> & écrit',
-        "organisme": "L'Atelier & Cie",
-        "titulaire": "Zoë O'Brien",
-        "deadline": "18/11/2026",
-        "reason": "Session complète\nà revoir",
-        "locked": "750,00\u00a0€",
-        "consumed": "450,00\u00a0€",
-        "rate": 60,
-        "retractation": "01/12/2026",
-        "start": "15/12/2026",
-        "free": free,
-    }
-    stencil = Stencil()
+    titulaire_with_rights.first_name, titulaire_with_rights.usage_name = "Zoë", "O'Brien & Cie"
+    titulaire_with_rights.save()
+    session.formation.intitule = 'Évaluation d\'Anglais "B2" <oral> & écrit 100 %'
+    session.formation.save()
+    organisme_user.organisme.raison_sociale = "L'Atelier & Cie"
+    organisme_user.organisme.save()
+    dossier = f.sent(titulaire_with_rights, session)
+    Dossier.objects.filter(pk=dossier.pk).update(
+        deadline_at=datetime.datetime(2026, 11, 19, 0, 0, tzinfo=PARIS),  # midnight: the day before
+        retractation_until=datetime.datetime(2026, 12, 1, 18, 30, tzinfo=PARIS),
+        refusal_reason="Session complète\nà revoir",
+        completion_rate=60,
+        locked_cents=123_456_789,
+        consumed_cents=0 if free else 45_005,
+    )
+    dossier = Dossier.objects.select_related("titulaire", "organisme", "formation").get(pk=dossier.pk)
+    bodies = []
     for key, audience in sorted(_KNOWN):
-        template = f"{TEMPLATES}/{key}_{audience}"
-        assert stencil.render(template, fields) == render_message(template, fields), (key, audience)
-    wrapper = {"subject": "Objet n° 1", "message": fields["reason"], "url": "/mes-dossiers/3168813688/"}
-    assert stencil.render("dossiers/emails/notification", wrapper) == render_message("dossiers/emails/notification", wrapper)
+        Notification.objects.all().delete()
+        Email.objects.all().delete()
+        assert notify_many([(dossier.pk, "t")], key, (audience,)) == 1, (key, audience)
+        subject, message, url = _render(dossier, key, audience)
+        staff = [titulaire_with_rights] if audience == "titulaire" else [organisme_user]
+        written = list(Notification.objects.values_list("user_id", "title", "body", "url"))
+        assert written == [(user.pk, subject, message, url) for user in staff], (key, audience)
+        mail_subject, mail_body = render_message(EMAIL_TEMPLATE, {"subject": subject, "message": message, "url": url})
+        address = titulaire_with_rights.email if audience == "titulaire" else organisme_user.organisme.email
+        assert list(Email.objects.values_list("to", "subject", "body_text")) == [(address, mail_subject, mail_body)], (key, audience)
+        assert notify_many([(dossier.pk, "t")], key, (audience,)) == 0  # run twice: nothing new
+        bodies.append(message)
+    # The fields the SQL formats itself were really exercised: euros with grouped thousands,
+    # a midnight deadline read as the day before, a full name with its usage name.
+    assert any("1\u202f234\u202f567,89\u00a0€" in body for body in bodies)
+    assert any("18/11/2026" in body for body in bodies)
+    assert any("Zoë O'Brien & Cie" in body for body in bodies)
