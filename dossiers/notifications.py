@@ -258,7 +258,13 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
     email_subject, email_body = sql.render(EMAIL_TEMPLATE, wrapper, {}, strip=False)
     statement = NOTIFY_MANY_SQL.format(notices="UNION ALL".join(notices), email_subject=email_subject, email_body=email_body)
     ids = [pk for pk, _ in items]
-    params = sql.params | {"ids": ids, "discriminators": [str(d) for _, d in items], "key": key, "now": timezone.now(), "email_template": EMAIL_TEMPLATE}
+    params = sql.params | {
+        "ids": ids,
+        "discriminators": [str(d) for _, d in items],
+        "key": key,
+        "now": timezone.now(),
+        "email_template": EMAIL_TEMPLATE,
+    }
     expected, written, email_ids = {}, {}, []
     for email_id, dedup, count in fetch_bound(statement, params):
         if count is not None:

@@ -294,7 +294,7 @@ RETURNING id, dossier_id
 """
 
 
-def expire_overdue(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+def expire_overdue(*, now: datetime.datetime | None = None, batch: int = 1000) -> int:
     """« Annulé sans suite »: requests the organisme did not answer and proposals the
     titulaire did not accept in time, set-based (one statement per batch: state, version,
     history), then their notifications in bulk. Rows another transaction holds are skipped

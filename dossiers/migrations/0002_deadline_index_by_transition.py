@@ -5,21 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0006_commune_open_sessions'),
-        ('dossiers', '0001_initial'),
-        ('financing', '0003_movement_dossier'),
+        ("catalogue", "0006_commune_open_sessions"),
+        ("dossiers", "0001_initial"),
+        ("financing", "0003_movement_dossier"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='dossier',
-            name='dossier_deadline_idx',
+            model_name="dossier",
+            name="dossier_deadline_idx",
         ),
         migrations.AddIndex(
-            model_name='dossier',
-            index=models.Index(condition=models.Q(('deadline_at__isnull', False)), fields=['deadline_transition', 'deadline_at'], name='dossier_deadline_idx'),
+            model_name="dossier",
+            index=models.Index(
+                condition=models.Q(("deadline_at__isnull", False)), fields=["deadline_transition", "deadline_at"], name="dossier_deadline_idx"
+            ),
         ),
     ]
