@@ -129,6 +129,13 @@ class Formation(models.Model):
         DISTANCE = "distance", "À distance"
         MIXTE = "mixte", "Mixte (présentiel et à distance)"
 
+    class Tva(models.IntegerChoices):
+        """VAT on the price (in basis points); training is usually exempt (CGI art. 261-4-4°)."""
+
+        EXONEREE = 0, "Exonérée de TVA (article 261-4-4° du CGI)"
+        REDUITE = 550, "5,5 %"
+        NORMALE = 2000, "20 %"
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     numero = models.CharField("numéro", max_length=80, unique=True, validators=[NUMERO_VALIDATOR])
     intitule = models.CharField("intitulé", max_length=300)
@@ -142,6 +149,7 @@ class Formation(models.Model):
     duree_heures = models.PositiveIntegerField("durée en heures", validators=[MinValueValidator(1)])
     modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
     domaine = models.CharField("domaine (Formacode ou NSF)", max_length=200, blank=True)
+    tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE, help_text="Les prix affichés sont TTC.")
     active = models.BooleanField("publiée", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -46,6 +46,14 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.purge_login_logs",
         "schedule": crontab(hour=3, minute=30),
     },
+    "billing-prepare-payment-batch": {
+        "task": "billing.tasks.prepare_payment_batch",
+        "schedule": crontab(hour=6, minute=0, day_of_week="1-5"),
+    },
+    "billing-alert-overdue-invoices": {
+        "task": "billing.tasks.alert_overdue_invoices",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "notifications-requeue-stuck-emails": {
         "task": "notifications.tasks.requeue_stuck_emails",
         "schedule": crontab(minute="*/15"),

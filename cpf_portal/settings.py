@@ -179,6 +179,7 @@ INSTALLED_APPS = [
     "notifications",
     "interlocuteurs",
     "mes_donnees",
+    "billing",
     "cpf_portal",  # project-wide management commands (load_demo, run_periodic_jobs)
 ]
 
@@ -474,6 +475,17 @@ PROMETHEUS_METRIC_NAMESPACE = ""
 # make backup / make restore write and read here.
 BACKUP_DIR = Path(env.str("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
 
+# The payer of the organismes' invoices (the Caisse des Dépôts' account the payment batches'
+# SEPA files debit): its name and address on every invoice, its IBAN/BIC in every pain.001.
+BILLING_PAYER = {
+    "name": env.str("BILLING_PAYER_NAME", default="Caisse des Dépôts et Consignations"),
+    "address": env.list(
+        "BILLING_PAYER_ADDRESS", default=["Direction des politiques sociales — Mon Compte Formation", "56 rue de Lille", "75007 Paris"]
+    ),
+    "iban": env.str("BILLING_PAYER_IBAN", default="FR7640031000010000000000133"),
+    "bic": env.str("BILLING_PAYER_BIC", default="CDCGFRPPXXX"),
+}
+
 # django-auditlog: who changed what, when and from where, on money, catalogue, users, roles and
 # settings. Secrets and the NIR never reach the diff: excluded, or masked as « *** ».
 AUDITLOG_MASK_CALLABLE = "cpf_portal.audit.mask"
@@ -497,6 +509,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "financing.DifDeclaration",
     "financing.ParticipationForfaitaire",
     "dossiers.DossierAbondement",
+    "billing.BankAccount",
+    {"model": "billing.Invoice", "include_fields": ["status", "batch", "paid_at", "payment_reference"]},
+    {"model": "billing.PaymentBatch", "exclude_fields": ["pain001"]},
     "auth.Group",
     "django_celery_beat.PeriodicTask",
     "django_celery_beat.CrontabSchedule",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
+    path("", include("billing.urls")),
     path("", include("interlocuteurs.urls")),
     path("", include("mes_donnees.urls")),
     path("", include("notifications.urls")),

@@ -8,7 +8,7 @@ from django.utils import timezone
 from cpf_portal.money import euros
 
 from . import display
-from .states import Status
+from .states import BillingState, Status
 
 
 class DossierQuerySet(models.QuerySet):
@@ -56,6 +56,12 @@ class Dossier(models.Model):
     consumed_cents = models.BigIntegerField("droits débités", default=0)
     payment = models.OneToOneField("financing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="dossier")
 
+    # Billing by the organisme (``dossiers.billing``): the state, what is billable now (TTC),
+    # the acompte (25 % of the order for a session over 3 months, once the entry is declared).
+    billing_state = models.CharField("facturation", max_length=20, choices=BillingState.choices, default=BillingState.NOT_BILLABLE, editable=False)
+    billable_cents = models.BigIntegerField("montant à facturer (TTC)", default=0, editable=False)
+    acompte_cents = models.BigIntegerField("acompte (TTC)", default=0, editable=False)
+
     # What the titulaire validated (« Mes informations ») when sending, for the organisme.
     titulaire_info = models.JSONField("informations du titulaire", default=dict, blank=True)
     info_validated_at = models.DateTimeField(null=True, blank=True)
@@ -90,14 +96,28 @@ class Dossier(models.Model):
         indexes = [
             models.Index(fields=["titulaire", "-created_at"]),
             models.Index(fields=["organisme", "status", "-sent_at"]),
+            # « Facturation »: an organisme's dossiers with something to bill.
+            models.Index(
+                fields=["organisme", "billing_state"],
+                condition=Q(billing_state__in=[BillingState.ACOMPTE_TO_BILL, BillingState.TO_BILL]),
+                name="dossier_to_bill_idx",
+            ),
             # The deadline jobs claim « the oldest due of one transition » in index order, a batch at a time.
             models.Index(fields=["deadline_transition", "deadline_at"], condition=Q(deadline_at__isnull=False), name="dossier_deadline_idx"),
         ]
         constraints = [
             models.CheckConstraint(name="dossier_status_known", condition=Q(status__in=Status.values)),
+            models.CheckConstraint(name="dossier_billing_state_known", condition=Q(billing_state__in=BillingState.values)),
             models.CheckConstraint(
                 name="dossier_money_positive",
-                condition=Q(droits_cents__gte=0, reste_a_payer_cents__gte=0, locked_cents__gte=0, consumed_cents__gte=0),
+                condition=Q(
+                    droits_cents__gte=0,
+                    reste_a_payer_cents__gte=0,
+                    locked_cents__gte=0,
+                    consumed_cents__gte=0,
+                    billable_cents__gte=0,
+                    acompte_cents__gte=0,
+                ),
             ),
             models.CheckConstraint(name="dossier_completion_rate_range", condition=Q(completion_rate__isnull=True) | Q(completion_rate__lte=100)),
             # One open dossier per titulaire and session.

@@ -23,7 +23,7 @@ from financing import services as ledger
 from financing.models import CpfAccount, Payment
 from notifications.services import notify_from_template
 
-from . import deadlines, money, workflow
+from . import billing, deadlines, money, workflow
 from .models import Dossier, DossierAbondement, DossierEvent
 from .notifications import notify_many, notify_transition
 from .states import Actor, DossierError, Status, TransitionNotAllowed
@@ -327,12 +327,15 @@ def validate_due_services(*, now: datetime.datetime | None = None, batch: int = 
                 Dossier.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(status=Status.SERVICE_DONE, deadline_transition="validate_service", deadline_at__lte=now)
                 .order_by("deadline_at", "id")
-                .only("id", "numero", "titulaire_id", "locked_cents", "consumed_cents", "abondements_cents")[:batch]
+                .only("id", "numero", "titulaire_id", "locked_cents", "consumed_cents", "abondements_cents", *billing.READS)[:batch]
             )
             if due:
                 holders = {d.titulaire_id for d in due if d.locked_cents}
                 accounts = dict(CpfAccount.objects.filter(user_id__in=holders).values_list("user_id", "id"))
                 ledger.settle_many([money.settlement(d, accounts[d.titulaire_id]) for d in due if d.locked_cents], now=now)
+                for dossier in due:  # the balance the organisme may bill, as an operator's validation gives it
+                    billing.after_service(dossier)
+                Dossier.objects.bulk_update(due, billing.WRITES)
                 Dossier.objects.filter(pk__in=[d.pk for d in due]).update(
                     status=Status.DEBITED,
                     version=F("version") + 1,

@@ -27,6 +27,19 @@ class Status(models.TextChoices):
         return [cls.DRAFT, cls.SENT, cls.PROPOSED, cls.ACCEPTED, cls.IN_TRAINING, cls.SERVICE_DONE]
 
 
+class BillingState(models.TextChoices):
+    """What the organisme may bill for the dossier (EDOF's billing sub-states, docs/regles.md
+    §6.1); moved only by the table in ``dossiers.billing``."""
+
+    NOT_BILLABLE = "not_billable", "Pas facturable"
+    ACOMPTE_TO_BILL = "acompte_to_bill", "Acompte à facturer"
+    ACOMPTE_BILLED = "acompte_billed", "Acompte facturé"
+    ACOMPTE_PAID = "acompte_paid", "Acompte payé"
+    TO_BILL = "to_bill", "À facturer"
+    BILLED = "billed", "Facturé"
+    PAID = "paid", "Payé"
+
+
 class Actor(models.TextChoices):
     TITULAIRE = "titulaire", "Titulaire"
     ORGANISME = "organisme", "Organisme de formation"

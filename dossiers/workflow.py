@@ -22,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Role
 from catalogue.models import Session
 
-from . import deadlines, money
+from . import billing, deadlines, money
 from .states import Actor, DossierError, ExitReason, Status, TransitionNotAllowed
 
 if TYPE_CHECKING:
@@ -234,6 +234,7 @@ def effect_organisme_cancel(ctx: Context) -> None:
 
 def effect_enter(ctx: Context) -> None:
     ctx.dossier.entered_at = ctx.now
+    billing.after_entry(ctx.dossier)
     ctx.notifications += [("titulaire", "enter")]
 
 
@@ -253,6 +254,7 @@ def effect_service_done(ctx: Context) -> None:
 def effect_validate_service(ctx: Context) -> None:
     dossier = ctx.dossier
     money.settle(dossier, by=ctx.by, now=ctx.now)
+    billing.after_service(dossier)
     dossier.debited_at = ctx.now
     close(ctx)
     ctx.notifications += [("titulaire", "validate_service")]

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
+from billing.services import billable
 from catalogue.models import Formation
 from cpf_portal.money import amount, from_cents
 
@@ -73,7 +74,9 @@ def home(request):
     organisme = request.user.organisme
     counts = Formation.objects.for_organisme(organisme).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
     to_answer = Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count()
-    return render(request, "catalogue/organisme/home.html", {"organisme": organisme, "counts": counts, "to_answer": to_answer})
+    to_bill = billable(organisme).count()
+    context = {"organisme": organisme, "counts": counts, "to_answer": to_answer, "to_bill": to_bill}
+    return render(request, "catalogue/organisme/home.html", context)
 
 
 def _dossier(request, numero: str) -> Dossier:
