@@ -47,6 +47,9 @@ class InvoiceCounter(models.Model):
     organisme = models.OneToOneField("catalogue.Organisme", on_delete=models.PROTECT, primary_key=True, related_name="+")
     last_number = models.PositiveIntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.organisme_id}: {self.last_number}"
+
 
 class Invoice(models.Model):
     """An invoice (or a credit note) of an organisme to the Caisse des Dépôts. Immutable once
