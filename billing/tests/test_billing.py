@@ -3,6 +3,7 @@ totals, PDF, immutability, credit notes), payment batches (pain.001) and overdue
 
 import datetime
 import io
+import threading
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -298,3 +299,48 @@ def test_invoices_past_30_days_are_flagged_to_operators(organisme, organisme_use
     assert services.alert_overdue() == 1
     assert services.alert_overdue() == 1  # counted again, but each operator told once a day
     assert Notification.objects.filter(user=operator, title="1 facture d'organisme en retard de paiement").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_issues_get_consecutive_numbers_with_no_gap_or_duplicate(organisme, organisme_user, bank):
+    """Ten people bill at once: three of them roll back after taking a number, two race for
+    the same dossier. The committed invoices are numbered 1…n with no gap and no duplicate."""
+    dossiers = [finished(organisme_user, f.session_for(organisme)) for _ in range(9)]
+    plan = [(index, dossiers[index].pk) for index in range(8)] + [(8, dossiers[8].pk), (9, dossiers[8].pk)]
+    barrier = threading.Barrier(len(plan))
+    outcomes, errors = {}, []
+
+    class Rollback(Exception):
+        pass
+
+    def issue(index, dossier_id):
+        try:
+            barrier.wait(timeout=30)
+            with transaction.atomic():
+                invoice = services.invoice_issue(organisme=organisme, dossier_ids=[dossier_id], by=organisme_user)
+                if index in (0, 3, 6):
+                    raise Rollback
+            outcomes[index] = invoice.number
+        except Rollback:
+            outcomes[index] = "rolled back"
+        except services.BillingError:
+            outcomes[index] = "refused"
+        except Exception as error:  # pragma: no cover - reported by the assertion below
+            errors.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=issue, args=item) for item in plan]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert [outcomes[8], outcomes[9]].count("refused") == 1  # the same dossier is billed once
+    numbers = sorted(Invoice.objects.filter(organisme=organisme).values_list("number", flat=True))
+    assert numbers == [f"{n:06d}" for n in range(1, 7)]  # 5 distinct dossiers + one of the race, none rolled back
+    assert sorted(number for number in outcomes.values() if number not in ("rolled back", "refused")) == numbers
+    assert InvoiceCounter.objects.get(organisme=organisme).last_number == 6
+    billed = Dossier.objects.filter(billing_state=B.BILLED).count()
+    assert billed == 6 and Dossier.objects.filter(pk__in=[dossiers[i].pk for i in (0, 3, 6)], billing_state=B.TO_BILL).count() == 3
