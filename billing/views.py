@@ -165,7 +165,9 @@ def serve_pdf(invoice: Invoice) -> FileResponse:
         handle = invoice.pdf.storage.open(invoice.pdf.name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(handle, content_type="application/pdf", filename=f"{invoice.get_kind_display().lower()}-{invoice.number}.pdf")
+    response = FileResponse(
+        handle, as_attachment=True, content_type="application/pdf", filename=f"{invoice.get_kind_display().lower()}-{invoice.number}.pdf"
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

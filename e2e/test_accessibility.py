@@ -250,6 +250,43 @@ def test_organisme_journey_pages(live_server, audit_page, cast):
     assert audit.assert_clean() >= 20
 
 
+def test_organisme_billing_pages(live_server, audit_page, cast):
+    """« Facturation »: to bill (without bank details, with a refused submit), bank details
+    (with errors), an invoice and its credit-note form in error, a credit note, « Suivi des
+    règlements » (with a filter in error)."""
+    from billing.tests.conftest import finished
+
+    page, url, staff, organisme = audit_page, live_server.url, cast["staff"], cast["organisme"]
+    dossiers = [finished(staff, f.session_for(organisme, price_cents=price)) for price in (87_000, 120_000)]
+    audit = Audit(page, "facturation", SCREENSHOTS)
+    login(page, live_server, staff.email)
+    audit.visit(url + "/espace-organisme/facturation/", "a-facturer-sans-rib")
+    audit.visit(url + "/espace-organisme/facturation/coordonnees-bancaires/", "rib")
+    field(page, "IBAN").fill("FR76 0000")
+    page.get_by_role("button", name="Enregistrer").click()
+    audit.check("rib-erreurs")
+    field(page, "IBAN").fill("FR76 3000 4000 0100 0012 3456 789")
+    field(page, "BIC").fill("BNPAFRPPXXX")
+    page.get_by_role("button", name="Enregistrer").click()
+    audit.check("rib-enregistre")
+    audit.visit(url + "/espace-organisme/facturation/", "a-facturer")
+    page.get_by_role("button", name="Facturer la sélection").click()
+    audit.check("a-facturer-erreur")
+    tick(page, f"Facturer le dossier n°{dossiers[0].numero}")
+    page.get_by_role("button", name="Facturer la sélection").click()
+    audit.check("facture")
+    page.get_by_role("button", name="Émettre un avoir").click()
+    audit.check("avoir-erreur")
+    field(page, "Motif de l'avoir").fill("Erreur de session")
+    page.get_by_role("button", name="Émettre un avoir").click()
+    audit.check("avoir")
+    audit.visit(url + "/espace-organisme/facturation/factures/", "suivi-des-reglements")
+    page.goto(url + "/espace-organisme/facturation/factures/?issued_from=2026-12-10&issued_to=2026-12-01")
+    audit.check("suivi-des-reglements-erreur")
+    audit.visit(url + f"/espace-organisme/dossiers/{dossiers[1].numero}/", "dossier-a-facturer")
+    assert audit.assert_clean() == 12
+
+
 def test_conseiller_journey_pages(live_server, audit_page, cast):
     page, _url = audit_page, live_server.url
     sent = f.sent(cast["titulaire"], f.session_for(cast["organisme"]))
