@@ -149,7 +149,7 @@ class Formation(models.Model):
     duree_heures = models.PositiveIntegerField("durée en heures", validators=[MinValueValidator(1)])
     modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
     domaine = models.CharField("domaine (Formacode ou NSF)", max_length=200, blank=True)
-    tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE, help_text="Les prix affichés sont TTC.")
+    tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE, db_default=Tva.EXONEREE, help_text="Les prix affichés sont TTC.")
     active = models.BooleanField("publiée", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

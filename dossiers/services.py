@@ -154,7 +154,14 @@ def _json(value):
 
 
 def dossier_pay_and_accept(
-    *, dossier: Dossier, titulaire, card: payments.Card | None, idempotency_key: uuid.UUID, expected_version: int, expected_reste_cents: int
+    *,
+    dossier: Dossier,
+    titulaire,
+    card: payments.Card | None,
+    idempotency_key: uuid.UUID,
+    expected_version: int,
+    expected_reste_cents: int,
+    now: datetime.datetime | None = None,
 ) -> Dossier:
     """Accept the organisme's proposal, paying the reste à payer by card first when there is
     one. Before the card is charged, the table says whether « accept » may run now (state,
@@ -162,8 +169,9 @@ def dossier_pay_and_accept(
     then fails, the payment is refused back (refunded) and nothing else changes. A crash
     between the two leaves a succeeded payment that ``reconcile_payments`` settles.
 
-    Runs outside the request's transaction: the card is charged between two transactions."""
-    now = timezone.now()
+    Runs outside the request's transaction: the card is charged between two transactions.
+    ``now``: the moment of the acceptance (the demo data walks dossiers through past dates)."""
+    now = now or timezone.now()
     with transaction.atomic():
         locked = Dossier.objects.select_for_update(of=("self",)).select_related("titulaire").get(pk=dossier.pk, titulaire=titulaire)
         ctx = Context(dossier=locked, transition=TRANSITIONS["accept"], actor=Actor.TITULAIRE, by=titulaire, payload={}, now=now)
@@ -200,7 +208,13 @@ def dossier_pay_and_accept(
             return Dossier.objects.get(payment=payment)
     try:
         return dossier_transition(
-            dossier_id=locked.pk, name="accept", actor=Actor.TITULAIRE, by=titulaire, payload={"payment": payment}, expected_version=expected_version
+            dossier_id=locked.pk,
+            name="accept",
+            actor=Actor.TITULAIRE,
+            by=titulaire,
+            payload={"payment": payment},
+            expected_version=expected_version,
+            now=now,
         )
     except (DossierError, TransitionNotAllowed):
         if payment is not None and not Dossier.objects.filter(payment=payment).exists():

@@ -1,5 +1,6 @@
 """Demo data for `make run`: an organisme (the seed's CP-FORMATION), demo accounts for each
-role. Idempotent: a second run finds what exists and changes nothing."""
+role, CP-FORMATION's dossiers in every step with their invoices and a payment batch to run
+(``cpf_portal.demo_dossiers``). Idempotent: a second run finds what exists and changes nothing."""
 
 import datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role, Structure, User
 from catalogue.models import Formation, Organisme
 from catalogue.seed import ensure_seed_example, seed_catalogue
+from cpf_portal import demo_dossiers
 from financing import services as money
 from interlocuteurs.services import seed_structures
 
@@ -91,6 +93,8 @@ class Command(BaseCommand):
                 for year in (2024, 2025):
                     money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
             rows.append((user.get_role_display(), email, user.nir_display))
+        staff = User.objects.get(email="organisme@cpf-demo.example")
+        self.stdout.write(f"Dossiers et facturation de CP-FORMATION : {demo_dossiers.load(organisme, staff, DEMO_PASSWORD)}")
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
         self.stdout.write(self.style.SUCCESS(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})"))
         for role, email, nir in rows:

@@ -1,0 +1,187 @@
+"""Demo dossiers for `make run`: CP-FORMATION's dossiers in every step of their life, built
+through the real services along past dates (sent weeks ago, trained, service fait validated,
+billed, paid), so a person can walk the organisme's inbox and its billing right after start,
+and the demo operator finds a payment batch to run. Idempotent: nothing is added once the
+organisme has dossiers."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from decimal import Decimal
+
+from django.utils import timezone
+
+from accounts.models import Role, User
+from billing import services as billing
+from catalogue.models import Formation, Session
+from dossiers import deadlines, services
+from dossiers.models import Dossier
+from dossiers.workflow import Actor
+from financing import payments
+from financing import services as money
+
+CARD = payments.Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="123")
+RIB = {"holder": "CP-FORMATION", "iban": "FR7630004000010000123456789", "bic": "BNPAFRPPXXX"}
+PEOPLE = [
+    ("Léa", "Petit"),
+    ("Hugo", "Moreau"),
+    ("Chloé", "Garnier"),
+    ("Nathan", "Roux"),
+    ("Inès", "Fournier"),
+    ("Lucas", "Girard"),
+    ("Jade", "Bonnet"),
+    ("Louis", "Lambert"),
+    ("Manon", "Fontaine"),
+    ("Gabriel", "Chevalier"),
+]
+PROFESSIONAL = {"diploma": "niv4", "diploma_year": 2012, "socio_professional_category": "5", "employment_status": "salarie"}
+
+
+def _nir(order: int) -> str:
+    body = f"2920557463{order:03d}"
+    return f"{body}{97 - int(body) % 97:02d}"
+
+
+def _titulaire(index: int, first: str, last: str, password: str) -> User:
+    email = f"{first.lower().replace('é', 'e').replace('è', 'e').replace('ï', 'i')}.{last.lower()}@cpf-demo.example"
+    user = User.objects.filter(email=email).first()
+    if user is None:
+        now = timezone.now()
+        user = User(
+            email=email,
+            role=Role.TITULAIRE,
+            nir=_nir(500 + index),
+            first_name=first,
+            last_name=last,
+            birth_date=datetime.date(1992, 5, 14),
+            activated_at=now,
+            cgu_accepted_at=now,
+        )
+        user.set_password(password)
+        user.save()
+        account = money.account_for(user)
+        for year in (2023, 2024, 2025):
+            money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
+    return user
+
+
+def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(hour), tzinfo=deadlines.PARIS)
+
+
+class Walk:
+    """One dossier walked through the table at the dates of its session."""
+
+    def __init__(self, formation: Formation, staff: User, titulaire: User, *, start: datetime.date, days: int, price_cents: int):
+        template = formation.sessions.order_by("start_date").first()
+        self.session = Session.objects.create(
+            formation=formation,
+            start_date=start,
+            end_date=start + datetime.timedelta(days=days),
+            address=template.address if template else "",
+            commune=template.commune if template else None,
+            price_cents=price_cents,
+            places=12,
+        )
+        self.staff, self.titulaire = staff, titulaire
+        self.start, self.end = start, self.session.end_date
+        self.sent_on = deadlines.subtract_working_days(start, 16)
+
+    def fire(self, dossier: Dossier, name: str, actor: Actor, by, now: datetime.datetime, payload: dict | None = None) -> Dossier:
+        return services.dossier_transition(dossier_id=dossier.pk, name=name, actor=actor, by=by, payload=payload or {}, now=now)
+
+    def sent(self) -> Dossier:
+        dossier = services.dossier_create(titulaire=self.titulaire, session=self.session, today=self.sent_on)
+        personal = {
+            "first_name": self.titulaire.first_name,
+            "usage_name": "",
+            "last_name": self.titulaire.last_name,
+            "phone_mobile": "0612345678",
+            "phone_landline": "",
+            "email": self.titulaire.email,
+            "street_number": "3",
+            "street_repetition": "",
+            "street_type": "RUE",
+            "street_name": "des Jardins",
+            "address_complement": "",
+            "locality": "",
+            "postal_code": "57000",
+            "city": "Metz",
+        }
+        dossier = services.dossier_save_info(
+            dossier=dossier, titulaire=self.titulaire, professional=PROFESSIONAL, personal=personal, save_to_account=False
+        )
+        return self.fire(dossier, "send", Actor.TITULAIRE, self.titulaire, _at(self.sent_on, 9), {"consent": True})
+
+    def proposed(self) -> Dossier:
+        dossier = self.sent()
+        payload = {
+            "price_cents": self.session.price_cents,
+            "start_date": self.start,
+            "end_date": self.end,
+            "duree_heures": self.session.formation.duree_heures,
+        }
+        return self.fire(dossier, "propose", Actor.ORGANISME, self.staff, _at(self.sent_on, 15), payload)
+
+    def accepted(self) -> Dossier:
+        dossier = self.proposed()
+        return services.dossier_pay_and_accept(
+            dossier=dossier,
+            titulaire=self.titulaire,
+            card=CARD,
+            idempotency_key=uuid.uuid4(),
+            expected_version=dossier.version,
+            expected_reste_cents=dossier.reste_a_payer_cents,
+            now=_at(deadlines.add_working_days(self.sent_on, 1), 11),
+        )
+
+    def in_training(self) -> Dossier:
+        return self.fire(self.accepted(), "enter", Actor.ORGANISME, self.staff, _at(self.start, 14))
+
+    def service_done(self, *, exit_reason: str = "complete", rate: int = 100) -> Dossier:
+        payload = {"exit_reason": exit_reason, "completion_rate": rate, "exit_date": self.end, "force_majeure": False}
+        return self.fire(
+            self.in_training(), "declare_service_done", Actor.ORGANISME, self.staff, _at(deadlines.add_working_days(self.end, 1), 10), payload
+        )
+
+    def validated(self, **kwargs) -> Dossier:
+        dossier = self.service_done(**kwargs)
+        return self.fire(dossier, "validate_service", Actor.SYSTEM, None, dossier.deadline_at)
+
+
+def load(organisme, staff: User, password: str, *, today: datetime.date | None = None) -> str:
+    """CP-FORMATION's demo dossiers, invoices and payment batches. Returns a one-line report."""
+    if Dossier.objects.filter(organisme=organisme).exists():
+        return "dossiers de démonstration déjà présents"
+    today = today or timezone.localdate()
+    formation = Formation.objects.filter(organisme=organisme).order_by("pk").first()
+    people = [_titulaire(index, first, last, password) for index, (first, last) in enumerate(PEOPLE)]
+    price = 87_000
+
+    def walk(person: int, start: datetime.date, days: int = 4, price_cents: int = price) -> Walk:
+        return Walk(formation, staff, people[person], start=start, days=days, price_cents=price_cents)
+
+    future = deadlines.add_working_days(today, 20)
+    walk(0, future).sent()
+    walk(1, future).proposed()
+    walk(2, future).accepted()
+    walk(3, deadlines.subtract_working_days(today, 2), days=10).in_training()
+    # A session of six months: the entry makes an acompte of 25 % billable.
+    walk(4, deadlines.subtract_working_days(today, 5), days=180, price_cents=480_000).in_training()
+    walk(5, deadlines.subtract_working_days(today, 6), days=4).service_done()  # the 5 jours ouvrés run
+    ready = [walk(6, today - datetime.timedelta(days=40)).validated(), walk(7, today - datetime.timedelta(days=38), price_cents=120_000).validated()]
+    partial = walk(8, today - datetime.timedelta(days=60)).validated(exit_reason="abandon", rate=60)
+    earlier = walk(9, today - datetime.timedelta(days=75), price_cents=120_000).validated()
+
+    billing.bank_account_save(organisme=organisme, by=staff, **RIB)
+    operator = User.objects.filter(role=Role.OPERATEUR).order_by("pk").first()
+    paid_on = _at(today - datetime.timedelta(days=30))
+    first_invoice = billing.invoice_issue(organisme=organisme, dossier_ids=[earlier.pk], by=staff, now=_at(today - datetime.timedelta(days=55)))
+    billing.batch_execute(batch=billing.batch_prepare(by=operator, now=paid_on), by=operator, now=paid_on)
+    pending = billing.invoice_issue(organisme=organisme, dossier_ids=[partial.pk], by=staff, now=_at(today - datetime.timedelta(days=10)))
+    billing.batch_prepare(by=operator, now=_at(today - datetime.timedelta(days=1)))
+    return (
+        f"{Dossier.objects.filter(organisme=organisme).count()} dossiers de démonstration ; factures n° {first_invoice.number} (payée) "
+        f"et n° {pending.number} (dans un lot de paiement à exécuter) ; {len(ready)} dossiers à facturer"
+    )
