@@ -73,7 +73,17 @@ def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
 class Walk:
     """One dossier walked through the table at the dates of its session."""
 
-    def __init__(self, formation: Formation, staff: User, titulaire: User, *, start: datetime.date, days: int, price_cents: int):
+    def __init__(
+        self,
+        formation: Formation,
+        staff: User,
+        titulaire: User,
+        *,
+        start: datetime.date,
+        days: int,
+        price_cents: int,
+        sent_at: datetime.datetime | None,
+    ):
         template = formation.sessions.order_by("start_date").first()
         self.session = Session.objects.create(
             formation=formation,
@@ -86,13 +96,15 @@ class Walk:
         )
         self.staff, self.titulaire = staff, titulaire
         self.start, self.end = start, self.session.end_date
-        self.sent_on = deadlines.subtract_working_days(start, 16)
+        # Sent 16 jours ouvrés before the start, or at the moment given (never in the future);
+        # proposed two hours later, accepted the next day.
+        self.sent_at = sent_at or _at(deadlines.subtract_working_days(start, 16), 9)
 
     def fire(self, dossier: Dossier, name: str, actor: Actor, by, now: datetime.datetime, payload: dict | None = None) -> Dossier:
         return services.dossier_transition(dossier_id=dossier.pk, name=name, actor=actor, by=by, payload=payload or {}, now=now)
 
     def sent(self) -> Dossier:
-        dossier = services.dossier_create(titulaire=self.titulaire, session=self.session, today=self.sent_on)
+        dossier = services.dossier_create(titulaire=self.titulaire, session=self.session, today=timezone.localdate(self.sent_at))
         personal = {
             "first_name": self.titulaire.first_name,
             "usage_name": "",
@@ -112,7 +124,7 @@ class Walk:
         dossier = services.dossier_save_info(
             dossier=dossier, titulaire=self.titulaire, professional=PROFESSIONAL, personal=personal, save_to_account=False
         )
-        return self.fire(dossier, "send", Actor.TITULAIRE, self.titulaire, _at(self.sent_on, 9), {"consent": True})
+        return self.fire(dossier, "send", Actor.TITULAIRE, self.titulaire, self.sent_at, {"consent": True})
 
     def proposed(self) -> Dossier:
         dossier = self.sent()
@@ -122,7 +134,7 @@ class Walk:
             "end_date": self.end,
             "duree_heures": self.session.formation.duree_heures,
         }
-        return self.fire(dossier, "propose", Actor.ORGANISME, self.staff, _at(self.sent_on, 15), payload)
+        return self.fire(dossier, "propose", Actor.ORGANISME, self.staff, self.sent_at + datetime.timedelta(hours=2), payload)
 
     def accepted(self) -> Dossier:
         dossier = self.proposed()
@@ -133,7 +145,7 @@ class Walk:
             idempotency_key=uuid.uuid4(),
             expected_version=dossier.version,
             expected_reste_cents=dossier.reste_a_payer_cents,
-            now=_at(deadlines.add_working_days(self.sent_on, 1), 11),
+            now=self.sent_at + datetime.timedelta(days=1),
         )
 
     def in_training(self) -> Dossier:
@@ -159,13 +171,13 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     people = [_titulaire(index, first, last, password) for index, (first, last) in enumerate(PEOPLE)]
     price = 87_000
 
-    def walk(person: int, start: datetime.date, days: int = 4, price_cents: int = price) -> Walk:
-        return Walk(formation, staff, people[person], start=start, days=days, price_cents=price_cents)
+    def walk(person: int, start: datetime.date, days: int = 4, price_cents: int = price, sent_at=None) -> Walk:
+        return Walk(formation, staff, people[person], start=start, days=days, price_cents=price_cents, sent_at=sent_at)
 
-    future = deadlines.add_working_days(today, 20)
-    walk(0, future).sent()
-    walk(1, future).proposed()
-    walk(2, future).accepted()
+    now, future = timezone.now(), deadlines.add_working_days(today, 20)
+    walk(0, future, sent_at=now - datetime.timedelta(hours=3)).sent()
+    walk(1, future, sent_at=now - datetime.timedelta(days=1)).proposed()
+    walk(2, future, sent_at=now - datetime.timedelta(days=3)).accepted()
     walk(3, deadlines.subtract_working_days(today, 2), days=10).in_training()
     # A session of six months: the entry makes an acompte of 25 % billable.
     walk(4, deadlines.subtract_working_days(today, 5), days=180, price_cents=480_000).in_training()
