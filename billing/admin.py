@@ -87,6 +87,10 @@ class InvoiceAdmin(ReadOnlyMixin, admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return request.user.is_staff  # to see the page; every field is read-only
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False, **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
     @admin.display(description="montant TTC", ordering="total_ttc_cents")
     def total(self, obj):
         return euros(obj.total_ttc_cents)

@@ -103,7 +103,7 @@ def line_for(dossier: Dossier) -> Line:
 
 def billable(organisme):
     """The organisme's dossiers with something to bill now."""
-    return Dossier.objects.filter(organisme=organisme, billing_state__in=list(billing.BILLABLE)).exclude(billable_cents=0)
+    return billing.to_bill(Dossier.objects.filter(organisme=organisme))
 
 
 # --- Invoices -------------------------------------------------------------------------------------

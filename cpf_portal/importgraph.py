@@ -39,6 +39,7 @@ WIRING_MODULES = {
     "cpf_portal.importgraph",
     "cpf_portal.management",
     "cpf_portal.metrics",  # the scrape reads every app's models
+    "cpf_portal.demo_dossiers",  # demo data walks every app's services
 }
 LAYERS = [BASE, "notifications", "accounts", "catalogue", "financing", "dossiers"]
 FEATURE_RANK = len(LAYERS)  # apps not named in LAYERS sit above dossiers

@@ -65,6 +65,11 @@ PAID = {"acompte": "acompte_paid", "solde": "paid"}
 CREDITED = {"acompte": "acompte_credited", "solde": "credited"}
 
 
+def to_bill(dossiers):
+    """The dossiers (a queryset) with something to bill now."""
+    return dossiers.filter(billing_state__in=list(BILLABLE)).exclude(billable_cents=0)
+
+
 def may(dossier, name: str) -> bool:
     return dossier.billing_state in MOVES[name].sources
 

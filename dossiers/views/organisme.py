@@ -14,11 +14,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
-from billing.services import billable
 from catalogue.models import Formation
 from cpf_portal.money import amount, from_cents
 
-from .. import display
+from .. import billing, display
 from ..forms import InboxFilterForm, OrganismeCancelForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
 from ..models import Dossier
 from ..states import Actor, Status
@@ -74,7 +73,7 @@ def home(request):
     organisme = request.user.organisme
     counts = Formation.objects.for_organisme(organisme).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
     to_answer = Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count()
-    to_bill = billable(organisme).count()
+    to_bill = billing.to_bill(Dossier.objects.filter(organisme=organisme)).count()
     context = {"organisme": organisme, "counts": counts, "to_answer": to_answer, "to_bill": to_bill}
     return render(request, "catalogue/organisme/home.html", context)
 
