@@ -130,6 +130,7 @@ class InvoiceLine(models.Model):
     class Nature(models.TextChoices):
         ACOMPTE = "acompte", "Acompte (25 %)"
         SOLDE = "solde", "Prestation réalisée"
+        INDEMNITE = "indemnite", "Indemnité d'annulation (5 %)"
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="invoice_lines")

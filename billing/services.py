@@ -29,7 +29,7 @@ from accounts.models import Role, User
 from cpf_portal.errors import UserFacingError
 from dossiers import billing
 from dossiers.models import Dossier
-from dossiers.states import BillingState
+from dossiers.states import BillingState, Status
 from notifications.services import email_queue, notify_from_template
 
 from . import pdf, sepa
@@ -93,8 +93,12 @@ class Line:
 
 def line_for(dossier: Dossier) -> Line:
     """What billing ``dossier`` now would put on an invoice."""
-    acompte = dossier.billing_state == BillingState.ACOMPTE_TO_BILL
-    nature = InvoiceLine.Nature.ACOMPTE if acompte else InvoiceLine.Nature.SOLDE
+    if dossier.billing_state == BillingState.ACOMPTE_TO_BILL:
+        nature = InvoiceLine.Nature.ACOMPTE
+    elif dossier.status in (Status.CANCELLED_BY_TITULAIRE, Status.CANCELLED_NOT_REALIZED):
+        nature = InvoiceLine.Nature.INDEMNITE
+    else:
+        nature = InvoiceLine.Nature.SOLDE
     rate = dossier.formation.tva
     ht, tva = split_ttc(dossier.billable_cents, rate)
     label = f"Dossier n° {dossier.numero} — {dossier.formation.intitule} — {nature.label}"[:300]

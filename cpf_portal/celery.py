@@ -46,6 +46,10 @@ app.conf.beat_schedule = {
         "task": "accounts.tasks.purge_login_logs",
         "schedule": crontab(hour=3, minute=30),
     },
+    "financing-process-refunds": {
+        "task": "financing.tasks.process_refunds",
+        "schedule": crontab(minute=20),
+    },
     "billing-prepare-payment-batch": {
         "task": "billing.tasks.prepare_payment_batch",
         "schedule": crontab(hour=6, minute=0, day_of_week="1-5"),

@@ -24,6 +24,7 @@ from .states import BillingState, TransitionNotAllowed
 
 B = BillingState
 ACOMPTE_RATE = Decimal("0.25")
+INDEMNITY_RATE = Decimal("0.05")  # late cancellation or no-show (docs/regles.md §6.3)
 ACOMPTE_MIN_MONTHS = 3
 
 
@@ -52,6 +53,7 @@ _TABLE = [
         B.NOT_BILLABLE,
         "Rien à facturer",
     ),
+    BillingMove("indemnity_due", frozenset({B.NOT_BILLABLE}), B.TO_BILL, "Annulation tardive ou absence : indemnité de 5 % à facturer"),
     BillingMove("billed", frozenset({B.TO_BILL}), B.BILLED, "Facturé"),
     BillingMove("credited", frozenset({B.BILLED}), B.TO_BILL, "Facture annulée par un avoir"),
     BillingMove("paid", frozenset({B.BILLED}), B.PAID, "Payé"),
@@ -61,8 +63,8 @@ MOVES: dict[str, BillingMove] = {move.name: move for move in _TABLE}
 # What an invoice bills in each state, and the move billing it makes.
 BILLABLE = {B.ACOMPTE_TO_BILL: "acompte_billed", B.TO_BILL: "billed"}
 # Per nature of an invoice line: the move its payment makes, and its credit note's.
-PAID = {"acompte": "acompte_paid", "solde": "paid"}
-CREDITED = {"acompte": "acompte_credited", "solde": "credited"}
+PAID = {"acompte": "acompte_paid", "solde": "paid", "indemnite": "paid"}
+CREDITED = {"acompte": "acompte_credited", "solde": "credited", "indemnite": "credited"}
 
 
 def to_bill(dossiers):
@@ -109,6 +111,14 @@ def after_service(dossier) -> None:
     balance = service_amount(dossier) - already
     dossier.billable_cents = max(balance, 0)
     move(dossier, "service_validated" if balance > 0 else "nothing_due")
+
+
+def after_late_cancel(dossier) -> None:
+    """Cancelled late by the titulaire or not attended (no force majeure): the organisme may
+    bill an indemnity of 5 % of the order."""
+    dossier.billable_cents = cents(dossier.effective_price_cents * INDEMNITY_RATE)
+    if dossier.billable_cents:
+        move(dossier, "indemnity_due")
 
 
 # The fields ``after_entry`` / ``after_service`` read and write (a set-based job loads and

@@ -15,6 +15,7 @@ ORGANISME_LABELS = {
     Status.REFUSED_BY_TITULAIRE: "Refus titulaire",
     Status.CANCELLED_BY_TITULAIRE: "Annulé (par le titulaire)",
     Status.CANCELLED_BY_ORGANISME: "Annulé (par l'organisme)",
+    Status.CANCELLED_NOT_REALIZED: "Annulation titulaire (non réalisé)",
     Status.EXPIRED: "Annulé sans suite",
 }
 

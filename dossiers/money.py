@@ -87,12 +87,14 @@ def release(dossier: Dossier, *, by, refund: bool) -> None:
         ledger.abondement_reverse(account=account, amount_cents=dossier.abondements_cents, financeur=ABONDEMENTS_BACK, dossier=dossier)
     dossier.locked_cents = 0
     if refund and dossier.payment_id:
-        payments.payment_refund(payment=dossier.payment)
+        payments.refund_request(payment=dossier.payment, reason=f"Annulation du dossier n° {dossier.numero}")
 
 
 def forfeit(dossier: Dossier, *, by) -> None:
-    """Late cancellation without force majeure: every blocked euro is debited (lost); the
-    card money is kept."""
+    """Late cancellation or no-show without force majeure: every blocked euro is debited
+    (lost); the card money becomes the titulaire's avoir, spent on a later dossier."""
+    if dossier.payment_id:
+        payments.avoir_from_payment(payment=dossier.payment, dossier=dossier)
     if dossier.locked_cents:
         ledger.rights_debit(
             account=ledger.account_for(dossier.titulaire),

@@ -19,6 +19,7 @@ class Status(models.TextChoices):
     REFUSED_BY_TITULAIRE = "refused_by_titulaire", "Refusé par le titulaire"
     CANCELLED_BY_TITULAIRE = "cancelled_by_titulaire", "Annulé par le titulaire"
     CANCELLED_BY_ORGANISME = "cancelled_by_organisme", "Annulé par l'organisme"
+    CANCELLED_NOT_REALIZED = "cancelled_not_realized", "Annulation titulaire (non réalisé)"
     EXPIRED = "expired", "Annulé sans suite"
     DELETED = "deleted", "Supprimé"
 

@@ -118,6 +118,12 @@ def guard_titulaire_cancel(ctx: Context) -> None:
         raise DossierError("La formation a commencé : l'annulation n'est plus possible, adressez-vous à l'organisme.")
 
 
+def guard_started(ctx: Context) -> None:
+    start = ctx.dossier.effective_start_date
+    if start and ctx.today < start:
+        raise DossierError(f"L'absence du titulaire se déclare à partir du premier jour de la session ({start:%d/%m/%Y}).")
+
+
 def guard_enter(ctx: Context) -> None:
     start = ctx.dossier.effective_start_date
     if start and ctx.today < start:
@@ -219,9 +225,22 @@ def effect_titulaire_cancel(ctx: Context) -> None:
         money.release(dossier, by=ctx.by, refund=True)
     else:
         money.forfeit(dossier, by=ctx.by)
+        billing.after_late_cancel(dossier)
     ctx.payload["free"] = free
     close(ctx)
     ctx.notifications += [("organisme", "cancel"), ("titulaire", "cancel")]
+
+
+def effect_no_show(ctx: Context) -> None:
+    """The titulaire never came (declared by the organisme): as a late cancellation, the
+    rights are lost, the card money becomes an avoir, the organisme bills 5 %."""
+    dossier = ctx.dossier
+    dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip() or "Absence du titulaire"
+    ctx.comment = dossier.cancellation_reason
+    money.forfeit(dossier, by=ctx.by)
+    billing.after_late_cancel(dossier)
+    close(ctx)
+    ctx.notifications += [("titulaire", "no_show")]
 
 
 def effect_organisme_cancel(ctx: Context) -> None:
@@ -320,6 +339,15 @@ _TABLE = [
     ),
     Transition(
         "enter", frozenset({S.ACCEPTED}), S.IN_TRAINING, frozenset({A.ORGANISME}), "Déclarer l'entrée en formation", guard_enter, effect_enter
+    ),
+    Transition(
+        "no_show",
+        frozenset({S.ACCEPTED}),
+        S.CANCELLED_NOT_REALIZED,
+        frozenset({A.ORGANISME}),
+        "Déclarer l'absence du titulaire (non réalisé)",
+        guard_started,
+        effect_no_show,
     ),
     Transition(
         "declare_service_done",

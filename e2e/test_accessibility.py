@@ -284,7 +284,17 @@ def test_organisme_billing_pages(live_server, audit_page, cast):
     page.goto(url + "/espace-organisme/facturation/factures/?issued_from=2026-12-10&issued_to=2026-12-01")
     audit.check("suivi-des-reglements-erreur")
     audit.visit(url + f"/espace-organisme/dossiers/{dossiers[1].numero}/", "dossier-a-facturer")
-    assert audit.assert_clean() == 12
+    # The titulaire's side of a no-show (an avoir) and of a cancellation in time (a refund).
+    titulaire = cast["titulaire"]
+    absent = f.accepted(titulaire, f.session_for(organisme), staff)
+    services.dossier_transition(dossier_id=absent.pk, name="no_show", actor=Actor.ORGANISME, by=staff, now=f.after_start(absent))
+    cancelled = f.accepted(titulaire, f.session_for(organisme), staff)
+    services.dossier_transition(dossier_id=cancelled.pk, name="cancel", actor=Actor.TITULAIRE, by=titulaire, payload={"reason": "Déménagement"})
+    login(page, live_server, titulaire.email)
+    audit.visit(url + "/mes-droits/", "mes-droits-avoir-et-remboursement")
+    expect(page.locator("#avoirs")).to_contain_text("Avoir de 103,20")
+    expect(page.locator("#remboursements")).to_contain_text("à effectuer au plus tard le")
+    assert audit.assert_clean() == 13
 
 
 def test_conseiller_journey_pages(live_server, audit_page, cast):

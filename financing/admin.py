@@ -14,7 +14,7 @@ from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
 
 from . import services
-from .models import CpfAccount, DifAttestation, DifDeclaration, Movement, ParticipationForfaitaire, Payment, YearlyDeclaration
+from .models import Avoir, CpfAccount, DifAttestation, DifDeclaration, Movement, ParticipationForfaitaire, Payment, Refund, YearlyDeclaration
 from .views import _serve
 
 
@@ -254,3 +254,31 @@ class YearlyDeclarationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     @admin.display(description="crédité")
     def credited(self, obj):
         return euros(obj.credited_cents)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["payment", "amount", "reason", "due_date", "status", "refunded_at"]
+    list_filter = ["status"]
+    list_select_related = ["payment"]
+    search_fields = ["payment__reference", "payment__user__email", "reason"]
+    date_hierarchy = "due_date"
+
+    @admin.display(description="montant", ordering="amount_cents")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+
+@admin.register(Avoir)
+class AvoirAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ["user", "dossier", "amount", "remaining", "created_at"]
+    list_select_related = ["user", "dossier"]
+    search_fields = ["user__email", "dossier__numero"]
+
+    @admin.display(description="montant", ordering="amount_cents")
+    def amount(self, obj):
+        return euros(obj.amount_cents)
+
+    @admin.display(description="reste disponible")
+    def remaining(self, obj):
+        return euros(obj.remaining_cents)

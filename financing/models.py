@@ -253,3 +253,56 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.purpose} — {euros(self.amount_cents)} ({self.get_status_display()})"
+
+
+class Refund(models.Model):
+    """Card money owed back to the titulaire (a cancellation in time, the organisme's
+    cancellation): tracked from the decision to the transfer, due within 30 calendar days."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Remboursement à effectuer"
+        DONE = "done", "Remboursé"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund", verbose_name="paiement remboursé")
+    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    reason = models.CharField("motif", max_length=200)
+    due_date = models.DateField("à rembourser au plus tard le")
+    status = models.CharField("état", max_length=10, choices=Status, default=Status.PENDING)
+    created_at = models.DateTimeField("décidé le", default=timezone.now)
+    refunded_at = models.DateTimeField("remboursé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "remboursement"
+        ordering = ["due_date", "id"]
+        indexes = [models.Index(fields=["due_date"], condition=Q(status="pending"), name="financing_refund_pending_idx")]
+
+    def __str__(self):
+        return f"{euros(self.amount_cents)} — {self.reason} ({self.get_status_display()})"
+
+
+class Avoir(models.Model):
+    """Card money a titulaire keeps as a credit after a late cancellation or a no-show (the
+    rights engaged are lost, the money paid is not): spent on a later dossier's reste à payer,
+    before the card."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="avoirs")
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="avoirs_created", verbose_name="dossier d'origine")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="avoir", verbose_name="paiement d'origine")
+    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    used_cents = models.PositiveIntegerField("utilisé (centimes)", default=0)
+    created_at = models.DateTimeField("créé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "avoir du titulaire"
+        verbose_name_plural = "avoirs des titulaires"
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(name="financing_avoir_used_within", condition=Q(used_cents__lte=models.F("amount_cents")))]
+
+    def __str__(self):
+        return f"Avoir de {euros(self.amount_cents)} (reste {euros(self.remaining_cents)})"
+
+    @property
+    def remaining_cents(self) -> int:
+        return self.amount_cents - self.used_cents

@@ -15,6 +15,7 @@ import datetime
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from stdnum import luhn
@@ -157,3 +158,71 @@ def payment_refund(*, payment: Payment) -> Payment:
     payment.refunded_at = timezone.now()
     payment.save(update_fields=["status", "refunded_at"])
     return payment
+
+
+# --- Refunds owed to the titulaire (tracked, due within CPF_REFUND_DAYS calendar days) --------
+
+
+def refund_request(*, payment: Payment, reason: str, now: datetime.datetime | None = None):
+    """Owe ``payment`` back (in the caller's transaction): a ``Refund`` to make within the
+    delay, made by ``refunds_process``. Asking twice changes nothing."""
+    from .models import Refund
+
+    now = now or timezone.now()
+    refund, _ = Refund.objects.get_or_create(
+        payment=payment,
+        defaults={
+            "amount_cents": payment.amount_cents,
+            "reason": reason[:200],
+            "due_date": timezone.localdate(now) + datetime.timedelta(days=settings.CPF_REFUND_DAYS),
+            "created_at": now,
+        },
+    )
+    return refund
+
+
+def refunds_process(*, now: datetime.datetime | None = None) -> int:
+    """Make the refunds owed (periodic job): each one through the card provider, then the
+    refund and its payment marked, one transaction each. Returns how many were made."""
+    from .models import Refund
+
+    now = now or timezone.now()
+    done = 0
+    for refund_id in Refund.objects.filter(status=Refund.Status.PENDING).order_by("due_date", "id").values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            refund = (
+                Refund.objects.select_for_update(skip_locked=True)
+                .select_related("payment")
+                .filter(pk=refund_id, status=Refund.Status.PENDING)
+                .first()
+            )
+            if refund is None:
+                continue
+            payment_refund(payment=refund.payment)
+            refund.status, refund.refunded_at = Refund.Status.DONE, now
+            refund.save(update_fields=["status", "refunded_at"])
+            done += 1
+    return done
+
+
+# --- Avoirs: card money kept as a credit (late cancellation, no-show) -------------------------
+
+
+def avoir_from_payment(*, payment: Payment, dossier, now: datetime.datetime | None = None):
+    """The card money of ``payment`` becomes the titulaire's avoir (once per payment)."""
+    from .models import Avoir
+
+    avoir, _ = Avoir.objects.get_or_create(
+        payment=payment,
+        defaults={"user_id": payment.user_id, "dossier": dossier, "amount_cents": payment.amount_cents, "created_at": now or timezone.now()},
+    )
+    return avoir
+
+
+def avoirs_available(user) -> int:
+    """What is left of the titulaire's avoirs, in cents."""
+    from django.db.models import F, Sum
+
+    from .models import Avoir
+
+    return Avoir.objects.filter(user=user).aggregate(left=Sum(F("amount_cents") - F("used_cents")))["left"] or 0

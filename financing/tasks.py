@@ -7,3 +7,11 @@ from . import services
 def dif_reminders() -> int:
     """Daily: J-30, J-7, J-1 reminders before the DIF deadline (each sent once)."""
     return services.dif_send_reminders()
+
+
+@shared_task(name="financing.tasks.process_refunds")
+def process_refunds() -> int:
+    """Hourly: the card refunds owed to titulaires, made well within their 30 days."""
+    from .payments import refunds_process
+
+    return refunds_process()

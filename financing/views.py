@@ -14,7 +14,7 @@ from cpf_portal.templatetags import euros
 from . import services
 from .chart import balance_chart
 from .forms import AttestationFormSet, DifSituationForm
-from .models import ACQUIRED_KINDS, DifAttestation, DifDeclaration, Movement, Payment
+from .models import ACQUIRED_KINDS, Avoir, DifAttestation, DifDeclaration, Movement, Payment, Refund
 
 
 @titulaire_required
@@ -40,6 +40,8 @@ def rights(request):
         "dif_deadline": services.dif_deadline(),
         "dif_declarations": declarations,
         "dif_pending": any(d.status != DifDeclaration.Status.REFUSEE for d in declarations),
+        "avoirs": Avoir.objects.filter(user=request.user).select_related("dossier").order_by("-created_at"),
+        "refunds": Refund.objects.filter(payment__user=request.user).select_related("payment").order_by("-created_at"),
         "query_prefix": "",
     }
     return render(request, "financing/rights.html", context)

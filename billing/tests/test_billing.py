@@ -28,7 +28,8 @@ B = BillingState
 
 def pdf_text(invoice: Invoice) -> str:
     with invoice.pdf.open("rb") as handle:
-        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages)
+        text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(handle.read())).pages)
+    return " ".join(text.split())  # table cells wrap their lines
 
 
 # --- What is billable ------------------------------------------------------------------------
@@ -344,3 +345,15 @@ def test_concurrent_issues_get_consecutive_numbers_with_no_gap_or_duplicate(orga
     assert InvoiceCounter.objects.get(organisme=organisme).last_number == 6
     billed = Dossier.objects.filter(billing_state=B.BILLED).count()
     assert billed == 6 and Dossier.objects.filter(pk__in=[dossiers[i].pk for i in (0, 3, 6)], billing_state=B.TO_BILL).count() == 3
+
+
+@pytest.mark.django_db
+def test_a_no_show_is_billed_as_an_indemnity_of_5_percent(organisme, organisme_user, bank, titulaire_with_rights, session):
+    dossier = f.accepted(titulaire_with_rights, session, organisme_user)
+    dossier = f._fire(dossier, "no_show", Actor.ORGANISME, organisme_user, now=f.after_start(dossier, days=1))
+    invoice = services.invoice_issue(organisme=organisme, dossier_ids=[dossier.pk], by=organisme_user)
+    line = invoice.lines.get()
+    assert (line.nature, line.ttc_cents, invoice.total_ttc_cents) == (InvoiceLine.Nature.INDEMNITE, 4_350, 4_350)
+    assert "Indemnité d'annulation (5 %)" in pdf_text(invoice)
+    dossier.refresh_from_db()
+    assert dossier.billing_state == B.BILLED

@@ -135,6 +135,9 @@ def dossier_in(status, *, titulaire, session, organisme_user):
             accepted(titulaire, session, organisme_user), "cancel_by_organisme", Actor.ORGANISME, organisme_user, {"reason": "Formateur absent"}
         ),
     }
+    if status == Status.CANCELLED_NOT_REALIZED:
+        dossier = accepted(titulaire, session, organisme_user)
+        return _fire(dossier, "no_show", Actor.ORGANISME, organisme_user, now=after_start(dossier, days=1))
     if status == Status.EXPIRED:
         dossier = sent(titulaire, session)
         return _fire(dossier, "expire", Actor.SYSTEM, None, now=dossier.deadline_at)

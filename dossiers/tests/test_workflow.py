@@ -13,8 +13,10 @@ from dossiers.models import Dossier, DossierEvent
 from dossiers.money import consumed_share
 from dossiers.tests import factories as f
 from dossiers.workflow import TRANSITIONS, Actor, DossierError, Status, TransitionNotAllowed
+from financing import payments
 from financing import services as money
-from financing.models import Movement, Payment
+from financing.models import Avoir, Movement, Payment, Refund
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -270,7 +272,12 @@ def test_titulaire_cancel_within_retractation_is_free(cast):
     )
     assert cancelled.status == Status.CANCELLED_BY_TITULAIRE
     assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 75_000, "locked": 0, "available": 75_000}
-    assert Payment.objects.get().status == Payment.Status.REFUNDED
+    refund = Refund.objects.get()  # the card money is owed back, tracked until it is made
+    assert (refund.amount_cents, refund.status, refund.due_date) == (12_000, "pending", timezone.localdate() + datetime.timedelta(days=30))
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED
+    assert payments.refunds_process() == 1 and payments.refunds_process() == 0
+    refund.refresh_from_db()
+    assert refund.status == "done" and Payment.objects.get().status == Payment.Status.REFUNDED
 
 
 def test_late_titulaire_cancel_loses_the_rights(cast):
@@ -281,7 +288,12 @@ def test_late_titulaire_cancel_loses_the_rights(cast):
     cancelled = services.dossier_transition(dossier_id=dossier.pk, name="cancel", actor=Actor.TITULAIRE, by=cast["titulaire"], payload={}, now=now)
     assert cancelled.consumed_cents == 75_000
     assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 0, "locked": 0, "available": 0}
-    assert Payment.objects.get().status == Payment.Status.SUCCEEDED  # the card money is kept
+    assert Payment.objects.get().status == Payment.Status.SUCCEEDED  # the card money is kept…
+    avoir = Avoir.objects.get()  # …as the titulaire's avoir
+    assert (avoir.user, avoir.dossier_id, avoir.amount_cents, avoir.remaining_cents) == (cast["titulaire"], dossier.pk, 12_000, 12_000)
+    assert payments.avoirs_available(cast["titulaire"]) == 12_000 and not Refund.objects.exists()
+    # The organisme may bill an indemnity of 5 % of the order (870 €).
+    assert (cancelled.billing_state, cancelled.billable_cents) == ("to_bill", 4_350)
 
 
 def test_late_cancel_for_force_majeure_is_free(cast):
@@ -308,7 +320,21 @@ def test_organisme_cancel_gives_everything_back(cast):
         dossier_id=dossier.pk, name="cancel_by_organisme", actor=Actor.ORGANISME, by=cast["staff"], payload={"reason": "Formateur absent"}
     )
     assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 75_000, "locked": 0, "available": 75_000}
-    assert Payment.objects.get().status == Payment.Status.REFUNDED
+    assert Refund.objects.get().amount_cents == 12_000 and not Avoir.objects.exists()
+
+
+def test_no_show_loses_the_rights_keeps_the_card_money_as_an_avoir_and_lets_the_organisme_bill_5_percent(cast):
+    dossier = f.accepted(cast["titulaire"], cast["session"], cast["staff"])
+    with pytest.raises(DossierError, match="premier jour"):
+        services.dossier_transition(dossier_id=dossier.pk, name="no_show", actor=Actor.ORGANISME, by=cast["staff"])
+    absent = services.dossier_transition(
+        dossier_id=dossier.pk, name="no_show", actor=Actor.ORGANISME, by=cast["staff"], now=f.after_start(dossier, days=2)
+    )
+    assert absent.status == Status.CANCELLED_NOT_REALIZED and absent.consumed_cents == 75_000 and absent.locked_cents == 0
+    assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 0, "locked": 0, "available": 0}
+    assert Avoir.objects.get().amount_cents == 12_000
+    assert (absent.billing_state, absent.billable_cents) == ("to_bill", 4_350)
+    assert Notification.objects.filter(user=cast["titulaire"], title=f"Dossier n° {absent.numero} : formation non réalisée").exists()
 
 
 def test_entry_only_from_the_first_day(cast):

@@ -54,6 +54,10 @@ ACTIONS = {
     "enter": Action(
         form=lambda dossier, data: VersionForm(data, initial={"version": dossier.version}), success="L'entrée en formation est déclarée."
     ),
+    "no_show": Action(
+        form=lambda dossier, data: VersionForm(data, initial={"version": dossier.version}),
+        success="L'absence du titulaire est déclarée : l'indemnité de 5 % est à facturer.",
+    ),
     "cancel_by_organisme": Action(
         form=lambda dossier, data: OrganismeCancelForm(data, initial={"version": dossier.version}),
         payload=lambda form: {"reason": form.cleaned_data["reason"]},
