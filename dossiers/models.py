@@ -52,6 +52,7 @@ class Dossier(models.Model):
     abondements_cents = models.BigIntegerField("abondements", default=0)
     participation_cents = models.BigIntegerField("participation forfaitaire", default=0)
     reste_a_payer_cents = models.BigIntegerField("reste à payer", default=0)
+    avoir_cents = models.BigIntegerField("payé par avoir", default=0, help_text="La part du reste à payer réglée par les avoirs du titulaire.")
     locked_cents = models.BigIntegerField("droits bloqués", default=0)
     consumed_cents = models.BigIntegerField("droits débités", default=0)
     payment = models.OneToOneField("financing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="dossier")

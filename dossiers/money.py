@@ -38,10 +38,11 @@ def split_for(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSpli
         abondements_cents=abondements,
         on_date=today,
         participation_exempt=ledger.participation_exempt(dossier.titulaire, employer_abondement=employer),
+        avoirs_cents=payments.avoirs_available(dossier.titulaire),
     )
 
 
-SPLIT_FIELDS = ["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents"]
+SPLIT_FIELDS = ["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents", "avoir_cents"]
 
 
 def refresh_split(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSplit:
@@ -51,6 +52,7 @@ def refresh_split(dossier: Dossier, *, today: datetime.date) -> ledger.Financing
     dossier.abondements_cents = split.abondements_cents
     dossier.participation_cents = split.participation_cents
     dossier.reste_a_payer_cents = split.reste_a_payer_cents
+    dossier.avoir_cents = split.avoir_cents
     return split
 
 
@@ -75,6 +77,11 @@ def hold(dossier: Dossier, *, by) -> None:
         except ledger.InsufficientRights as error:
             raise DossierError(str(error)) from None
     dossier.locked_cents = locked
+    if dossier.avoir_cents:
+        try:
+            payments.avoirs_spend(user=dossier.titulaire, amount_cents=dossier.avoir_cents)
+        except payments.AvoirChanged as error:
+            raise DossierError(str(error)) from None
 
 
 def release(dossier: Dossier, *, by, refund: bool) -> None:
@@ -88,6 +95,8 @@ def release(dossier: Dossier, *, by, refund: bool) -> None:
     dossier.locked_cents = 0
     if refund and dossier.payment_id:
         payments.refund_request(payment=dossier.payment, reason=f"Annulation du dossier n° {dossier.numero}")
+    if refund and dossier.avoir_cents:  # the avoirs it used come back
+        payments.avoir_give(user=dossier.titulaire, dossier=dossier, amount_cents=dossier.avoir_cents)
 
 
 def forfeit(dossier: Dossier, *, by) -> None:
@@ -95,6 +104,8 @@ def forfeit(dossier: Dossier, *, by) -> None:
     (lost); the card money becomes the titulaire's avoir, spent on a later dossier."""
     if dossier.payment_id:
         payments.avoir_from_payment(payment=dossier.payment, dossier=dossier)
+    if dossier.avoir_cents:  # the avoirs it used stay the titulaire's too
+        payments.avoir_give(user=dossier.titulaire, dossier=dossier, amount_cents=dossier.avoir_cents)
     if dossier.locked_cents:
         ledger.rights_debit(
             account=ledger.account_for(dossier.titulaire),

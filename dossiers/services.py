@@ -178,7 +178,7 @@ def dossier_pay_and_accept(
         workflow.check(ctx, expected_version=expected_version)
         money.refresh_split(locked, today=timezone.localdate(now))
         locked.save(update_fields=money.SPLIT_FIELDS)
-        amount = locked.reste_a_payer_cents
+        amount = locked.reste_a_payer_cents - locked.avoir_cents  # by card: what the avoirs leave
     if amount != expected_reste_cents:
         raise DossierError("Votre financement a changé (vos droits disponibles ont évolué) : vérifiez le nouveau reste à payer.")
     payment = None

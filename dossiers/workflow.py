@@ -108,7 +108,8 @@ def guard_before_deadline(ctx: Context) -> None:
 def guard_accept(ctx: Context) -> None:
     dossier = ctx.dossier
     payment = ctx.payload.get("payment")
-    if dossier.reste_a_payer_cents and (payment is None or payment.status != "succeeded" or payment.amount_cents != dossier.reste_a_payer_cents):
+    card = dossier.reste_a_payer_cents - dossier.avoir_cents  # the avoirs pay first
+    if card and (payment is None or payment.status != "succeeded" or payment.amount_cents != card):
         raise DossierError("Le reste à payer doit être réglé par carte avant d'accepter.")
 
 

@@ -289,7 +289,7 @@ class Avoir(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="avoirs")
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="avoirs_created", verbose_name="dossier d'origine")
-    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="avoir", verbose_name="paiement d'origine")
+    payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="avoir", verbose_name="paiement d'origine")
     amount_cents = models.PositiveIntegerField("montant (centimes)")
     used_cents = models.PositiveIntegerField("utilisé (centimes)", default=0)
     created_at = models.DateTimeField("créé le", default=timezone.now)

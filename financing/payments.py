@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from stdnum import luhn
 
@@ -221,8 +222,36 @@ def avoir_from_payment(*, payment: Payment, dossier, now: datetime.datetime | No
 
 def avoirs_available(user) -> int:
     """What is left of the titulaire's avoirs, in cents."""
-    from django.db.models import F, Sum
+    from django.db.models import Sum
 
     from .models import Avoir
 
     return Avoir.objects.filter(user=user).aggregate(left=Sum(F("amount_cents") - F("used_cents")))["left"] or 0
+
+
+class AvoirChanged(PaymentRefused):
+    """The avoirs shown are no longer there (spent by another dossier meanwhile)."""
+
+
+def avoirs_spend(*, user, amount_cents: int) -> None:
+    """Spend ``amount_cents`` of the titulaire's avoirs, oldest first, under row locks (in the
+    caller's transaction)."""
+    from .models import Avoir
+
+    left = amount_cents
+    for avoir in Avoir.objects.select_for_update().filter(user=user, used_cents__lt=F("amount_cents")).order_by("created_at", "id"):
+        take = min(left, avoir.remaining_cents)
+        avoir.used_cents += take
+        avoir.save(update_fields=["used_cents"])
+        left -= take
+        if not left:
+            return
+    if left:
+        raise AvoirChanged("Votre avoir a changé depuis l'affichage de la page : vérifiez le nouveau montant à payer.")
+
+
+def avoir_give(*, user, dossier, amount_cents: int, now: datetime.datetime | None = None):
+    """An avoir the titulaire gets back (a dossier paid with avoirs and cancelled)."""
+    from .models import Avoir
+
+    return Avoir.objects.create(user=user, dossier=dossier, amount_cents=amount_cents, created_at=now or timezone.now())

@@ -440,10 +440,16 @@ class FinancingSplit:
     participation_cents: int  # participation forfaitaire obligatoire, included in reste à payer
     droits_cents: int
     reste_a_payer_cents: int
+    avoir_cents: int = 0  # the part of the reste à payer the titulaire's avoirs pay, before the card
 
     @property
     def covered_by_rights(self) -> bool:
         return self.reste_a_payer_cents == 0
+
+    @property
+    def card_cents(self) -> int:
+        """What is paid by card: the reste à payer less the avoirs used."""
+        return self.reste_a_payer_cents - self.avoir_cents
 
 
 def participation_on(day: datetime.date) -> int:
@@ -466,10 +472,11 @@ def compute_split(
     abondements_cents: int = 0,
     participation_exempt: bool = False,
     participation_cents: int | None = None,
+    avoirs_cents: int = 0,
 ) -> FinancingSplit:
     """Abondements first, then the rights, up to the price less the participation; the
     person pays the rest by card (when the rest already exceeds the participation, the
-    participation is inside it)."""
+    participation is inside it). The titulaire's avoirs pay the reste à payer before the card."""
     if participation_cents is None:
         participation_cents = 0 if participation_exempt else participation_on(on_date)
     participation = min(participation_cents, price_cents)
@@ -483,6 +490,7 @@ def compute_split(
         participation_cents=participation,
         droits_cents=droits,
         reste_a_payer_cents=price_cents - abondements - droits,
+        avoir_cents=max(0, min(avoirs_cents, price_cents - abondements - droits)),
     )
 
 

@@ -450,3 +450,49 @@ def test_two_concurrent_transitions_cannot_both_win():
         thread.join(timeout=60)
     assert outcomes.count("refused") == 1
     assert DossierEvent.objects.filter(dossier_id=dossier.pk).exclude(transition__in=["create", "send"]).count() == 1
+
+
+def test_an_avoir_pays_the_next_reste_a_payer_before_the_card_and_comes_back_on_a_free_cancellation(cast):
+    titulaire = cast["titulaire"]
+    late = f.accepted(titulaire, cast["session"], cast["staff"])  # 870 €: 750 € of rights, 120 € by card
+    Dossier.objects.filter(pk=late.pk).update(retractation_until=timezone.now() - datetime.timedelta(days=1))
+    now = datetime.datetime.combine(f.deadlines.subtract_working_days(late.effective_start_date, 5), datetime.time(10), tzinfo=f.deadlines.PARIS)
+    services.dossier_transition(dossier_id=late.pk, name="cancel", actor=Actor.TITULAIRE, by=titulaire, payload={}, now=now)
+    assert payments.avoirs_available(titulaire) == 12_000
+
+    money._append(money.account_for(titulaire), "alimentation", 80_000, "Alimentation 2024", year=2024)  # 800 € of rights
+    proposal = f.proposed(titulaire, f.session_for(cast["organisme"]), cast["staff"])
+    # 870 € less 800 € leaves the participation forfaitaire (103,20 €): the avoir pays it whole.
+    assert (proposal.reste_a_payer_cents, proposal.avoir_cents) == (10_320, 10_320)
+    accepted = services.dossier_pay_and_accept(
+        dossier=proposal, titulaire=titulaire, card=None, idempotency_key=uuid.uuid4(), expected_version=proposal.version, expected_reste_cents=0
+    )
+    assert accepted.status == Status.ACCEPTED and accepted.payment_id is None  # nothing by card
+    assert payments.avoirs_available(titulaire) == 1_680  # 120 € − 103,20 €
+    assert Avoir.objects.get().used_cents == 10_320
+
+    third = f.proposed(titulaire, f.session_for(cast["organisme"], price_cents=20_000), cast["staff"])
+    # 200 €: 33,20 € of rights left, 16,80 € of avoir, 150 € by card.
+    assert (third.reste_a_payer_cents, third.avoir_cents) == (16_680, 1_680)
+    third = services.dossier_pay_and_accept(
+        dossier=third, titulaire=titulaire, card=f.CARD, idempotency_key=uuid.uuid4(), expected_version=third.version, expected_reste_cents=15_000
+    )
+    assert third.payment.amount_cents == 15_000 and payments.avoirs_available(titulaire) == 0
+
+    services.dossier_transition(dossier_id=accepted.pk, name="cancel", actor=Actor.TITULAIRE, by=titulaire, payload={"reason": "Changement"})
+    assert payments.avoirs_available(titulaire) == 10_320  # the avoir it used comes back
+
+
+def test_an_avoir_spent_meanwhile_stops_the_acceptance(cast):
+    titulaire = cast["titulaire"]
+    first = f.accepted(titulaire, cast["session"], cast["staff"])
+    services.dossier_transition(dossier_id=first.pk, name="no_show", actor=Actor.ORGANISME, by=cast["staff"], now=f.after_start(first, days=1))
+    proposal = f.proposed(titulaire, f.session_for(cast["organisme"], price_cents=5_000), cast["staff"])
+    assert proposal.avoir_cents == 5_000
+    Avoir.objects.update(used_cents=12_000)  # spent by another dossier in the meantime
+    with pytest.raises(DossierError, match="avoir a changé|financement a changé"):
+        services.dossier_pay_and_accept(
+            dossier=proposal, titulaire=titulaire, card=None, idempotency_key=uuid.uuid4(), expected_version=proposal.version, expected_reste_cents=0
+        )
+    proposal.refresh_from_db()
+    assert proposal.status == Status.PROPOSED

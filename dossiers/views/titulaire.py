@@ -203,7 +203,7 @@ def _accept_context(dossier, data=None) -> dict:
     """The acceptance page: the split of now, the card form (a new idempotency key each time
     it is shown) when there is a reste à payer, the dossier's version."""
     split = money.split_for(dossier, today=timezone.localdate())
-    card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.reste_a_payer_cents else None
+    card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.card_cents else None
     return {"dossier": dossier, "split": split, "card_form": card_form, "version_form": VersionForm(data, initial={"version": dossier.version})}
 
 
