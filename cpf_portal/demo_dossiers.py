@@ -144,7 +144,7 @@ class Walk:
             card=CARD,
             idempotency_key=uuid.uuid4(),
             expected_version=dossier.version,
-            expected_reste_cents=dossier.reste_a_payer_cents,
+            expected_reste_cents=dossier.reste_a_payer_cents - dossier.avoir_cents,
             now=self.sent_at + datetime.timedelta(days=1),
         )
 

@@ -16,6 +16,7 @@ ORGANISME_LABELS = {
     Status.CANCELLED_BY_TITULAIRE: "Annulé (par le titulaire)",
     Status.CANCELLED_BY_ORGANISME: "Annulé (par l'organisme)",
     Status.CANCELLED_NOT_REALIZED: "Annulation titulaire (non réalisé)",
+    Status.SERVICE_REFUSED: "Service fait refusé",
     Status.EXPIRED: "Annulé sans suite",
 }
 

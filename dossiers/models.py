@@ -8,7 +8,7 @@ from django.utils import timezone
 from cpf_portal.money import euros
 
 from . import display
-from .states import BillingState, Status
+from .states import BillingState, ControlState, Status
 
 
 class DossierQuerySet(models.QuerySet):
@@ -62,6 +62,11 @@ class Dossier(models.Model):
     billing_state = models.CharField("facturation", max_length=20, choices=BillingState.choices, default=BillingState.NOT_BILLABLE, editable=False)
     billable_cents = models.BigIntegerField("montant à facturer (TTC)", default=0, editable=False)
     acompte_cents = models.BigIntegerField("acompte (TTC)", default=0, editable=False)
+
+    # The operators' control of the service fait (``dossiers.services.control_open``).
+    control_state = models.CharField(
+        "contrôle du service fait", max_length=20, choices=ControlState.choices, default=ControlState.NOT_IN_CONTROL, editable=False
+    )
 
     # What the titulaire validated (« Mes informations ») when sending, for the organisme.
     titulaire_info = models.JSONField("informations du titulaire", default=dict, blank=True)
@@ -222,3 +227,38 @@ class DossierAbondement(models.Model):
 
     def __str__(self):
         return f"{self.get_financeur_display()} : {euros(self.amount_cents)}"
+
+
+def proof_path(instance, filename):
+    # Never the uploaded name: a random one, in the private storage (no URL).
+    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
+    return f"justificatifs/{timezone.now():%Y/%m}/{instance.public_id}.{extension}"
+
+
+class ServiceProof(models.Model):
+    """A proof of the training the organisme attaches to a dossier (attendance sheets,
+    connection logs, certificat de réalisation), read by the operators who control it."""
+
+    class Kind(models.TextChoices):
+        EMARGEMENT = "emargement", "Feuilles d'émargement"
+        CONNEXIONS = "connexions", "Relevé des connexions (formation à distance)"
+        CERTIFICAT = "certificat", "Certificat de réalisation"
+        AUTRE = "autre", "Autre justificatif"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="proofs")
+    kind = models.CharField("type de justificatif", max_length=12, choices=Kind)
+    file = models.FileField("fichier", upload_to=proof_path)
+    content_type = models.CharField("type du fichier (d'après son contenu)", max_length=50)
+    size = models.PositiveIntegerField("taille (octets)")
+    original_name = models.CharField("nom du fichier envoyé", max_length=255)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="déposé par")
+    created_at = models.DateTimeField("déposé le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "justificatif du service fait"
+        verbose_name_plural = "justificatifs du service fait"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} — {self.original_name}"

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Role
+from accounts.models import Role, User
 from catalogue.models import Session
 from financing import payments
 from financing import services as ledger
@@ -24,9 +24,9 @@ from financing.models import CpfAccount, Payment
 from notifications.services import notify_from_template
 
 from . import billing, deadlines, money, workflow
-from .models import Dossier, DossierAbondement, DossierEvent
+from .models import Dossier, DossierAbondement, DossierEvent, ServiceProof
 from .notifications import notify_many, notify_transition
-from .states import Actor, DossierError, Status, TransitionNotAllowed
+from .states import Actor, ControlState, DossierError, Status, TransitionNotAllowed
 from .workflow import TRANSITIONS, Context, delay
 
 SESSION_FIELDS_FOR_DISPLAY = ("formation__organisme", "formation__certification", "session__commune")
@@ -284,6 +284,53 @@ def abondement_add(
     return abondement
 
 
+# --- Control of the service fait (operators) and its proofs (organismes) ---------------------------
+
+
+@transaction.atomic
+def control_open(*, dossier_id: int, by, reason: str = "") -> Dossier:
+    """An operator puts a declared service fait « En contrôle »: its automatic validation waits
+    for the operator's decision (validate or refuse, both transitions of the table). Logged in
+    the dossier's history with its actor; the organisme is asked for its proofs."""
+    dossier = Dossier.objects.select_for_update(of=("self",)).select_related("organisme").get(pk=dossier_id)
+    if dossier.status != Status.SERVICE_DONE:
+        raise TransitionNotAllowed(f"Seul un service fait déclaré se contrôle : le dossier est « {Status(dossier.status).label} ».")
+    if dossier.control_state == ControlState.IN_CONTROL:
+        return dossier
+    dossier.control_state = ControlState.IN_CONTROL
+    dossier.save(update_fields=["control_state"])
+    reason = reason.strip() or "Contrôle du service fait"
+    DossierEvent.objects.create(
+        dossier=dossier,
+        transition="control_open",
+        from_status=dossier.status,
+        to_status=dossier.status,
+        actor=by,
+        actor_role=Actor.OPERATEUR,
+        comment=reason,
+    )
+    for user in User.objects.filter(role=Role.ORGANISME, organisme_id=dossier.organisme_id, is_active=True):
+        notify_from_template(
+            user=user,
+            template="dossiers/notifications/control/opened",
+            context={"numero": dossier.numero, "reason": reason},
+            url=reverse("dossiers:organisme-detail", args=[dossier.numero]),
+            dedup_key=f"dossier:{dossier.pk}:control_open:{user.pk}",
+        )
+    return dossier
+
+
+def proof_add(*, dossier: Dossier, kind: str, upload, content_type: str, by) -> ServiceProof:
+    """A proof of the training, stored privately under a random name (the type checked from
+    the content by the form)."""
+    if dossier.status not in (Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEBITED):
+        raise DossierError("Les justificatifs se déposent une fois l'entrée en formation déclarée.")
+    proof = ServiceProof(dossier=dossier, kind=kind, content_type=content_type, size=upload.size, original_name=upload.name[:255], uploaded_by=by)
+    proof.file.save("justificatif", upload, save=False)
+    proof.save()
+    return proof
+
+
 # --- Time ---------------------------------------------------------------------------------------
 
 
@@ -340,6 +387,7 @@ def validate_due_services(*, now: datetime.datetime | None = None, batch: int = 
             due = list(
                 Dossier.objects.select_for_update(of=("self",), skip_locked=True)
                 .filter(status=Status.SERVICE_DONE, deadline_transition="validate_service", deadline_at__lte=now)
+                .exclude(control_state=ControlState.IN_CONTROL)  # waits for the operator's decision
                 .order_by("deadline_at", "id")
                 .only("id", "numero", "titulaire_id", "locked_cents", "consumed_cents", "abondements_cents", *billing.READS)[:batch]
             )

@@ -20,6 +20,7 @@ class Status(models.TextChoices):
     CANCELLED_BY_TITULAIRE = "cancelled_by_titulaire", "Annulé par le titulaire"
     CANCELLED_BY_ORGANISME = "cancelled_by_organisme", "Annulé par l'organisme"
     CANCELLED_NOT_REALIZED = "cancelled_not_realized", "Annulation titulaire (non réalisé)"
+    SERVICE_REFUSED = "service_refused", "Service fait refusé (contrôle)"
     EXPIRED = "expired", "Annulé sans suite"
     DELETED = "deleted", "Supprimé"
 
@@ -39,6 +40,15 @@ class BillingState(models.TextChoices):
     TO_BILL = "to_bill", "À facturer"
     BILLED = "billed", "Facturé"
     PAID = "paid", "Payé"
+
+
+class ControlState(models.TextChoices):
+    """The Caisse des Dépôts' control of a service fait (EDOF: notInControl / inControl /
+    released): in control, the automatic validation waits for the operator's decision."""
+
+    NOT_IN_CONTROL = "not_in_control", "Pas de contrôle"
+    IN_CONTROL = "in_control", "En contrôle"
+    RELEASED = "released", "Contrôle terminé"
 
 
 class Actor(models.TextChoices):

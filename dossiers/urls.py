@@ -18,4 +18,6 @@ urlpatterns = [
     path("espace-organisme/dossiers/export.csv", organisme.inbox_export, name="organisme-export"),
     path("espace-organisme/dossiers/<str:numero>/", organisme.dossier_detail, name="organisme-detail"),
     path("espace-organisme/dossiers/<str:numero>/actions/<slug:name>/", organisme.dossier_action, name="organisme-action"),
+    path("espace-organisme/dossiers/<str:numero>/justificatifs/", organisme.proof_upload, name="organisme-proof-upload"),
+    path("espace-organisme/dossiers/<str:numero>/justificatifs/<uuid:public_id>/", organisme.proof_file, name="organisme-proof"),
 ]

@@ -23,7 +23,7 @@ from accounts.models import Role
 from catalogue.models import Session
 
 from . import billing, deadlines, money
-from .states import Actor, DossierError, ExitReason, Status, TransitionNotAllowed
+from .states import Actor, ControlState, DossierError, ExitReason, Status, TransitionNotAllowed
 
 if TYPE_CHECKING:
     from .models import Dossier
@@ -148,6 +148,8 @@ def guard_service_done(ctx: Context) -> None:
 def guard_deadline_passed(ctx: Context) -> None:
     if ctx.actor == Actor.SYSTEM and (ctx.dossier.deadline_at is None or ctx.now < ctx.dossier.deadline_at):
         raise TransitionNotAllowed("L'échéance n'est pas atteinte.")
+    if ctx.actor == Actor.SYSTEM and ctx.dossier.control_state == ControlState.IN_CONTROL:
+        raise TransitionNotAllowed("Le service fait est en contrôle : sa validation attend la décision d'un opérateur.")
 
 
 # --- Effects -------------------------------------------------------------------------------------
@@ -275,9 +277,28 @@ def effect_validate_service(ctx: Context) -> None:
     dossier = ctx.dossier
     money.settle(dossier, by=ctx.by, now=ctx.now)
     billing.after_service(dossier)
+    end_control(dossier)
     dossier.debited_at = ctx.now
     close(ctx)
     ctx.notifications += [("titulaire", "validate_service")]
+
+
+def effect_refuse_service(ctx: Context) -> None:
+    """The control found no training: the titulaire's rights come back and the card money
+    is refunded; nothing is billable."""
+    dossier = ctx.dossier
+    dossier.refusal_reason = ctx.payload["reason"].strip()
+    ctx.comment = dossier.refusal_reason
+    money.release(dossier, by=ctx.by, refund=True)
+    dossier.consumed_cents = 0
+    end_control(dossier)
+    close(ctx)
+    ctx.notifications += [("titulaire", "refuse_service"), ("organisme", "refuse_service")]
+
+
+def end_control(dossier) -> None:
+    if dossier.control_state == ControlState.IN_CONTROL:
+        dossier.control_state = ControlState.RELEASED
 
 
 def set_deadline(ctx: Context, setting: str, transition: str) -> None:
@@ -367,6 +388,15 @@ _TABLE = [
         "Valider le service fait",
         guard_deadline_passed,
         effect_validate_service,
+    ),
+    Transition(
+        "refuse_service",
+        frozenset({S.SERVICE_DONE}),
+        S.SERVICE_REFUSED,
+        frozenset({A.OPERATEUR}),
+        "Refuser le service fait",
+        guard_reason,
+        effect_refuse_service,
     ),
 ]
 TRANSITIONS: dict[str, Transition] = {transition.name: transition for transition in _TABLE}

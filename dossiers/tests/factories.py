@@ -86,7 +86,7 @@ def accepted(titulaire, session, organisme_user, **changes):
         card=CARD,
         idempotency_key=uuid.uuid4(),
         expected_version=dossier.version,
-        expected_reste_cents=dossier.reste_a_payer_cents,
+        expected_reste_cents=dossier.reste_a_payer_cents - dossier.avoir_cents,  # what the card pays
     )
 
 
@@ -135,6 +135,11 @@ def dossier_in(status, *, titulaire, session, organisme_user):
             accepted(titulaire, session, organisme_user), "cancel_by_organisme", Actor.ORGANISME, organisme_user, {"reason": "Formateur absent"}
         ),
     }
+    if status == Status.SERVICE_REFUSED:
+        dossier = service_done(titulaire, session, organisme_user)
+        from accounts.tests.factories import OperatorFactory
+
+        return _fire(dossier, "refuse_service", Actor.OPERATEUR, OperatorFactory(), {"reason": "Aucune feuille d'émargement"})
     if status == Status.CANCELLED_NOT_REALIZED:
         dossier = accepted(titulaire, session, organisme_user)
         return _fire(dossier, "no_show", Actor.ORGANISME, organisme_user, now=after_start(dossier, days=1))

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -17,9 +18,9 @@ from accounts.permissions import organisme_required
 from catalogue.models import Formation
 from cpf_portal.money import amount, from_cents
 
-from .. import billing, display
-from ..forms import InboxFilterForm, OrganismeCancelForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
-from ..models import Dossier
+from .. import billing, display, services
+from ..forms import InboxFilterForm, OrganismeCancelForm, ProofForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
+from ..models import Dossier, ServiceProof
 from ..states import Actor, Status
 from .actions import Action, failed_label, open_actions, run_action
 
@@ -152,13 +153,15 @@ def _csv_date(value) -> str:
     return value.strftime("%d/%m/%Y") if value else ""
 
 
-def _page(request, numero: str, bound: dict, status: int = 200):
+def _page(request, numero: str, bound: dict, status: int = 200, proof_form=None):
     dossier = _dossier(request, numero)
     context = {
+        "proofs": dossier.proofs.all(),
+        "proof_form": proof_form or (ProofForm() if dossier.status in PROOF_STATES else None),
         "dossier": dossier,
         "forms": open_actions(dossier, Actor.ORGANISME, ACTIONS, bound),
         "label": display.organisme_label(dossier.status),
-        "failed": failed_label(bound),
+        "failed": failed_label(bound) or ("Déposer un justificatif" if proof_form is not None and proof_form.errors else ""),
         "info": dossier.titulaire_info,
         "events": dossier.events.select_related("actor").order_by("created_at", "id"),
     }
@@ -184,3 +187,40 @@ def dossier_action(request, numero, name):
         page=lambda bound, status: _page(request, numero, bound, status),
         detail_url=reverse("dossiers:organisme-detail", args=[numero]),
     )
+
+
+PROOF_STATES = (Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEBITED)
+
+
+@organisme_required
+@require_POST
+def proof_upload(request, numero):
+    """« Justificatifs de réalisation »: the organisme attaches a proof to its dossier."""
+    dossier = _dossier(request, numero)
+    form = ProofForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, numero, {}, 400, proof_form=form)
+    services.proof_add(
+        dossier=dossier, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], content_type=form.content_type, by=request.user
+    )
+    messages.success(request, "Le justificatif est déposé.")
+    return redirect("dossiers:organisme-detail", numero=numero)
+
+
+def serve_proof(proof: ServiceProof) -> FileResponse:
+    """A proof streamed from the private storage after the caller's access check."""
+    try:
+        handle = proof.file.storage.open(proof.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    extension = proof.file.name.rsplit(".", 1)[-1]
+    response = FileResponse(handle, content_type=proof.content_type, filename=f"justificatif-{proof.dossier.numero}-{proof.pk}.{extension}")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@organisme_required
+def proof_file(request, numero, public_id):
+    dossier = _dossier(request, numero)
+    return serve_proof(get_object_or_404(ServiceProof.objects.select_related("dossier"), dossier=dossier, public_id=public_id))
