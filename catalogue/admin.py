@@ -1,8 +1,23 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from accounts.models import User
+from cpf_portal.http import posted
 
+from . import services
 from .models import Certification, Commune, Favori, Formation, Organisme, Session
+
+
+class SuspensionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label="Décision", choices=[("suspendre", "Suspendre l'organisme"), ("lever", "Lever la suspension")], widget=forms.RadioSelect
+    )
+    reason = forms.CharField(label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Obligatoire pour une suspension.")
 
 
 class StaffInline(admin.TabularInline):
@@ -21,10 +36,61 @@ class StaffInline(admin.TabularInline):
 
 @admin.register(Organisme)
 class OrganismeAdmin(admin.ModelAdmin):
-    list_display = ["raison_sociale", "siret", "nda", "city", "email"]
+    list_display = ["raison_sociale", "siret", "nda", "city", "email", "suspended_at"]
+    list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["raison_sociale", "siret"]
-    readonly_fields = ["public_id", "created_at"]
+    readonly_fields = ["public_id", "created_at", "suspension"]
     inlines = [StaffInline]
+
+    @admin.display(description="suspension")
+    def suspension(self, obj):
+        state = f"Suspendu le {obj.suspended_at:%d/%m/%Y} : {obj.suspension_reason}" if obj.suspended_at else "Actif"
+        return format_html(
+            "{} — <a href='{}'>Suspendre ou lever la suspension</a>", state, reverse("admin:catalogue_organisme_suspension", args=[obj.pk])
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/suspension/", self.admin_site.admin_view(self.suspension_view), name="catalogue_organisme_suspension"),
+            *super().get_urls(),
+        ]
+
+    def suspension_view(self, request, pk):
+        """Suspend an organisme (its formations leave the search, no new dossier) or lift it;
+        its open dossiers are listed for the operator to follow up."""
+        if not request.user.has_perm("catalogue.change_organisme"):
+            raise PermissionDenied
+        organisme = get_object_or_404(Organisme, pk=pk)
+        form = SuspensionForm(posted(request))
+        if request.method == "POST" and form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "suspendre":
+                    services.organisme_suspend(organisme=organisme, reason=form.cleaned_data["reason"], by=request.user)
+                    messages.success(request, "Organisme suspendu : ses formations ne sont plus proposées.")
+                else:
+                    services.organisme_reinstate(organisme=organisme, by=request.user)
+                    messages.success(request, "Suspension levée.")
+                return redirect("admin:catalogue_organisme_suspension", organisme.pk)
+            except ValidationError as error:
+                form.add_error("reason", error.messages[0])
+        # Sent and not closed: the dossiers in progress with this organisme.
+        open_dossiers = organisme.dossiers.filter(sent_at__isnull=False, closed_at__isnull=True).select_related("titulaire").order_by("sent_at")
+        rows = format_html_join(
+            "",
+            "<li><a href='{}'>Dossier n° {}</a> — {} — {}</li>",
+            ((reverse("admin:dossiers_dossier_change", args=[d.pk]), d.numero, d.get_status_display(), d.titulaire.full_name) for d in open_dossiers),
+        )
+        state = f"Suspendu depuis le {organisme.suspended_at:%d/%m/%Y} ({organisme.suspension_reason})." if organisme.suspended_at else "Actif."
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Suspension — {organisme}",
+            "form": form,
+            "opts": self.model._meta,
+            "intro": format_html(
+                "<p>{}</p><h2>Dossiers en cours ({})</h2><ul>{}</ul>", state, open_dossiers.count(), rows or format_html("<li>{}</li>", "Aucun")
+            ),
+        }
+        return TemplateResponse(request, "admin/financing/form_page.html", context)
 
 
 @admin.register(Certification)

@@ -27,6 +27,10 @@ class Organisme(models.Model):
     city = models.CharField("ville", max_length=100, blank=True)
     phone = models.CharField("téléphone de contact", max_length=10, blank=True, validators=[phones.validate_any])
     email = models.EmailField("courriel de contact", blank=True)
+    # Suspended by an operator (control, fraud): its formations leave the search and take no
+    # new dossier; its open dossiers are listed for the operators.
+    suspended_at = models.DateTimeField("suspendu le", null=True, blank=True, editable=False)
+    suspension_reason = models.TextField("motif de la suspension", blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -233,6 +237,12 @@ class Session(models.Model):
 
     def __str__(self):
         return f"{self.formation} — {self.dates_label}"
+
+    def takes_dossiers(self, today) -> bool:
+        """Open to registrations: published, not ended, its organisme not suspended."""
+        if not (self.active and self.formation.active) or self.formation.organisme.suspended_at is not None:
+            return False
+        return not (self.end_date and self.end_date < today)
 
     @property
     def dates_label(self) -> str:

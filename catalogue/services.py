@@ -101,3 +101,26 @@ def search_terms_refresh() -> int:
             """
         )
         return cursor.rowcount
+
+
+@transaction.atomic
+def organisme_suspend(*, organisme: Organisme, reason: str, by=None) -> Organisme:
+    """An operator suspends an organisme: its formations leave the search at once (the search
+    index follows by trigger) and no new dossier can be sent to it. Logged in the audit trail."""
+    from django.utils import timezone
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Indiquez le motif de la suspension.")
+    organisme = Organisme.objects.select_for_update().get(pk=organisme.pk)
+    organisme.suspended_at, organisme.suspension_reason = timezone.now(), reason
+    organisme.save(update_fields=["suspended_at", "suspension_reason"])
+    return organisme
+
+
+@transaction.atomic
+def organisme_reinstate(*, organisme: Organisme, by=None) -> Organisme:
+    organisme = Organisme.objects.select_for_update().get(pk=organisme.pk)
+    organisme.suspended_at, organisme.suspension_reason = None, ""
+    organisme.save(update_fields=["suspended_at", "suspension_reason"])
+    return organisme

@@ -44,8 +44,8 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
         raise DossierError("Seul un titulaire peut s'inscrire à une session.")
     if not titulaire.is_activated:
         raise DossierError("Activez votre compte pour vous inscrire à une session.")
-    session = Session.objects.select_related("formation").get(pk=session.pk)
-    if not (session.active and session.formation.active) or (session.end_date and session.end_date < today):
+    session = Session.objects.select_related("formation__organisme").get(pk=session.pk)
+    if not session.takes_dossiers(today):
         raise DossierError("Cette session n'est plus ouverte aux inscriptions.")
     existing = Dossier.objects.open().filter(titulaire=titulaire, session=session).first()
     if existing is not None:

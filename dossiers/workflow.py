@@ -74,8 +74,8 @@ def guard_send(ctx: Context) -> None:
     dossier = ctx.dossier
     if dossier.info_validated_at is None:
         raise DossierError("Validez d'abord vos informations.")
-    session = Session.objects.select_related("formation").get(pk=dossier.session_id)
-    if not (session.active and session.formation.active) or (session.end_date and session.end_date < ctx.today):
+    session = Session.objects.select_related("formation__organisme").get(pk=dossier.session_id)
+    if not session.takes_dossiers(ctx.today):
         raise DossierError("Cette session n'est plus ouverte aux inscriptions.")
     if not ctx.payload.get("consent"):
         raise DossierError("Cochez la case pour accepter le financement de votre formation.")
