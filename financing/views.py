@@ -2,7 +2,8 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Case, F, Sum, When, Window
+from django.db.models import Case, F, Min, Q, Sum, When, Window
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
@@ -14,7 +15,7 @@ from cpf_portal.templatetags import euros
 from . import services
 from .chart import balance_chart
 from .forms import AttestationFormSet, DifSituationForm
-from .models import ACQUIRED_KINDS, Avoir, DifAttestation, DifDeclaration, Movement, Payment, Refund
+from .models import ACQUIRED_KINDS, Avoir, DifAttestation, DifDeclaration, Movement, MovementKind, Payment, Refund
 
 
 @titulaire_required
@@ -32,6 +33,19 @@ def rights(request):
         .values_list("created_at", "balance")
     )
     declarations = DifDeclaration.objects.filter(account=account).prefetch_related("attestations")
+    # Each dossier's movements summed (one query): blocked at acceptance, given back, debited.
+    per_dossier = [
+        {**row, "debited": -row["debit"], "released": -row["unlock"] + row["debit"], "still": row["blocked"] + row["unlock"]}
+        for row in Movement.objects.filter(account=account, dossier__isnull=False)
+        .values("dossier__numero", "dossier__formation__intitule")
+        .annotate(
+            blocked=Coalesce(Sum("amount_cents", filter=Q(kind=MovementKind.BLOCAGE)), 0),
+            unlock=Coalesce(Sum("amount_cents", filter=Q(kind=MovementKind.DEBLOCAGE)), 0),
+            debit=Coalesce(Sum("amount_cents", filter=Q(kind=MovementKind.DEBIT)), 0),
+            first=Min("created_at"),
+        )
+        .order_by("-first")
+    ]
     context = {
         "totals": totals,
         "page": page,
@@ -40,6 +54,7 @@ def rights(request):
         "dif_deadline": services.dif_deadline(),
         "dif_declarations": declarations,
         "dif_pending": any(d.status != DifDeclaration.Status.REFUSEE for d in declarations),
+        "per_dossier": per_dossier,
         "avoirs": Avoir.objects.filter(user=request.user).select_related("dossier").order_by("-created_at"),
         "refunds": Refund.objects.filter(payment__user=request.user).select_related("payment").order_by("-created_at"),
         "query_prefix": "",

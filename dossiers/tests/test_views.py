@@ -12,7 +12,7 @@ from catalogue.tests.factories import OrganismeFactory
 from cpf_portal.testing import text
 from dossiers.models import Dossier
 from dossiers.tests import factories as f
-from dossiers.workflow import Status
+from dossiers.workflow import Actor, Status
 from financing import services as money
 from financing.models import Payment
 
@@ -414,3 +414,26 @@ def test_other_organisme_gets_404_and_titulaire_403(client, cast, other_organism
     client.force_login(titulaire)
     assert client.get(org_detail(dossier)).status_code == 403
     assert Dossier.objects.get(pk=dossier.pk).status == Status.SENT
+
+
+def test_rights_page_groups_each_dossiers_movements(client, cast, django_assert_max_num_queries):
+    titulaire = cast["titulaire"]
+    done = f.service_done(titulaire, cast["session"], cast["staff"], exit_reason="abandon", rate=60)
+    f._fire(done, "validate_service", Actor.SYSTEM, None, now=done.deadline_at)
+    client.force_login(titulaire)
+    with django_assert_max_num_queries(30) as few:
+        page = text(client.get(reverse("financing:rights")))
+    assert "Mes droits par dossier" in page
+    # 750 € blocked; 60 % done after an abandon: 450 € debited, 300 € given back, nothing still blocked.
+    row = page.split(f"n°{done.numero}</a>")[1].split("</tr>")[0]
+    assert [cell.split("</td>")[0].strip() for cell in row.split('<td class="cpf-amount">')[1:]] == [
+        "750,00\u00a0€",
+        "300,00\u00a0€",
+        "450,00\u00a0€",
+        "0,00\u00a0€",
+    ]
+    money._append(money.account_for(titulaire), "alimentation", 200_000, "Alimentation 2024", year=2024)
+    for _ in range(2):
+        f.accepted(titulaire, f.session_for(cast["organisme"]), cast["staff"])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert text(client.get(reverse("financing:rights"))).count("Encore bloqués") == 1
