@@ -141,7 +141,7 @@ class FormationForm(CpfForm, forms.ModelForm):
 
     class Meta:
         model = Formation
-        fields = ["intitule", "description", "objectifs", "contenu", "resultats_attendus", "prerequis", "duree_heures", "modalite", "domaine"]
+        fields = ["intitule", "description", "objectifs", "contenu", "resultats_attendus", "prerequis", "duree_heures", "modalite", "domaine", "tva"]
         labels = {"duree_heures": "Durée en heures", "domaine": "Domaine (Formacode ou NSF)"}
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["description", "objectifs", "contenu", "resultats_attendus", "prerequis"]}
 
@@ -149,7 +149,14 @@ class FormationForm(CpfForm, forms.ModelForm):
         self.organisme = organisme
         super().__init__(*args, **kwargs)
 
+    def clean_tva(self):
+        value = self.cleaned_data.get("tva")
+        return Formation.Tva.EXONEREE if value in (None, "") else value
+
     def setup_fields(self):
+        # Most trainings are exempt: a form sent without the field (an older page, an import) keeps that.
+        self.fields["tva"].required = False
+        self.fields["tva"].help_text = "Les prix de vos sessions sont TTC ; la TVA figure sur vos factures."
         self.fields["duree_heures"].min_value = 1
         self.fields["duree_heures"].error_messages["min_value"] = "La durée doit être d'au moins 1 heure."
         self.fields["duree_heures"].widget.attrs.update({"min": "1", "inputmode": "numeric"})

@@ -206,3 +206,12 @@ def test_home_counts_requests_to_answer_and_published_formations(client, organis
     page = text(client.get(reverse("dossiers:organisme-home")))
     assert "2 demandes à traiter" in page and "2 formations publiées sur 3" in page
     assert f'href="{reverse("dossiers:organisme-inbox")}"' in page
+
+
+def test_formation_vat_rate_is_chosen_by_the_organisme_and_exempt_by_default(staff_client):
+    staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data())
+    assert Formation.objects.get().tva == Formation.Tva.EXONEREE
+    staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data(code="ANG-2", tva="2000"))
+    assert Formation.objects.get(numero__endswith="ANG-2").tva == Formation.Tva.NORMALE
+    response = staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data(code="ANG-3", tva="1000"))
+    assert response.status_code == 400 and "Sélectionnez un choix valide" in text(response)
