@@ -81,6 +81,36 @@ def test_the_status_rule_sees_what_it_forbids(tmp_path, monkeypatch):
     assert [line.split()[0] for line in status_writes()] == ["dossiers/views.py:2", "dossiers/views.py:3", "dossiers/views.py:4"]
 
 
+def billing_state_writes() -> list[str]:
+    """Assignments to ``.billing_state`` and ``update(billing_state=…)`` outside the billing table."""
+    found = []
+    for path in SOURCES:
+        name = relative(path)
+        if name == "dossiers/billing.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+            for target in targets:
+                for item in target.elts if isinstance(target, ast.Tuple) else [target]:
+                    if isinstance(item, ast.Attribute) and item.attr == "billing_state":
+                        found.append(f"{name}:{node.lineno}")
+            if isinstance(node, ast.Call) and any(k.arg == "billing_state" for k in node.keywords) and ast.unparse(node.func).endswith(".update"):
+                found.append(f"{name}:{node.lineno}")
+    return found
+
+
+def test_only_the_billing_table_moves_a_dossiers_billing_state(tmp_path, monkeypatch):
+    """« Pas facturable » → … → « Payé » moves through ``dossiers.billing.move`` only (its table
+    of sources and targets); the rule also sees what it forbids."""
+    assert billing_state_writes() == []
+    module = tmp_path / "billing" / "views.py"
+    module.parent.mkdir()
+    module.write_text("def f(dossier):\n    dossier.billing_state = 'paid'\n    Dossier.objects.update(billing_state='paid')\n")
+    monkeypatch.setattr(f"{__name__}.SOURCES", [module])
+    monkeypatch.setattr(f"{__name__}.BASE_DIR", tmp_path)
+    assert billing_state_writes() == ["billing/views.py:2", "billing/views.py:3"]
+
+
 # --- Delays come from settings ----------------------------------------------------------------
 
 WORKING_DAYS_LITERAL = re.compile(r"\d+(?:\s|&nbsp;|&#160;|\u00a0)*jours?\s+ouvrés?", re.IGNORECASE)
