@@ -54,7 +54,7 @@ def test_rights_page_runs_a_fixed_number_of_queries(client, titulaire, django_as
     account = services.account_for(titulaire)
     credit(account, 50_000, year=2019)
     client.force_login(titulaire)
-    with django_assert_max_num_queries(12) as few:
+    with django_assert_max_num_queries(15) as few:
         client.get(URL)
     for year in range(2020, 2026):
         credit(account, 50_000, year=year)
