@@ -1,8 +1,8 @@
 """Demo dossiers for `make run`: CP-FORMATION's dossiers in every step of their life, built
 through the real services along past dates (sent weeks ago, trained, service fait validated,
 billed, paid), so a person can walk the organisme's inbox and its billing right after start,
-and the demo operator finds a payment batch to run. Idempotent: nothing is added once the
-organisme has dossiers."""
+and the demo operator finds a payment batch to run. Idempotent: nothing is added once its
+titulaires exist (a development database with dossiers of its own still gets them)."""
 
 from __future__ import annotations
 
@@ -164,7 +164,7 @@ class Walk:
 
 def load(organisme, staff: User, password: str, *, today: datetime.date | None = None) -> str:
     """CP-FORMATION's demo dossiers, invoices and payment batches. Returns a one-line report."""
-    if Dossier.objects.filter(organisme=organisme).exists():
+    if User.objects.filter(email__endswith="@cpf-demo.example", role=Role.TITULAIRE, nir=_nir(500)).exists():
         return "dossiers de démonstration déjà présents"
     today = today or timezone.localdate()
     formation = Formation.objects.filter(organisme=organisme).order_by("pk").first()
