@@ -10,12 +10,13 @@ import csv
 from auditlog.models import LogEntry
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
+from cpf_portal.http import private_file
 from cpf_portal.money import amount
 
 from . import services
@@ -158,19 +159,10 @@ def invoice_credit(request, number):
 
 
 def serve_pdf(invoice: Invoice) -> FileResponse:
-    """The invoice's PDF, streamed from the private storage after the caller's check."""
-    if not invoice.pdf:
-        raise Http404
-    try:
-        handle = invoice.pdf.storage.open(invoice.pdf.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle, as_attachment=True, content_type="application/pdf", filename=f"{invoice.get_kind_display().lower()}-{invoice.number}.pdf"
+    """The invoice's PDF, downloaded, after the caller's check."""
+    return private_file(
+        invoice.pdf, as_attachment=True, content_type="application/pdf", filename=f"{invoice.get_kind_display().lower()}-{invoice.number}.pdf"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @organisme_required

@@ -1,6 +1,6 @@
 from urllib.parse import urlsplit
 
-from django.http import HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -48,3 +48,19 @@ def safe_local_url(request, candidate: str) -> str:
 def redirect_back(request, candidate: str, fallback: str) -> HttpResponseRedirect:
     """Redirect to ``candidate`` if it is a safe local path, else to ``fallback`` (a URL)."""
     return HttpResponseRedirect(safe_local_url(request, candidate) or fallback)
+
+
+def private_file(field_file, *, content_type: str, filename: str, as_attachment: bool = False) -> FileResponse:
+    """A private file (an attestation, an invoice, a proof) streamed from its storage (local
+    folder or private bucket) after the caller's access check, never cached, its type the one
+    read from its content: no storage URL ever reaches the browser. 404 when it is gone."""
+    if not field_file:
+        raise Http404
+    try:
+        handle = field_file.storage.open(field_file.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, as_attachment=as_attachment, content_type=content_type, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

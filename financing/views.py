@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import titulaire_required
-from cpf_portal.http import render_form
+from cpf_portal.http import private_file, render_form
 from cpf_portal.templatetags import euros
 
 from . import services
@@ -115,20 +115,9 @@ def attestation_file(request, public_id):
 
 
 def _serve(attestation: DifAttestation) -> FileResponse:
-    """The file with the type found in its content, never cached. It is streamed from the
-    storage (local folder or private bucket) through the app, after the caller's access check,
-    so no storage URL ever reaches the browser."""
-    if not attestation.file:  # erased with its owner's account
-        raise Http404
-    try:
-        handle = attestation.file.storage.open(attestation.file.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
+    """The attestation (erased with its owner's account: 404), after the caller's check."""
     extension = attestation.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(handle, content_type=attestation.content_type, filename=f"attestation-dif-{attestation.public_id}.{extension}")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(attestation.file, content_type=attestation.content_type, filename=f"attestation-dif-{attestation.public_id}.{extension}")
 
 
 @titulaire_required

@@ -8,7 +8,7 @@ import csv
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
 from catalogue.models import Formation
+from cpf_portal.http import private_file
 from cpf_portal.money import amount, from_cents
 
 from .. import billing, display, services
@@ -208,16 +209,9 @@ def proof_upload(request, numero):
 
 
 def serve_proof(proof: ServiceProof) -> FileResponse:
-    """A proof streamed from the private storage after the caller's access check."""
-    try:
-        handle = proof.file.storage.open(proof.file.name, "rb")
-    except FileNotFoundError:
-        raise Http404 from None
+    """A proof of the training, after the caller's check."""
     extension = proof.file.name.rsplit(".", 1)[-1]
-    response = FileResponse(handle, content_type=proof.content_type, filename=f"justificatif-{proof.dossier.numero}-{proof.pk}.{extension}")
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file(proof.file, content_type=proof.content_type, filename=f"justificatif-{proof.dossier.numero}-{proof.pk}.{extension}")
 
 
 @organisme_required
