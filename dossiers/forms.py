@@ -7,7 +7,7 @@ from django.utils import timezone
 from cpf_portal.forms import CpfForm
 from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
-from financing.forms import sniff_content_type
+from financing.forms import SniffedFileMixin
 
 from .models import ServiceProof
 from .workflow import ExitReason, Status
@@ -169,11 +169,7 @@ class InboxFilterForm(CpfForm):
     )
 
 
-PROOF_MAX_BYTES = 5 * 1024 * 1024
-PROOF_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-
-
-class ProofForm(CpfForm):
+class ProofForm(SniffedFileMixin, CpfForm):
     """A proof of the training (PDF, JPEG or PNG, 5 Mo at most; the type read from the content)."""
 
     kind = forms.ChoiceField(label="Type de justificatif", choices=ServiceProof.Kind.choices)
@@ -181,13 +177,3 @@ class ProofForm(CpfForm):
 
     def setup_fields(self):
         self.fields["file"].error_messages["required"] = "Choisissez le fichier du justificatif."
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > PROOF_MAX_BYTES:
-            raise ValidationError("Le fichier dépasse 5 Mo.")
-        content_type = sniff_content_type(upload)
-        if content_type not in PROOF_TYPES:
-            raise ValidationError("Le fichier doit être un PDF, une image JPEG ou PNG.")
-        self.content_type = content_type
-        return upload

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from cpf_portal.files import private_name
 from cpf_portal.money import euros
 
 from . import display
@@ -230,9 +231,7 @@ class DossierAbondement(models.Model):
 
 
 def proof_path(instance, filename):
-    # Never the uploaded name: a random one, in the private storage (no URL).
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
-    return f"justificatifs/{timezone.now():%Y/%m}/{instance.public_id}.{extension}"
+    return private_name("justificatifs", instance)
 
 
 class ServiceProof(models.Model):

@@ -25,6 +25,24 @@ def sniff_content_type(upload) -> str | None:
     return kind.mime if kind else None
 
 
+class SniffedFileMixin:
+    """A ``file`` field of PDF, JPEG or PNG (the type read from its content, not its name) of
+    at most 5 Mo; the form says it in its own words and keeps the type in ``content_type``."""
+
+    too_big_message = "Le fichier dépasse 5 Mo."
+    wrong_type_message = "Le fichier doit être un PDF, une image JPEG ou PNG."
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_ATTESTATION_BYTES:
+            raise ValidationError(self.too_big_message, code="too_big")
+        kind = sniff_content_type(upload)
+        if kind not in ALLOWED_TYPES:
+            raise ValidationError(self.wrong_type_message, code="type")
+        self.content_type = kind
+        return upload
+
+
 class DifSituationForm(CpfForm):
     situation = forms.ChoiceField(
         label="Votre situation en 2014",
@@ -34,7 +52,10 @@ class DifSituationForm(CpfForm):
     )
 
 
-class AttestationForm(CpfForm):
+class AttestationForm(SniffedFileMixin, CpfForm):
+    too_big_message = "Le fichier dépasse 5 Mo : envoyez une version plus légère."
+    wrong_type_message = "Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu a été vérifié, pas son nom)."
+
     employer = forms.CharField(label="Employeur", max_length=200)
     hours = forms.DecimalField(
         label="Heures DIF indiquées sur l'attestation",
@@ -65,16 +86,6 @@ class AttestationForm(CpfForm):
         if issued_on < datetime.date(2004, 1, 1):
             raise ValidationError("Le DIF a existé de 2004 à 2014 : vérifiez la date.", code="too_old")
         return issued_on
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_ATTESTATION_BYTES:
-            raise ValidationError("Le fichier dépasse 5 Mo : envoyez une version plus légère.", code="too_big")
-        kind = sniff_content_type(upload)
-        if kind not in ALLOWED_TYPES:
-            raise ValidationError("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu a été vérifié, pas son nom).", code="type")
-        self.content_type = kind
-        return upload
 
 
 class BaseAttestationFormSet(forms.BaseFormSet):

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from cpf_portal.files import private_name
 from cpf_portal.money import euros
 
 EUROS_PER_DIF_HOUR = 15
@@ -171,9 +172,7 @@ class DifDeclaration(models.Model):
 
 
 def attestation_path(instance, filename):
-    # Never the uploaded name: a random one, under a private storage (no URL).
-    extension = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}.get(instance.content_type, "bin")
-    return f"dif/{timezone.now():%Y/%m}/{instance.public_id}.{extension}"
+    return private_name("dif", instance)
 
 
 class DifAttestation(models.Model):
