@@ -10,21 +10,11 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from cpf_portal.templatetags import euros
+from financing.admin import ReadOnlyMixin
 
 from . import services
 from .models import BankAccount, Invoice, InvoiceLine, PaymentBatch
 from .views import serve_pdf
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class InvoiceLineInline(ReadOnlyMixin, admin.TabularInline):

@@ -5,18 +5,16 @@ scoped to the person's organisme: another organisme's invoice is a 404."""
 
 from __future__ import annotations
 
-import csv
-
 from auditlog.models import LogEntry
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
-from cpf_portal.http import private_file
+from cpf_portal.http import csv_download, private_file, render_form
 from cpf_portal.money import amount
 
 from . import services
@@ -82,43 +80,30 @@ def invoice_list(request):
         "query_prefix": (querystring.urlencode() + "&") if querystring else "",
         "export_query": querystring.urlencode(),
     }
-    return render(request, "billing/invoice_list.html", context, status=200 if form.is_valid() or not request.GET else 400)
-
-
-class _Echo:
-    def write(self, value):
-        return value
+    return render_form(request, "billing/invoice_list.html", context, form)
 
 
 @organisme_required
 def invoice_export(request):
-    """The same list as CSV (« ; », UTF-8 with BOM for Excel), streamed."""
+    """The same list as CSV."""
     invoices = _invoices(request, InvoiceFilterForm(request.GET or None))
-    writer = csv.writer(_Echo(), delimiter=";")
-
-    def lines():
-        yield "\ufeff" + writer.writerow(
-            ["numero", "type", "emise_le", "echeance", "total_ht", "total_tva", "total_ttc", "etat", "payee_le", "reference_virement"]
-        )
-        for invoice in invoices.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    invoice.number,
-                    invoice.get_kind_display(),
-                    timezone.localtime(invoice.issued_at).strftime("%d/%m/%Y"),
-                    invoice.due_date.strftime("%d/%m/%Y"),
-                    amount(invoice.total_ht_cents),
-                    amount(invoice.total_tva_cents),
-                    amount(invoice.total_ttc_cents),
-                    "En retard de paiement" if invoice.is_overdue else invoice.get_status_display(),
-                    timezone.localtime(invoice.paid_at).strftime("%d/%m/%Y") if invoice.paid_at else "",
-                    invoice.payment_reference,
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="factures-{timezone.localdate():%Y-%m-%d}.csv"'
-    return response
+    header = ["numero", "type", "emise_le", "echeance", "total_ht", "total_tva", "total_ttc", "etat", "payee_le", "reference_virement"]
+    lines = (
+        [
+            invoice.number,
+            invoice.get_kind_display(),
+            timezone.localtime(invoice.issued_at).strftime("%d/%m/%Y"),
+            invoice.due_date.strftime("%d/%m/%Y"),
+            amount(invoice.total_ht_cents),
+            amount(invoice.total_tva_cents),
+            amount(invoice.total_ttc_cents),
+            "En retard de paiement" if invoice.is_overdue else invoice.get_status_display(),
+            timezone.localtime(invoice.paid_at).strftime("%d/%m/%Y") if invoice.paid_at else "",
+            invoice.payment_reference,
+        ]
+        for invoice in invoices.iterator(chunk_size=500)
+    )
+    return csv_download(f"factures-{timezone.localdate():%Y-%m-%d}.csv", header, lines)
 
 
 def _invoice(request, number: str) -> Invoice:
@@ -181,4 +166,4 @@ def bank_account(request):
         messages.success(request, "Les coordonnées bancaires sont enregistrées.")
         return redirect("billing:bank")
     history = LogEntry.objects.get_for_object(account).select_related("actor").order_by("-timestamp")[:20] if account else []
-    return render(request, "billing/bank_account.html", {"form": form, "account": account, "history": history}, status=400 if form.errors else 200)
+    return render_form(request, "billing/bank_account.html", {"form": form, "account": account, "history": history}, form)

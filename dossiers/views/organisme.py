@@ -3,12 +3,10 @@ POST endpoint per transition the organisme fires."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
 from catalogue.models import Formation
-from cpf_portal.http import private_file
+from cpf_portal.http import csv_download, private_file
 from cpf_portal.money import amount, from_cents
 
 from .. import billing, display, services
@@ -114,40 +112,27 @@ def inbox(request):
     return render(request, "dossiers/organisme/inbox.html", context)
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @organisme_required
 def inbox_export(request):
-    """CSV of the inbox (same filter), streamed: « ; » separated, UTF-8 with BOM for Excel."""
-    form = InboxFilterForm(request.GET or None)
-    rows = _inbox_queryset(request, form)
-    writer = csv.writer(_Echo(), delimiter=";")
+    """CSV of the inbox (same filter)."""
+    rows = _inbox_queryset(request, InboxFilterForm(request.GET or None))
     header = ["numero", "etat", "titulaire", "courriel", "formation", "debut", "fin", "prix_ttc", "envoye_le", "echeance"]
-
-    def lines():
-        yield "\ufeff" + writer.writerow(header)
-        for dossier in rows.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    dossier.numero,
-                    display.organisme_label(dossier.status),
-                    dossier.titulaire.full_name,
-                    dossier.titulaire.email,
-                    dossier.formation.intitule,
-                    _csv_date(dossier.effective_start_date),
-                    _csv_date(dossier.effective_end_date),
-                    amount(dossier.effective_price_cents),
-                    timezone.localtime(dossier.sent_at).strftime("%d/%m/%Y %H:%M") if dossier.sent_at else "",
-                    timezone.localtime(dossier.deadline_at).strftime("%d/%m/%Y %H:%M") if dossier.deadline_at else "",
-                ]
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="dossiers-{timezone.localdate():%Y-%m-%d}.csv"'
-    return response
+    lines = (
+        [
+            dossier.numero,
+            display.organisme_label(dossier.status),
+            dossier.titulaire.full_name,
+            dossier.titulaire.email,
+            dossier.formation.intitule,
+            _csv_date(dossier.effective_start_date),
+            _csv_date(dossier.effective_end_date),
+            amount(dossier.effective_price_cents),
+            timezone.localtime(dossier.sent_at).strftime("%d/%m/%Y %H:%M") if dossier.sent_at else "",
+            timezone.localtime(dossier.deadline_at).strftime("%d/%m/%Y %H:%M") if dossier.deadline_at else "",
+        ]
+        for dossier in rows.iterator(chunk_size=500)
+    )
+    return csv_download(f"dossiers-{timezone.localdate():%Y-%m-%d}.csv", header, lines)
 
 
 def _csv_date(value) -> str:
