@@ -152,7 +152,12 @@ class InvoiceLine(models.Model):
 
     @property
     def tva_display(self) -> str:
-        return "Exonérée" if self.tva_rate == 0 else f"{self.tva_rate / 100:.2f}".rstrip("0").rstrip(".").replace(".", ",") + " %"
+        return tva_label(self.tva_rate)
+
+
+def tva_label(basis_points: int) -> str:
+    """« Exonérée », « 5,5 % », « 20 % »."""
+    return "Exonérée" if basis_points == 0 else f"{basis_points / 100:g}".replace(".", ",") + " %"
 
 
 class PaymentBatch(models.Model):

@@ -18,14 +18,12 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from cpf_portal.money import euros
 
+from .models import tva_label
+
 
 def money(cents: int) -> str:
     """« 1 740,00 € » with plain spaces (the PDF's standard fonts have no narrow no-break space)."""
     return euros(cents).replace("\u202f", " ").replace("\u00a0", " ")
-
-
-def _rate(basis_points: int) -> str:
-    return "Exonérée" if basis_points == 0 else f"{basis_points / 100:g}".replace(".", ",") + " %"
 
 
 def render(invoice, lines, bank) -> bytes:
@@ -66,7 +64,7 @@ def render(invoice, lines, bank) -> bytes:
     story.append(Spacer(1, 6 * mm))
     rows = [["Désignation", "HT", "TVA", "Montant TVA", "TTC"]]
     rows += [
-        [p(escape(line.label), small), money(line.ht_cents), _rate(line.tva_rate), money(line.tva_cents), money(line.ttc_cents)] for line in lines
+        [p(escape(line.label), small), money(line.ht_cents), tva_label(line.tva_rate), money(line.tva_cents), money(line.ttc_cents)] for line in lines
     ]
     rows += [
         ["Total HT", money(invoice.total_ht_cents), "", "", ""],

@@ -19,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from schwifty import BIC, IBAN
@@ -139,7 +139,8 @@ def invoice_issue(*, organisme, dossier_ids, by, now: datetime.datetime | None =
     )
     if len(dossiers) != len(wanted):
         raise BillingError("Un des dossiers choisis n'est plus à facturer (déjà facturé ou modifié) : vérifiez la liste mise à jour.")
-    if not BankAccount.objects.filter(organisme=organisme).exists():
+    bank = BankAccount.objects.filter(organisme=organisme).first()
+    if bank is None:
         raise BillingError("Renseignez d'abord les coordonnées bancaires de l'organisme : elles figurent sur la facture.")
     lines = [line_for(dossier) for dossier in dossiers]
     sequence = _next_number(organisme)
@@ -155,7 +156,7 @@ def invoice_issue(*, organisme, dossier_ids, by, now: datetime.datetime | None =
         due_date=timezone.localdate(now) + datetime.timedelta(days=PAYMENT_DAYS),
         issued_by=by,
     )
-    _store(invoice, lines)
+    _store(invoice, lines, bank)
     for dossier in dossiers:
         billing.move(dossier, billing.BILLABLE[dossier.billing_state])
         dossier.billable_cents = 0
@@ -163,9 +164,8 @@ def invoice_issue(*, organisme, dossier_ids, by, now: datetime.datetime | None =
     return invoice
 
 
-def _store(invoice: Invoice, lines: list[Line]) -> None:
+def _store(invoice: Invoice, lines: list[Line], bank: BankAccount | None) -> None:
     """The invoice row with its PDF (rendered from the same data), then its lines."""
-    bank = BankAccount.objects.filter(organisme=invoice.organisme).first()
     invoice.pdf.save(f"{invoice.organisme.siret}-{invoice.number}.pdf", ContentFile(pdf.render(invoice, lines, bank)), save=False)
     invoice.save()
     InvoiceLine.objects.bulk_create(
@@ -221,7 +221,7 @@ def invoice_credit(*, invoice: Invoice, reason: str, by, now: datetime.datetime 
         issued_by=by,
         status=Invoice.Status.CREDIT_NOTE,
     )
-    _store(credit, lines)
+    _store(credit, lines, None)  # a credit note is not paid: no bank details on it
     Dossier.objects.bulk_update(list(dossiers.values()), ["billing_state", "billable_cents"])
     invoice.status = Invoice.Status.CREDITED
     invoice.save(update_fields=["status"])
@@ -327,11 +327,10 @@ def operators_to_alert():
 def alert_overdue(*, today: datetime.date | None = None) -> int:
     """Tell the operators, once a day, how many invoices are past their 30 days."""
     today = today or timezone.localdate()
-    late = list(overdue(today).select_related("organisme").order_by("due_date")[:50])
-    count = overdue(today).count()
-    if not count:
+    late = overdue(today).aggregate(count=Count("pk"), oldest=Min("due_date"))
+    if not late["count"]:
         return 0
-    context = {"count": count, "oldest": late[0].due_date, "invoices": late}
+    context = {"count": late["count"], "oldest": late["oldest"]}
     for user in operators_to_alert():
         notify_from_template(
             user=user,
@@ -340,4 +339,4 @@ def alert_overdue(*, today: datetime.date | None = None) -> int:
             url="/admin/billing/invoice/?en_retard=oui",
             dedup_key=f"overdue:{today:%Y%m%d}:{user.pk}",
         )
-    return count
+    return late["count"]

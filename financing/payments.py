@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from stdnum import luhn
 
 from cpf_portal.errors import ConflictError, UserFacingError
 
-from .models import Payment
+from .models import Avoir, Payment, Refund
 
 
 class PaymentRefused(UserFacingError):
@@ -167,8 +167,6 @@ def payment_refund(*, payment: Payment) -> Payment:
 def refund_request(*, payment: Payment, reason: str, now: datetime.datetime | None = None):
     """Owe ``payment`` back (in the caller's transaction): a ``Refund`` to make within the
     delay, made by ``refunds_process``. Asking twice changes nothing."""
-    from .models import Refund
-
     now = now or timezone.now()
     refund, _ = Refund.objects.get_or_create(
         payment=payment,
@@ -185,8 +183,6 @@ def refund_request(*, payment: Payment, reason: str, now: datetime.datetime | No
 def refunds_process(*, now: datetime.datetime | None = None) -> int:
     """Make the refunds owed (periodic job): each one through the card provider, then the
     refund and its payment marked, one transaction each. Returns how many were made."""
-    from .models import Refund
-
     now = now or timezone.now()
     done = 0
     for refund_id in Refund.objects.filter(status=Refund.Status.PENDING).order_by("due_date", "id").values_list("pk", flat=True)[:500]:
@@ -211,8 +207,6 @@ def refunds_process(*, now: datetime.datetime | None = None) -> int:
 
 def avoir_from_payment(*, payment: Payment, dossier, now: datetime.datetime | None = None):
     """The card money of ``payment`` becomes the titulaire's avoir (once per payment)."""
-    from .models import Avoir
-
     avoir, _ = Avoir.objects.get_or_create(
         payment=payment,
         defaults={"user_id": payment.user_id, "dossier": dossier, "amount_cents": payment.amount_cents, "created_at": now or timezone.now()},
@@ -222,10 +216,6 @@ def avoir_from_payment(*, payment: Payment, dossier, now: datetime.datetime | No
 
 def avoirs_available(user) -> int:
     """What is left of the titulaire's avoirs, in cents."""
-    from django.db.models import Sum
-
-    from .models import Avoir
-
     return Avoir.objects.filter(user=user).aggregate(left=Sum(F("amount_cents") - F("used_cents")))["left"] or 0
 
 
@@ -236,8 +226,6 @@ class AvoirChanged(PaymentRefused):
 def avoirs_spend(*, user, amount_cents: int) -> None:
     """Spend ``amount_cents`` of the titulaire's avoirs, oldest first, under row locks (in the
     caller's transaction)."""
-    from .models import Avoir
-
     left = amount_cents
     for avoir in Avoir.objects.select_for_update().filter(user=user, used_cents__lt=F("amount_cents")).order_by("created_at", "id"):
         take = min(left, avoir.remaining_cents)
@@ -252,6 +240,4 @@ def avoirs_spend(*, user, amount_cents: int) -> None:
 
 def avoir_give(*, user, dossier, amount_cents: int, now: datetime.datetime | None = None):
     """An avoir the titulaire gets back (a dossier paid with avoirs and cancelled)."""
-    from .models import Avoir
-
     return Avoir.objects.create(user=user, dossier=dossier, amount_cents=amount_cents, created_at=now or timezone.now())
