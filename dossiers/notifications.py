@@ -162,7 +162,8 @@ class SqlText:
         self.params[name] = text
         return f"%({name})s::text"
 
-    def _pieces(self, marked: str, expressions: dict[str, str]) -> str:
+    def text(self, marked: str, expressions: dict[str, str]) -> str:
+        """``marked`` (literal text with markers) as one SQL expression."""
         parts = marked.split(MARK)  # literal, name, literal, name, …, literal
         sql = [self.literal(part) if i % 2 == 0 else expressions[part] for i, part in enumerate(parts) if part or i % 2]
         return f"concat({', '.join(sql)})" if sql else "''"
@@ -176,13 +177,10 @@ class SqlText:
             context = {name: f"{MARK}{name}{MARK}" for name in expressions} | dict(zip(names, values, strict=True))
             subject, body = render_message(template, context)
             condition = " AND ".join(f"({booleans[n]}) = {'true' if v else 'false'}" for n, v in zip(names, values, strict=True))
-            subjects.append((condition, f"btrim(regexp_replace({self._pieces(subject, expressions)}, '[ \\t\\r\\n]+', ' ', 'g'))"))
-            body_sql = f"btrim({self._pieces(body.strip(), expressions)}, E' \\t\\r\\n')" if strip else self._pieces(body, expressions)
+            subjects.append((condition, f"btrim(regexp_replace({self.text(subject, expressions)}, '[ \\t\\r\\n]+', ' ', 'g'))"))
+            body_sql = f"btrim({self.text(body.strip(), expressions)}, E' \\t\\r\\n')" if strip else self.text(body, expressions)
             bodies.append((condition, body_sql))
         return self._case(subjects), self._case(bodies)
-
-    def text(self, marked: str, expressions: dict[str, str]) -> str:
-        return self._pieces(marked, expressions)
 
     @staticmethod
     def _case(branches: list[tuple[str, str]]) -> str:
