@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
-from cpf_portal.http import csv_download, private_file, render_form
+from cpf_portal.http import csv_download, list_links, private_file, render_form
 from cpf_portal.money import amount
 
 from . import services
@@ -71,15 +71,7 @@ def invoice_list(request):
     """« Suivi des règlements »."""
     form = InvoiceFilterForm(request.GET or None)
     page = Paginator(_invoices(request, form), 25).get_page(request.GET.get("page"))
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "today": timezone.localdate(),
-        "query_prefix": (querystring.urlencode() + "&") if querystring else "",
-        "export_query": querystring.urlencode(),
-    }
+    context = {"form": form, "page": page, **list_links(request.GET)}
     return render_form(request, "billing/invoice_list.html", context, form)
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import titulaire_required
-from cpf_portal.http import redirect_back
+from cpf_portal.http import list_links, redirect_back
 
 from . import cache, services
 from .forms import SearchForm
@@ -45,8 +45,6 @@ def search_page(request, params: QueryDict, generations, today, *, user=None) ->
     form = SearchForm(request.GET if submitted else None, generations=generations)
     result = None
     favori_ids: set[int] = set()
-    querystring = params.copy()
-    querystring.pop("page", None)
     if submitted and form.is_valid():
         query = form.to_query(_page_number(request))
         if not query.is_empty:
@@ -56,7 +54,7 @@ def search_page(request, params: QueryDict, generations, today, *, user=None) ->
                     Favori.objects.filter(user=user, formation__sessions__in=[row[0] for row in result.rows]).values_list("formation_id", flat=True)
                 )
     errors = submitted and bool(form.errors)
-    context = {"form": form, "result": result, "favori_ids": favori_ids, "query_prefix": (querystring.urlencode() + "&") if querystring else ""}
+    context = {"form": form, "result": result, "favori_ids": favori_ids, "query_prefix": list_links(params)["query_prefix"]}
     title = f"{'Erreur – ' if errors else ''}Rechercher une formation"
     if result is not None:
         title += f" : {form.cleaned_data['quoi']}" if form.cleaned_data.get("quoi") else ""

@@ -85,3 +85,12 @@ def csv_download(filename: str, header: list[str], rows: Iterable[list]) -> Stre
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def list_links(params) -> dict[str, str]:
+    """A filtered list's query string for its links: ``query_prefix`` for the pagination (which
+    adds « page=N ») and ``export_query`` for its CSV export."""
+    query = params.copy()
+    query.pop("page", None)
+    encoded = query.urlencode()
+    return {"query_prefix": f"{encoded}&" if encoded else "", "export_query": encoded}

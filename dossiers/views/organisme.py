@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import organisme_required
 from catalogue.models import Formation
-from cpf_portal.http import csv_download, private_file
+from cpf_portal.http import csv_download, list_links, private_file
 from cpf_portal.money import amount, from_cents
 
 from .. import billing, display, services
@@ -100,15 +100,7 @@ def _inbox_queryset(request, form: InboxFilterForm):
 def inbox(request):
     form = InboxFilterForm(request.GET or None)
     page = Paginator(_inbox_queryset(request, form), 25).get_page(request.GET.get("page"))
-    querystring = request.GET.copy()
-    querystring.pop("page", None)
-    context = {
-        "form": form,
-        "page": page,
-        "labels": display.ORGANISME_LABELS,
-        "query_prefix": (querystring.urlencode() + "&") if querystring else "",
-        "export_query": querystring.urlencode(),
-    }
+    context = {"form": form, "page": page, "labels": display.ORGANISME_LABELS, **list_links(request.GET)}
     return render(request, "dossiers/organisme/inbox.html", context)
 
 
