@@ -25,6 +25,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from django.test import Client as DjangoClient
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.tests.factories import (
     ConseillerFactory,
@@ -33,6 +36,7 @@ from accounts.tests.factories import (
     StructureFactory,
     TitulaireFactory,
 )
+from accounts.two_factor import confirmed_app, needs_second_factor
 from catalogue.tests.factories import OrganismeFactory
 from cpf_portal.testing import worker_broker_url
 from dossiers.tests.factories import dossier_in, give_rights, session_for
@@ -142,6 +146,28 @@ def real_worker(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+# --- Logging in -----------------------------------------------------------------------------
+
+
+class Client(DjangoClient):
+    """``force_login`` logs a person fully in: for organisme staff and operators, the session
+    also holds their authenticator app as verified (the second factor itself is tested through
+    the real pages in ``accounts/tests/test_two_factor.py``)."""
+
+    def force_login(self, user, backend=None):
+        super().force_login(user, backend)
+        if needs_second_factor(user):
+            device = confirmed_app(user) or TOTPDevice.objects.create(user=user, name="Test", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+
+@pytest.fixture
+def client():
+    return Client()
 
 
 # --- The cast -------------------------------------------------------------------------------

@@ -31,6 +31,20 @@ def password_help_text() -> str:
     )
 
 
+def check_new_password(form, data: dict, *, email: str) -> None:
+    """The rules on the « password » and « password_confirm » fields of a form creating an account."""
+    password, password_confirm = data.get("password"), data.get("password_confirm")
+    if not password:
+        return
+    candidate = User(email=email, first_name=data.get("first_name") or "", last_name=data.get("last_name") or "")
+    try:
+        password_validation.validate_password(password, candidate)
+    except ValidationError as error:
+        form.add_error("password", error)
+    if password_confirm is not None and password != password_confirm:
+        form.add_error("password_confirm", ValidationError("Les deux mots de passe ne sont pas identiques.", code="password_mismatch"))
+
+
 def age_on(birth_date: datetime.date, day: datetime.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
@@ -146,15 +160,7 @@ class SignupForm(CpfForm):
                     ),
                 )
 
-        password, password_confirm = data.get("password"), data.get("password_confirm")
-        if password:
-            candidate = User(email=data.get("email") or "", first_name=data.get("first_name") or "", last_name=data.get("last_name") or "")
-            try:
-                password_validation.validate_password(password, candidate)
-            except ValidationError as error:
-                self.add_error("password", error)
-            if password_confirm is not None and password != password_confirm:
-                self.add_error("password_confirm", ValidationError("Les deux mots de passe ne sont pas identiques.", code="password_mismatch"))
+        check_new_password(self, data, email=data.get("email") or "")
         return data
 
 
@@ -429,3 +435,13 @@ class ContactForm(CpfForm):
         if len(value) < 10:
             raise ValidationError("Décrivez votre demande en quelques mots (10 caractères au moins).", code="short")
         return value
+
+
+class OtpCodeForm(CpfForm):
+    code = forms.CharField(
+        label="Code de vérification",
+        help_text="Les 6 chiffres affichés par votre application d'authentification, ou un de vos codes de secours.",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text", "spellcheck": "false", "autocapitalize": "off"}),
+        error_messages={"required": "Saisissez le code affiché par votre application d'authentification."},
+    )

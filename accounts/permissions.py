@@ -29,5 +29,4 @@ def _role_required(check):
 
 
 titulaire_required = _role_required(lambda user: user.role == Role.TITULAIRE)
-organisme_required = _role_required(lambda user: user.is_organisme_staff)
 conseiller_required = _role_required(lambda user: user.role == Role.CONSEILLER)

@@ -4,12 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticToken
 
-from cpf_portal.http import FormInvalid400Mixin, posted, render_form
+from cpf_portal.http import FormInvalid400Mixin, posted, render_form, safe_local_url
 
-from . import forms, services
+from . import forms, services, two_factor
 from .models import Role, User
 from .permissions import titulaire_required
 
@@ -107,6 +109,65 @@ class LoginView(auth_views.LoginView):
     def get_redirect_url(self):
         url = super().get_redirect_url()
         return url if url and url_has_allowed_host_and_scheme(url, {self.request.get_host()}) else ""
+
+
+RECOVERY_SESSION_KEY = "recovery_codes"
+
+
+def _next_or_home(request) -> str:
+    return safe_local_url(request, request.POST.get("next") or request.GET.get("next", "")) or home_url_for(request.user)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request):
+    """First login of a staff account: scan the QR code, type the first code, note the
+    recovery codes."""
+    if not two_factor.needs_second_factor(request.user) or two_factor.confirmed_app(request.user):
+        return redirect(_next_or_home(request))
+    device = two_factor.pending_app(request.user)
+    form = forms.OtpCodeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        codes, refusal = two_factor.enrol(request, device, form.cleaned_data["code"])
+        if not refusal:
+            request.session[RECOVERY_SESSION_KEY] = codes
+            return redirect(f"{reverse('accounts:two-factor-codes')}?{urlencode({'next': _next_or_home(request)})}")
+        form.add_error("code", refusal)
+    context = {"form": form, "qr_svg": two_factor.qr_svg(device), "secret": two_factor.secret_of(device), "next": _next_or_home(request)}
+    return render_form(request, "accounts/two_factor_setup.html", context, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_verify(request):
+    if not two_factor.needs_second_factor(request.user) or request.user.is_verified():
+        return redirect(_next_or_home(request))
+    if two_factor.confirmed_app(request.user) is None:
+        return redirect(f"{reverse('accounts:two-factor-setup')}?{urlencode({'next': _next_or_home(request)})}")
+    form = forms.OtpCodeForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        device, refusal = two_factor.check_code(request.user, form.cleaned_data["code"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_or_home(request))
+        form.add_error("code", refusal)
+    return render_form(request, "accounts/two_factor_verify.html", {"form": form, "next": _next_or_home(request)}, form)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_codes(request):
+    """The recovery codes just made (shown once), and a button to make new ones."""
+    if not two_factor.needs_second_factor(request.user):
+        return redirect(home_url_for(request.user))
+    if request.method == "POST":
+        request.session[RECOVERY_SESSION_KEY] = two_factor.recovery_codes_new(request.user)
+        messages.success(request, "Vos nouveaux codes de secours remplacent les anciens.")
+        return redirect("accounts:two-factor-codes")
+    codes = request.session.pop(RECOVERY_SESSION_KEY, None)
+    remaining = StaticToken.objects.filter(device__user=request.user).count()
+    context = {"codes": codes, "remaining": remaining, "next": _next_or_home(request), "app": two_factor.confirmed_app(request.user)}
+    return render(request, "accounts/two_factor_codes.html", context)
 
 
 class LogoutView(auth_views.LogoutView):

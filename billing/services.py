@@ -30,6 +30,7 @@ from cpf_portal.errors import UserFacingError
 from dossiers import billing
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
+from equipes.permissions import Right, members_with
 from notifications.services import email_queue, notify_from_template
 
 from . import pdf, sepa
@@ -300,9 +301,7 @@ def _tell_paid(invoices: list[Invoice], batch: PaymentBatch) -> None:
     by_organisme: dict[int, list[Invoice]] = {}
     for invoice in invoices:
         by_organisme.setdefault(invoice.organisme_id, []).append(invoice)
-    staff: dict[int, list[User]] = {}
-    for user in User.objects.filter(role=Role.ORGANISME, is_active=True, organisme_id__in=by_organisme):
-        staff.setdefault(user.organisme_id, []).append(user)
+    staff = members_with(Right.FACTURATION_VOIR, by_organisme)
     url = reverse("billing:invoices") + "?status=paid"
     for organisme_id, paid in by_organisme.items():
         context = {

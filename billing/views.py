@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import organisme_required
 from cpf_portal.http import csv_download, list_links, private_file, render_form
 from cpf_portal.money import amount
+from equipes.permissions import Right, organisme_required
 
 from . import services
 from .forms import BankAccountForm, CreditNoteForm, InvoiceFilterForm
@@ -35,7 +35,7 @@ def _to_bill_page(request, *, error: str = "", status: int = 200):
     return render(request, "billing/to_bill.html", context, status=status)
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_VOIR, post=Right.FACTURATION_GERER)
 def to_bill(request):
     if request.method != "POST":
         return _to_bill_page(request)
@@ -66,7 +66,7 @@ def _invoices(request, form: InvoiceFilterForm):
     return invoices.order_by("-issued_at", "-id")
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_VOIR)
 def invoice_list(request):
     """« Suivi des règlements »."""
     form = InvoiceFilterForm(request.GET or None)
@@ -75,7 +75,7 @@ def invoice_list(request):
     return render_form(request, "billing/invoice_list.html", context, form)
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_VOIR)
 def invoice_export(request):
     """The same list as CSV."""
     invoices = _invoices(request, InvoiceFilterForm(request.GET or None))
@@ -114,12 +114,12 @@ def _invoice_page(request, invoice: Invoice, form=None, status: int = 200):
     return render(request, "billing/invoice_detail.html", context, status=status)
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_VOIR)
 def invoice_detail(request, number):
     return _invoice_page(request, _invoice(request, number))
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_GERER)
 @require_POST
 def invoice_credit(request, number):
     invoice = _invoice(request, number)
@@ -142,12 +142,12 @@ def serve_pdf(invoice: Invoice) -> FileResponse:
     )
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_VOIR)
 def invoice_pdf(request, number):
     return serve_pdf(_invoice(request, number))
 
 
-@organisme_required
+@organisme_required(Right.FACTURATION_VOIR, post=Right.FACTURATION_GERER)
 def bank_account(request):
     organisme = request.user.organisme
     account = _bank(organisme)

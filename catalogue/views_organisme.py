@@ -8,8 +8,8 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.permissions import organisme_required
 from cpf_portal.http import posted, render_form
+from equipes.permissions import Right, organisme_required
 
 from . import services
 from .forms import FormationForm, SessionForm
@@ -24,7 +24,7 @@ def _sessions(request):
     return Session.objects.filter(formation__organisme=request.user.organisme)
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_VOIR)
 def formation_list(request):
     formations = (
         _formations(request)
@@ -47,7 +47,7 @@ def _save_formation(request, form):
     return formation
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_GERER)
 @require_http_methods(["GET", "POST"])
 def formation_create(request):
     form = FormationForm(posted(request), organisme=request.user.organisme)
@@ -59,7 +59,7 @@ def formation_create(request):
     return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": None}, form)
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_VOIR, post=Right.CATALOGUE_GERER)
 @require_http_methods(["GET", "POST"])
 def formation_edit(request, public_id):
     formation = get_object_or_404(_formations(request).select_related("certification"), public_id=public_id)
@@ -71,7 +71,7 @@ def formation_edit(request, public_id):
     return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": formation, "sessions": sessions}, form)
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_GERER)
 @require_POST
 def formation_toggle(request, public_id):
     formation = get_object_or_404(_formations(request), public_id=public_id)
@@ -94,7 +94,7 @@ def _save_session(request, form, formation):
         return None
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_GERER)
 @require_http_methods(["GET", "POST"])
 def session_create(request, public_id):
     formation = get_object_or_404(_formations(request), public_id=public_id)
@@ -105,7 +105,7 @@ def session_create(request, public_id):
     return render_form(request, "catalogue/organisme/session_form.html", {"form": form, "formation": formation, "session": None}, form)
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_VOIR, post=Right.CATALOGUE_GERER)
 @require_http_methods(["GET", "POST"])
 def session_edit(request, public_id):
     session = get_object_or_404(_sessions(request).select_related("formation", "commune"), public_id=public_id)
@@ -117,7 +117,7 @@ def session_edit(request, public_id):
     return render_form(request, "catalogue/organisme/session_form.html", context, form)
 
 
-@organisme_required
+@organisme_required(Right.CATALOGUE_GERER)
 @require_POST
 def session_toggle(request, public_id):
     session = get_object_or_404(_sessions(request).select_related("formation"), public_id=public_id)

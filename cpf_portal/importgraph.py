@@ -4,7 +4,7 @@ included): ``python -m cpf_portal.importgraph`` prints it with the edges that br
 Layering, lowest first (an app may import only from its own layer or below):
 
     cpf_portal base helpers (templatetags, http, forms, testing, …)
-    < notifications < accounts < catalogue < financing < dossiers
+    < notifications < accounts < equipes (teams, organisme rights) < catalogue < financing < dossiers
     < any other app (feature apps)
     < project wiring (cpf_portal.urls, settings, celery, views, management commands, …: WIRING_MODULES)
 
@@ -41,7 +41,7 @@ WIRING_MODULES = {
     "cpf_portal.metrics",  # the scrape reads every app's models
     "cpf_portal.demo_dossiers",  # demo data walks every app's services
 }
-LAYERS = [BASE, "notifications", "accounts", "catalogue", "financing", "dossiers"]
+LAYERS = [BASE, "notifications", "accounts", "equipes", "catalogue", "financing", "dossiers"]
 FEATURE_RANK = len(LAYERS)  # apps not named in LAYERS sit above dossiers
 WIRING_RANK = FEATURE_RANK + 1
 SKIPPED_PARTS = {"tests", "migrations", "node_modules", "e2e", "bench", "static", "templates", "var"}

@@ -172,7 +172,11 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_prometheus",
     "auditlog",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
+    "equipes",
     "catalogue",
     "financing",
     "dossiers",
@@ -197,6 +201,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Organisme staff and operators give an authenticator app's code after their password.
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.two_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -222,6 +229,7 @@ TEMPLATES = [
                 "notifications.context_processors.unread_notifications",
                 "cpf_portal.context_processors.navigation",
                 "cpf_portal.context_processors.delays",
+                "equipes.context_processors.team",
             ],
             "builtins": ["cpf_portal.templatetags"],
         },
@@ -345,6 +353,10 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Activation code sent by e-mail after signup.
 CPF_ACTIVATION_CODE_TTL_MINUTES = env_int("CPF_ACTIVATION_CODE_TTL_MINUTES", 15, minimum=1)
+# An organisme's invitation link (« Mon équipe ») is valid this many days, once.
+CPF_INVITATION_TTL_DAYS = env_int("CPF_INVITATION_TTL_DAYS", 7, minimum=1)
+# The name authenticator apps show beside the account (two-factor login of staff and operators).
+OTP_TOTP_ISSUER = "Mon Compte Formation"
 CPF_ACTIVATION_MAX_ATTEMPTS = env_int("CPF_ACTIVATION_MAX_ATTEMPTS", 5, minimum=1)
 CPF_ACTIVATION_RESEND_INTERVAL_SECONDS = env_int("CPF_ACTIVATION_RESEND_INTERVAL_SECONDS", 60)
 CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR", 5, minimum=1)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
     path("", include("billing.urls")),
+    path("", include("equipes.urls")),
     path("", include("interlocuteurs.urls")),
     path("", include("mes_donnees.urls")),
     path("", include("notifications.urls")),

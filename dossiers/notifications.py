@@ -12,9 +12,10 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from cpf_portal.money import NARROW_NBSP, NBSP, euros
 from cpf_portal.sql import fetch_bound
+from equipes.permissions import Right, members_with, members_with_sql
 from notifications.services import email_queue, notify, render_message, send_many_after_commit
 
 # The copy of each (event, audience) lives in templates/dossiers/notifications/
@@ -89,14 +90,11 @@ def _render(dossier, key: str, audience: str) -> tuple[str, str, str]:
     return subject, message.strip(), _url(dossier, audience)
 
 
-def _recipients(dossier, audience: str, staff_by_organisme: dict | None = None) -> tuple[list[User], str]:
+def _recipients(dossier, audience: str) -> tuple[list[User], str]:
     """(users told in the app, address e-mailed)."""
     if audience == "titulaire":
         return [dossier.titulaire], dossier.titulaire.email
-    if staff_by_organisme is not None:  # a batch read every organisme's staff at once
-        staff = staff_by_organisme.get(dossier.organisme_id, [])
-    else:
-        staff = list(User.objects.filter(role=Role.ORGANISME, organisme_id=dossier.organisme_id, is_active=True))
+    staff = members_with(Right.DOSSIERS_VOIR, [dossier.organisme_id]).get(dossier.organisme_id, [])
     return staff, dossier.organisme.email
 
 
@@ -190,11 +188,11 @@ class SqlText:
         return f"CASE {whens} ELSE {branches[-1][1]} END"
 
 
-# Who is told: the titulaire, or the organisme's active staff (in the app) and its address.
+# Who is told: the titulaire, or the organisme's team members who see dossiers (in the app) and its address.
 RECIPIENTS_SQL = {
     "titulaire": ("ARRAY[t.id]", "t.email"),
     "organisme": (
-        f"ARRAY(SELECT u.id FROM accounts_user u WHERE u.organisme_id = d.organisme_id AND u.role = '{Role.ORGANISME}' AND u.is_active ORDER BY u.id)",
+        members_with_sql(Right.DOSSIERS_VOIR, "d.organisme_id"),
         "o.email",
     ),
 }

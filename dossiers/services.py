@@ -16,8 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import services as account_services
-from accounts.models import Role, User
+from accounts.models import Role
 from catalogue.models import Session
+from equipes.permissions import Right, members_with
 from financing import payments
 from financing import services as ledger
 from financing.models import CpfAccount, Payment
@@ -309,7 +310,7 @@ def control_open(*, dossier_id: int, by, reason: str = "") -> Dossier:
         actor_role=Actor.OPERATEUR,
         comment=reason,
     )
-    for user in User.objects.filter(role=Role.ORGANISME, organisme_id=dossier.organisme_id, is_active=True):
+    for user in members_with(Right.DOSSIERS_VOIR, [dossier.organisme_id]).get(dossier.organisme_id, []):
         notify_from_template(
             user=user,
             template="dossiers/notifications/control/opened",

@@ -4,11 +4,16 @@ Never `playwright install`: /usr/bin/chromium is used when present (`.ci/run` in
 elsewhere Playwright's own browser is used if the machine has one.
 """
 
+import base64
 import os
 import re
 from pathlib import Path
 
 import pytest
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from accounts.tests.factories import totp_code
 
 # Playwright's sync API runs an event loop in the main thread; the ORM calls the tests make
 # there (fixtures, assertions) are still synchronous.
@@ -62,6 +67,23 @@ def login(page, live_server, identifier: str, password: str = "Formation2020"):
     field(page, "Numéro de sécurité sociale ou adresse électronique").fill(identifier)
     field(page, "Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_load_state()
+    if "/connexion/double-authentification/" in page.url:
+        second_factor(page, identifier)
+
+
+def second_factor(page, identifier: str):
+    """Organisme staff and operators: type the authenticator app's code (enrolling the app
+    from the key the page shows, the first time)."""
+    if "/activation/" in page.url:
+        secret = page.locator("#cle-secrete").inner_text().replace(" ", "")
+        field(page, "Code de vérification").fill(f"{TOTP(base64.b32decode(secret)).token():06d}")
+        page.get_by_role("button", name="Activer").click()
+        page.get_by_role("link", name="J'ai noté mes codes, continuer").click()
+    else:
+        device = TOTPDevice.objects.get(user__email__iexact=identifier, confirmed=True)
+        field(page, "Code de vérification").fill(totp_code(device))
+        page.get_by_role("button", name="Valider le code").click()
     page.wait_for_load_state()
 
 

@@ -39,9 +39,20 @@ class TitulaireFactory(UserFactory):
 
 
 class OrganismeStaffFactory(UserFactory):
+    """A member of its organisme's team; ``roles`` (default: Responsable des accès and
+    Gestionnaire, every right) or ``roles=[]`` for an account outside any team."""
+
     role = Role.ORGANISME
     organisme = factory.SubFactory("catalogue.tests.factories.OrganismeFactory")
     first_name = "Dominique"
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        from equipes.models import Membership, TeamRole
+
+        roles = [TeamRole.RESPONSABLE, TeamRole.GESTIONNAIRE] if extracted is None else extracted
+        if create and roles:
+            Membership.objects.create(user=self, organisme=self.organisme, roles=roles)
 
 
 class OperatorFactory(UserFactory):
@@ -69,3 +80,14 @@ class ConseillerFactory(UserFactory):
     role = Role.CONSEILLER
     structure = factory.SubFactory(StructureFactory)
     first_name = "Sacha"
+
+
+def totp_code(device) -> str:
+    """The code the authenticator app shows for ``device`` now, or the next one when the
+    current was already used (django-otp refuses a code twice; its tolerance accepts the next)."""
+    from django_otp.oath import TOTP
+
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    drift = max(0, device.last_t + 1 - totp.t()) if device.last_t >= 0 else 0
+    return f"{TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift + drift).token():0{device.digits}d}"

@@ -75,6 +75,9 @@ def test_lockout_is_per_identifier(client, titulaire, other_titulaire, settings)
 def test_organisme_staff_lands_on_espace_organisme(client, organisme_user):
     response = login(client, organisme_user.email)
     assert response.url == reverse("dossiers:organisme-home")
+    # After the password, the second factor (accounts/tests/test_two_factor.py) …
+    assert client.get(response.url).url.startswith(reverse("accounts:two-factor-setup"))
+    client.force_login(organisme_user)  # … given, the espace organisme opens.
     page = client.get(response.url)
     assert page.status_code == 200
     assert "Espace organisme" in text(page)

@@ -12,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import organisme_required
 from catalogue.models import Formation
 from cpf_portal.http import csv_download, list_links, private_file
 from cpf_portal.money import amount, from_cents
+from equipes.permissions import Right, can, current_membership, organisme_required
 
 from .. import billing, display, services
 from ..forms import InboxFilterForm, OrganismeCancelForm, ProofForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
@@ -71,14 +71,21 @@ ACTIONS = {
 }
 
 
-@organisme_required
+@organisme_required(Right.EQUIPE_VOIR)
 def home(request):
     """« Espace organisme »: the catalogue at a glance and the requests waiting for an answer."""
     organisme = request.user.organisme
+    membership, allowed = current_membership(request), can(request)
     counts = Formation.objects.for_organisme(organisme).aggregate(total=Count("id"), published=Count("id", filter=Q(active=True)))
-    to_answer = Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count()
-    to_bill = billing.to_bill(Dossier.objects.filter(organisme=organisme)).count()
-    context = {"organisme": organisme, "counts": counts, "to_answer": to_answer, "to_bill": to_bill}
+    context = {
+        "organisme": organisme,
+        "membership": membership,
+        "counts": counts,
+        "to_answer": Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count() if allowed.dossiers_voir else 0,
+        "to_bill": billing.to_bill(Dossier.objects.filter(organisme=organisme)).count() if allowed.facturation_voir else 0,
+        "team_size": organisme.memberships.count(),
+        "other_organismes": request.user.memberships.exclude(organisme=organisme).count(),
+    }
     return render(request, "catalogue/organisme/home.html", context)
 
 
@@ -96,7 +103,7 @@ def _inbox_queryset(request, form: InboxFilterForm):
     return dossiers.order_by(F("deadline_at").asc(nulls_last=True), "-sent_at", "-id")
 
 
-@organisme_required
+@organisme_required(Right.DOSSIERS_VOIR)
 def inbox(request):
     form = InboxFilterForm(request.GET or None)
     page = Paginator(_inbox_queryset(request, form), 25).get_page(request.GET.get("page"))
@@ -104,7 +111,7 @@ def inbox(request):
     return render(request, "dossiers/organisme/inbox.html", context)
 
 
-@organisme_required
+@organisme_required(Right.DOSSIERS_VOIR)
 def inbox_export(request):
     """CSV of the inbox (same filter)."""
     rows = _inbox_queryset(request, InboxFilterForm(request.GET or None))
@@ -146,12 +153,12 @@ def _page(request, numero: str, bound: dict, status: int = 200, proof_form=None)
     return render(request, "dossiers/organisme/detail.html", context, status=status)
 
 
-@organisme_required
+@organisme_required(Right.DOSSIERS_VOIR)
 def dossier_detail(request, numero):
     return _page(request, numero, {})
 
 
-@organisme_required
+@organisme_required(Right.DOSSIERS_TRAITER)
 @require_POST
 def dossier_action(request, numero, name):
     """One transition of the organisme (propose, refuse, enter, cancel_by_organisme,
@@ -170,7 +177,7 @@ def dossier_action(request, numero, name):
 PROOF_STATES = (Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEBITED)
 
 
-@organisme_required
+@organisme_required(Right.DOSSIERS_TRAITER)
 @require_POST
 def proof_upload(request, numero):
     """« Justificatifs de réalisation »: the organisme attaches a proof to its dossier."""
@@ -191,7 +198,7 @@ def serve_proof(proof: ServiceProof) -> FileResponse:
     return private_file(proof.file, content_type=proof.content_type, filename=f"justificatif-{proof.dossier.numero}-{proof.pk}.{extension}")
 
 
-@organisme_required
+@organisme_required(Right.DOSSIERS_VOIR)
 def proof_file(request, numero, public_id):
     dossier = _dossier(request, numero)
     return serve_proof(get_object_or_404(ServiceProof.objects.select_related("dossier"), dossier=dossier, public_id=public_id))
