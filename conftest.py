@@ -170,6 +170,12 @@ def client():
     return Client()
 
 
+@pytest.fixture
+def new_client():
+    """Another browser: ``new_client()`` (same ``force_login``)."""
+    return Client
+
+
 # --- The cast -------------------------------------------------------------------------------
 
 

@@ -9,8 +9,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from cpf_portal.admin_mixins import ReadOnlyMixin
 from cpf_portal.templatetags import euros
-from financing.admin import ReadOnlyMixin
 
 from . import services
 from .models import BankAccount, Invoice, InvoiceLine, PaymentBatch

@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cpf_portal.http import csv_download, list_links, private_file, render_form
+from cpf_portal.http import csv_download, list_links, posted, private_file, render_form
 from cpf_portal.money import amount
-from equipes.permissions import Right, organisme_required
+from equipes.permissions import Right, can, organisme_required
 
 from . import services
 from .forms import BankAccountForm, CreditNoteForm, InvoiceFilterForm
@@ -152,7 +152,7 @@ def bank_account(request):
     organisme = request.user.organisme
     account = _bank(organisme)
     initial = {"holder": account.holder, "iban": account.iban, "bic": account.bic} if account else {"holder": organisme.raison_sociale}
-    form = BankAccountForm(request.POST or None, initial=initial)
+    form = BankAccountForm(posted(request), initial=initial).read_only(not can(request).facturation_gerer)
     if request.method == "POST" and form.is_valid():
         services.bank_account_save(organisme=organisme, by=request.user, **form.cleaned_data)
         messages.success(request, "Les coordonnées bancaires sont enregistrées.")

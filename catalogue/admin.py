@@ -6,8 +6,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.models import User
 from cpf_portal.http import posted
+from equipes.admin import MembershipInline
 
 from . import services
 from .models import Certification, Commune, Favori, Formation, Organisme, Session
@@ -20,27 +20,12 @@ class SuspensionForm(forms.Form):
     reason = forms.CharField(label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Obligatoire pour une suspension.")
 
 
-class StaffInline(admin.TabularInline):
-    model = User
-    fields = ["email", "first_name", "last_name", "is_active"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-    verbose_name = "membre du personnel"
-    verbose_name_plural = "personnel de l'organisme"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Organisme)
 class OrganismeAdmin(admin.ModelAdmin):
     list_display = ["raison_sociale", "siret", "nda", "city", "email", "suspended_at"]
     list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["raison_sociale", "siret"]
     readonly_fields = ["public_id", "created_at", "suspension"]
-    inlines = [StaffInline]
+    inlines = [MembershipInline]
 
     @admin.display(description="suspension")
     def suspension(self, obj):

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cpf_portal.http import posted, render_form
-from equipes.permissions import Right, organisme_required
+from equipes.permissions import Right, can, organisme_required
 
 from . import services
 from .forms import FormationForm, SessionForm
@@ -63,7 +63,7 @@ def formation_create(request):
 @require_http_methods(["GET", "POST"])
 def formation_edit(request, public_id):
     formation = get_object_or_404(_formations(request).select_related("certification"), public_id=public_id)
-    form = FormationForm(posted(request), instance=formation, organisme=request.user.organisme)
+    form = FormationForm(posted(request), instance=formation, organisme=request.user.organisme).read_only(not can(request).catalogue_gerer)
     if request.method == "POST" and form.is_valid() and _save_formation(request, form) is not None:
         messages.success(request, "La formation a été enregistrée.")
         return redirect("catalogue:organisme-formation", public_id=formation.public_id)
@@ -109,7 +109,7 @@ def session_create(request, public_id):
 @require_http_methods(["GET", "POST"])
 def session_edit(request, public_id):
     session = get_object_or_404(_sessions(request).select_related("formation", "commune"), public_id=public_id)
-    form = SessionForm(posted(request), instance=session, formation=session.formation)
+    form = SessionForm(posted(request), instance=session, formation=session.formation).read_only(not can(request).catalogue_gerer)
     if request.method == "POST" and form.is_valid() and _save_session(request, form, session.formation) is not None:
         messages.success(request, "La session a été enregistrée.")
         return redirect("catalogue:organisme-formation", public_id=session.formation.public_id)

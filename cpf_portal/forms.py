@@ -40,6 +40,13 @@ class CpfForm(DsfrBaseForm):
     def setup_fields(self):
         """Adjust labels, help texts, choices… of ``self.fields`` (override in forms)."""
 
+    def read_only(self, when: bool = True):
+        """Show the values to a person who may not change them (a Lecteur): every field disabled."""
+        if when:
+            for field in self.fields.values():
+                field.disabled = True
+        return self
+
     @property
     def error_summary(self) -> list[tuple[str, str, str]]:
         """(field id, label, message) of every field error, for the summary at the top."""

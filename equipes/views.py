@@ -125,7 +125,7 @@ def invitation(request, token):
         elif form.is_valid():
             data = form.cleaned_data
             user = services.invitation_accept(token=token, first_name=data["first_name"], last_name=data["last_name"], password=data["password"])
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.NirOrEmailBackend")
         else:
             return render_form(request, "equipes/invitation.html", context, form)
         messages.success(request, f"Bienvenue dans l'équipe de {invitation.organisme.raison_sociale}.")

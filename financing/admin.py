@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from cpf_portal.admin_mixins import ReadOnlyMixin
 from cpf_portal.http import posted
 from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
@@ -16,17 +17,6 @@ from cpf_portal.templatetags import euros
 from . import services
 from .models import Avoir, CpfAccount, DifAttestation, DifDeclaration, Movement, ParticipationForfaitaire, Payment, Refund, YearlyDeclaration
 from .views import _serve
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class MovementInline(ReadOnlyMixin, admin.TabularInline):

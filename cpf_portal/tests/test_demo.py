@@ -1,17 +1,22 @@
 """`make run`'s demo data: every role's account, and CP-FORMATION's dossiers in every step
 with billing to walk (dossiers to bill, an acompte, a paid invoice, a batch for the operator)."""
 
+import base64
 import datetime
 import io
+import re
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Invoice, PaymentBatch
 from catalogue.models import Organisme
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
+from equipes.models import Membership, TeamRole
 
 
 @pytest.mark.django_db
@@ -34,3 +39,25 @@ def test_demo_data_shows_every_step_of_the_money_loop_and_loads_once():
     count = dossiers.count()
     call_command("load_demo", formations=40, stdout=io.StringIO())
     assert Dossier.objects.filter(organisme=organisme).count() == count and Invoice.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_demo_team_has_one_person_per_role_each_with_a_working_authenticator_key():
+    out = io.StringIO()
+    call_command("load_demo", formations=40, stdout=out)
+    organisme = Organisme.objects.get(raison_sociale="CP-FORMATION")
+    held = {role for roles in Membership.objects.filter(organisme=organisme).values_list("roles", flat=True) for role in roles}
+    assert held == set(TeamRole.values)
+    printed = out.getvalue()
+    for email in ["organisme@cpf-demo.example", "lecteur@cpf-demo.example", "admin@cpf-demo.example"]:
+        line = next(line for line in printed.splitlines() if email in line)
+        secret = re.search(r"TOTP ([A-Z2-7 ]+)$", line).group(1).replace(" ", "")
+        device = TOTPDevice.objects.get(user__email=email, confirmed=True)
+        # The printed key is the device's: the code an app computes from it is accepted.
+        assert device.verify_token(f"{TOTP(base64.b32decode(secret)).token():06d}")
+    assert "Lecteur" in next(line for line in printed.splitlines() if "lecteur@cpf-demo.example" in line)
+    again = io.StringIO()
+    call_command("load_demo", formations=40, stdout=again)
+    assert TOTPDevice.objects.filter(user__email="lecteur@cpf-demo.example").count() == 1
+    admin_secret = secret
+    assert admin_secret in again.getvalue().replace(" ", "")  # printed again at every `make run`

@@ -140,11 +140,12 @@ def _csv_date(value) -> str:
 
 def _page(request, numero: str, bound: dict, status: int = 200, proof_form=None):
     dossier = _dossier(request, numero)
+    treats = can(request).dossiers_traiter  # a Lecteur sees the dossier, not the actions
     context = {
         "proofs": dossier.proofs.all(),
-        "proof_form": proof_form or (ProofForm() if dossier.status in PROOF_STATES else None),
+        "proof_form": proof_form or (ProofForm() if dossier.status in PROOF_STATES and treats else None),
         "dossier": dossier,
-        "forms": open_actions(dossier, Actor.ORGANISME, ACTIONS, bound),
+        "forms": open_actions(dossier, Actor.ORGANISME, ACTIONS, bound) if treats else {},
         "label": display.organisme_label(dossier.status),
         "failed": failed_label(bound) or ("Déposer un justificatif" if proof_form is not None and proof_form.errors else ""),
         "info": dossier.titulaire_info,

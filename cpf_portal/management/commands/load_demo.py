@@ -9,11 +9,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, Structure, User
+from accounts.two_factor import APP_NAME, confirmed_app, needs_second_factor, secret_of
 from catalogue.models import Formation, Organisme
 from catalogue.seed import ensure_seed_example, seed_catalogue
 from cpf_portal import demo_dossiers
+from equipes.models import Membership, TeamRole
+from equipes.services import member_add
 from financing import services as money
 from interlocuteurs.services import seed_structures
 
@@ -28,6 +32,25 @@ CP_FORMATION = {
     "phone": "0387000000",
     "email": "contact@cp-formation.example",
 }
+
+# CP-FORMATION's team: one person per role (the first manages the team and does everything).
+TEAM = [
+    ("organisme@cpf-demo.example", [TeamRole.RESPONSABLE, TeamRole.GESTIONNAIRE], "Dominique", "Leroy"),
+    ("catalogue@cpf-demo.example", [TeamRole.CATALOGUE], "Yanis", "Moreau"),
+    ("administratif@cpf-demo.example", [TeamRole.ADMINISTRATIF], "Inès", "Garnier"),
+    ("financier@cpf-demo.example", [TeamRole.FINANCIER], "Hugo", "Lambert"),
+    ("lecteur@cpf-demo.example", [TeamRole.LECTEUR], "Léa", "Fontaine"),
+]
+TEAM_ROLES = {email: roles for email, roles, _first, _last in TEAM}
+
+
+def demo_totp(user) -> str:
+    """Staff and operators log in with a second factor: their app is enrolled already, and
+    its key printed so that a person can add it to an authenticator app."""
+    if not needs_second_factor(user):
+        return ""
+    device = confirmed_app(user) or TOTPDevice.objects.create(user=user, name=APP_NAME, confirmed=True)
+    return f"TOTP {secret_of(device)}"
 
 
 class Command(BaseCommand):
@@ -72,6 +95,10 @@ class Command(BaseCommand):
                 },
             ),
             ("organisme@cpf-demo.example", {"role": Role.ORGANISME, "organisme": organisme, "first_name": "Dominique", "last_name": "Leroy"}),
+            *(
+                (email, {"role": Role.ORGANISME, "organisme": organisme, "first_name": first_name, "last_name": last_name})
+                for email, _roles, first_name, last_name in TEAM[1:]
+            ),
             (
                 "conseiller@cpf-demo.example",
                 {"role": Role.CONSEILLER, "structure": france_travail_metz, "first_name": "Sacha", "last_name": "Bernard"},
@@ -92,10 +119,19 @@ class Command(BaseCommand):
                 account = money.account_for(user)
                 for year in (2024, 2025):
                     money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
-            rows.append((user.get_role_display(), email, user.nir_display))
+            label = user.get_role_display()
+            if user.role == Role.ORGANISME:
+                roles = TEAM_ROLES[email]
+                membership = Membership.objects.filter(user=user, organisme=organisme).first()
+                membership = membership or member_add(user=user, organisme=organisme, roles=roles)
+                label = f"Organisme — {membership.roles_label}"
+            rows.append((label, email, f"NIR {user.nir_display}" if user.nir else demo_totp(user)))
         staff = User.objects.get(email="organisme@cpf-demo.example")
         self.stdout.write(f"Dossiers et facturation de CP-FORMATION : {demo_dossiers.load(organisme, staff, DEMO_PASSWORD)}")
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
         self.stdout.write(self.style.SUCCESS(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})"))
-        for role, email, nir in rows:
-            self.stdout.write(f"  {role:<40} {email:<32} {('NIR ' + nir) if nir else ''}")
+        self.stdout.write(
+            "  Organismes et administration : ajoutez la clé TOTP dans une application d'authentification (code demandé après le mot de passe)."
+        )
+        for role, email, detail in rows:
+            self.stdout.write(f"  {role:<62} {email:<36} {detail}")
