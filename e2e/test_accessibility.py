@@ -320,3 +320,72 @@ def test_conseiller_journey_pages(live_server, audit_page, cast):
     expect(page.get_by_text("Abondement de 200,00\u00a0€ ajouté")).to_be_visible()
     audit.check("abondement-ajoute")
     assert audit.assert_clean() == 4
+
+
+def test_team_and_two_factor_pages(live_server, audit_page, cast):
+    """Two-factor enrolment (with an error), recovery codes, the code page (with an error);
+    « Mon équipe » (invitation in error, pending invitation, log), a member's roles, « Mes
+    organismes », the invitation link (account form in error, a used link)."""
+    import base64
+
+    from django_otp.oath import TOTP
+
+    from notifications.models import Email
+
+    page, url = audit_page, live_server.url
+    responsable = OrganismeStaffFactory(organisme=cast["organisme"], email="responsable@cp-formation.example", first_name="Dominique")
+    OrganismeStaffFactory(organisme=OrganismeFactory(raison_sociale="FORMA-EST"), email=responsable.email.replace("responsable", "autre"))
+    audit = Audit(page, "equipe", SCREENSHOTS)
+    page.context.clear_cookies()
+    page.goto(url + "/connexion/")
+    field(page, "Numéro de sécurité sociale ou adresse électronique").fill(responsable.email)
+    field(page, "Mot de passe").fill("Formation2020")
+    page.get_by_role("button", name="Se connecter").click()
+    audit.check("double-authentification-activation")
+    page.get_by_role("button", name="Activer").click()
+    audit.check("double-authentification-activation-erreur")
+    secret = page.locator("#cle-secrete").inner_text().replace(" ", "")
+    field(page, "Code de vérification").fill(f"{TOTP(base64.b32decode(secret)).token():06d}")
+    page.get_by_role("button", name="Activer").click()
+    audit.check("codes-de-secours")
+    page.get_by_role("link", name="J'ai noté mes codes, continuer").click()
+    audit.visit(url + "/mon-compte/double-authentification/", "double-authentification")
+
+    audit.visit(url + "/espace-organisme/equipe/", "equipe")
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    audit.check("equipe-invitation-erreurs")
+    field(page, "Adresse électronique de la personne").fill("nouvelle@cp-formation.example")
+    tick(page, "Lecteur")
+    page.get_by_role("button", name="Envoyer l'invitation").click()
+    audit.check("equipe-invitation-envoyee")
+    page.get_by_role("link", name=re.compile("Modifier les rôles")).first.click()
+    audit.check("equipe-roles")
+    tick(page, "Responsable des accès (")  # unticks: no role left
+    tick(page, "Gestionnaire (tout")
+    page.get_by_role("button", name="Enregistrer les rôles").click()
+    audit.check("equipe-roles-erreur")
+    audit.visit(url + "/espace-organisme/mes-organismes/", "mes-organismes")
+
+    link = re.search(r"(/espace-organisme/invitation/\S+/)", Email.objects.get(to="nouvelle@cp-formation.example").body_text).group(1)
+    page.context.clear_cookies()
+    audit.visit(url + link, "invitation")
+    page.get_by_role("button", name="Créer mon compte et accepter l'invitation").click()
+    audit.check("invitation-erreurs")
+    field(page, "Prénom").fill("Lou")
+    field(page, "Nom").fill("Petit")
+    field(page, "Mot de passe").fill("Apprendre2026!")
+    field(page, "Confirmation du mot de passe").fill("Apprendre2026!")
+    page.get_by_role("button", name="Créer mon compte et accepter l'invitation").click()
+    page.context.clear_cookies()
+    audit.visit(url + link, "invitation-utilisee")
+
+    # A later login: the code page, with an error.
+    page.goto(url + "/connexion/")
+    field(page, "Numéro de sécurité sociale ou adresse électronique").fill(responsable.email)
+    field(page, "Mot de passe").fill("Formation2020")
+    page.get_by_role("button", name="Se connecter").click()
+    audit.check("double-authentification-code")
+    field(page, "Code de vérification").fill("123")
+    page.get_by_role("button", name="Valider le code").click()
+    audit.check("double-authentification-code-erreur")
+    assert audit.assert_clean() >= 15

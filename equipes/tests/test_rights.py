@@ -79,7 +79,19 @@ def test_roles_add_up(client, organisme, cast):
 def test_another_organismes_member_gets_404_on_every_object(client, cast, other_organisme_user):
     client.force_login(other_organisme_user)
     for name, method, url, _right, _status in REQUESTS:
-        if name in {"dossier", "proposer", "refuser", "justificatif", "formation", "modifier la formation", "publier", "session", "modifier la session", "ajouter une session", "rôles d'un membre"}:
+        if name in {
+            "dossier",
+            "proposer",
+            "refuser",
+            "justificatif",
+            "formation",
+            "modifier la formation",
+            "publier",
+            "session",
+            "modifier la session",
+            "ajouter une session",
+            "rôles d'un membre",
+        }:
             assert getattr(client, method)(url(cast)).status_code == 404, name
 
 

@@ -66,7 +66,12 @@ def test_an_expired_revoked_or_unknown_link_is_refused(new_client, client, respo
     with time_machine.travel(timezone.now() + datetime.timedelta(days=7, minutes=1)):
         expired = new_client().get(link)
         assert expired.status_code == 410 and "a expiré" in expired.content.decode()
-        assert new_client().post(link, {"first_name": "A", "last_name": "B", "password": "Apprendre2026!", "password_confirm": "Apprendre2026!"}).status_code == 410
+        assert (
+            new_client()
+            .post(link, {"first_name": "A", "last_name": "B", "password": "Apprendre2026!", "password_confirm": "Apprendre2026!"})
+            .status_code
+            == 410
+        )
     link = invite(client, email="autre@cp-formation.example")
     invitation = Invitation.objects.get(email="autre@cp-formation.example", revoked_at__isnull=True)
     assert client.post(reverse("equipes:invitation-revoke", args=[invitation.pk])).status_code == 302
@@ -100,7 +105,9 @@ def test_the_wrong_account_cannot_accept(new_client, client, responsable, organi
     assert not Membership.objects.filter(user=titulaire).exists()
 
 
-def test_an_existing_staff_account_joins_a_second_organisme_and_switches(new_client, client, responsable, organisme, other_organisme_user, other_organisme):
+def test_an_existing_staff_account_joins_a_second_organisme_and_switches(
+    new_client, client, responsable, organisme, other_organisme_user, other_organisme
+):
     link = invite(client, email=other_organisme_user.email, roles=[TeamRole.ADMINISTRATIF])
     visitor = new_client()
     page = visitor.get(link).content.decode()
