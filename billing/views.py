@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from cpf_portal.http import csv_download, list_links, posted, private_file, render_form
+from cpf_portal.http import list_links, posted, private_file, render_form, table_download
 from cpf_portal.money import amount
 from equipes.permissions import Right, can, organisme_required
 
@@ -76,8 +76,8 @@ def invoice_list(request):
 
 
 @organisme_required(Right.FACTURATION_VOIR)
-def invoice_export(request):
-    """The same list as CSV."""
+def invoice_export(request, fmt):
+    """The same list as CSV or Excel."""
     invoices = _invoices(request, InvoiceFilterForm(request.GET or None))
     header = ["numero", "type", "emise_le", "echeance", "total_ht", "total_tva", "total_ttc", "etat", "payee_le", "reference_virement"]
     lines = (
@@ -95,7 +95,7 @@ def invoice_export(request):
         ]
         for invoice in invoices.iterator(chunk_size=500)
     )
-    return csv_download(f"factures-{timezone.localdate():%Y-%m-%d}.csv", header, lines)
+    return table_download(fmt, f"factures-{timezone.localdate():%Y-%m-%d}", header, lines)
 
 
 def _invoice(request, number: str) -> Invoice:

@@ -3,6 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils import timezone
 
@@ -284,3 +285,23 @@ class SessionForm(CpfForm, forms.ModelForm):
         if self.cleaned_data.get("permanent_entry") and not (self.cleaned_data.get("start_date") and self.cleaned_data.get("end_date")):
             session.start_date = session.end_date = None
         return session
+
+
+class CatalogueFilterForm(CpfForm):
+    """« Mon catalogue »: the list and its session exports, filtered alike."""
+
+    q = forms.CharField(label="Intitulé ou numéro", required=False, max_length=100)
+    etat = forms.ChoiceField(
+        label="État",
+        required=False,
+        choices=[("", "Toutes les formations"), ("publiees", "Publiées"), ("desactivees", "Désactivées")],
+    )
+
+    def filter(self, formations):
+        """``formations`` narrowed by the valid filters (a Formation queryset)."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if query := (data.get("q") or "").strip():
+            formations = formations.filter(Q(intitule__icontains=query) | Q(numero__icontains=query))
+        if data.get("etat"):
+            formations = formations.filter(active=data["etat"] == "publiees")
+        return formations

@@ -12,6 +12,8 @@ urlpatterns = [
     path("mes-favoris/", views.favoris_list, name="favoris"),
     # Espace organisme
     path("espace-organisme/catalogue/", views_organisme.formation_list, name="organisme-formations"),
+    path("espace-organisme/catalogue/sessions.csv", views_organisme.sessions_export, {"fmt": "csv"}, name="organisme-sessions-export"),
+    path("espace-organisme/catalogue/sessions.xlsx", views_organisme.sessions_export, {"fmt": "xlsx"}, name="organisme-sessions-export-xlsx"),
     path("espace-organisme/catalogue/nouvelle/", views_organisme.formation_create, name="organisme-formation-create"),
     path("espace-organisme/catalogue/<uuid:public_id>/", views_organisme.formation_edit, name="organisme-formation"),
     path("espace-organisme/catalogue/<uuid:public_id>/publication/", views_organisme.formation_toggle, name="organisme-formation-toggle"),

@@ -6,13 +6,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cpf_portal.http import posted, render_form
+from cpf_portal.http import list_links, posted, render_form, table_download
+from cpf_portal.money import amount
 from equipes.permissions import Right, can, organisme_required
 
 from . import services
-from .forms import FormationForm, SessionForm
+from .forms import CatalogueFilterForm, FormationForm, SessionForm
 from .models import Formation, Session
 
 
@@ -26,14 +28,56 @@ def _sessions(request):
 
 @organisme_required(Right.CATALOGUE_VOIR)
 def formation_list(request):
+    form = CatalogueFilterForm(request.GET or None)
     formations = (
-        _formations(request)
+        form.filter(_formations(request))
         .select_related("certification")
         .annotate(session_count=Count("sessions", filter=Q(sessions__active=True)))
         .order_by("-active", "intitule", "id")
     )
     page = Paginator(formations, 25).get_page(request.GET.get("page"))
-    return render(request, "catalogue/organisme/formation_list.html", {"page": page, "query_prefix": ""})
+    return render(request, "catalogue/organisme/formation_list.html", {"page": page, "form": form, **list_links(request.GET)})
+
+
+@organisme_required(Right.CATALOGUE_VOIR)
+def sessions_export(request, fmt):
+    """Every session of the formations the filters keep, one row each, as CSV or Excel."""
+    formations = CatalogueFilterForm(request.GET or None).filter(_formations(request))
+    sessions = (
+        _sessions(request).filter(formation__in=formations).select_related("formation", "commune").order_by("formation__numero", "start_date", "id")
+    )
+    header = [
+        "formation_numero",
+        "formation_intitule",
+        "formation_publiee",
+        "session_id",
+        "debut",
+        "fin",
+        "entree_permanente",
+        "lieu",
+        "adresse",
+        "prix_ttc",
+        "places",
+        "session_ouverte",
+    ]
+    rows = (
+        [
+            session.formation.numero,
+            session.formation.intitule,
+            "oui" if session.formation.active else "non",
+            str(session.public_id),
+            session.start_date.strftime("%d/%m/%Y") if session.start_date else "",
+            session.end_date.strftime("%d/%m/%Y") if session.end_date else "",
+            "oui" if session.permanent_entry else "non",
+            session.place_label,
+            session.address,
+            amount(session.price_cents),
+            session.places,
+            "oui" if session.active else "non",
+        ]
+        for session in sessions.iterator(chunk_size=500)
+    )
+    return table_download(fmt, f"sessions-{timezone.localdate():%Y-%m-%d}", header, rows)
 
 
 def _save_formation(request, form):

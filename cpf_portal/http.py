@@ -1,10 +1,14 @@
 import csv
+import io
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 
 def posted(request):
@@ -73,14 +77,29 @@ class _Echo:
         return value
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection): a
+# titulaire named « =HYPERLINK(…) » must reach the organisme's spreadsheet as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^-?\d+([.,]\d+)?$")
+
+
+def neutralised(value):
+    """``value`` as a spreadsheet shows it and never runs: a text that a spreadsheet would
+    take for a formula gets a leading apostrophe (OWASP); numbers, even negative, stay."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def csv_download(filename: str, header: list[str], rows: Iterable[list]) -> StreamingHttpResponse:
-    """A CSV export streamed as it is read: « ; » separated, UTF-8 with a BOM (Excel)."""
+    """A CSV export streamed as it is read: « ; » separated, UTF-8 with a BOM (Excel), no
+    cell a spreadsheet would run."""
     writer = csv.writer(_Echo(), delimiter=";")
 
     def lines():
         yield "\ufeff" + writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([neutralised(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -89,8 +108,41 @@ def csv_download(filename: str, header: list[str], rows: Iterable[list]) -> Stre
 
 def list_links(params) -> dict[str, str]:
     """A filtered list's query string for its links: ``query_prefix`` for the pagination (which
-    adds « page=N ») and ``export_query`` for its CSV export."""
+    adds « page=N ») and ``export_query`` for its exports."""
     query = params.copy()
     query.pop("page", None)
     encoded = query.urlencode()
     return {"query_prefix": f"{encoded}&" if encoded else "", "export_query": encoded}
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_download(filename: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
+    """The same export as an Excel workbook (openpyxl, written row by row): every text is a
+    text cell, never a formula, whatever it starts with."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Export")
+
+    def cells(values):
+        for value in values:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # openpyxl would store « =… » as a formula
+            yield cell
+
+    sheet.append(list(cells(header)))
+    for row in rows:
+        sheet.append(list(cells(row)))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def table_download(fmt: str, stem: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
+    """An export as ``stem``.csv or ``stem``.xlsx, by the format the URL names."""
+    if fmt == "xlsx":
+        return xlsx_download(f"{stem}.xlsx", header, rows)
+    return csv_download(f"{stem}.csv", header, rows)

@@ -15,7 +15,8 @@ urlpatterns = [
     # Organisme
     path("espace-organisme/", organisme.home, name="organisme-home"),
     path("espace-organisme/dossiers/", organisme.inbox, name="organisme-inbox"),
-    path("espace-organisme/dossiers/export.csv", organisme.inbox_export, name="organisme-export"),
+    path("espace-organisme/dossiers/export.csv", organisme.inbox_export, {"fmt": "csv"}, name="organisme-export"),
+    path("espace-organisme/dossiers/export.xlsx", organisme.inbox_export, {"fmt": "xlsx"}, name="organisme-export-xlsx"),
     path("espace-organisme/dossiers/<str:numero>/", organisme.dossier_detail, name="organisme-detail"),
     path("espace-organisme/dossiers/<str:numero>/actions/<slug:name>/", organisme.dossier_action, name="organisme-action"),
     path("espace-organisme/dossiers/<str:numero>/justificatifs/", organisme.proof_upload, name="organisme-proof-upload"),

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from catalogue.models import Formation
-from cpf_portal.http import csv_download, list_links, private_file
+from cpf_portal.http import list_links, private_file, table_download
 from cpf_portal.money import amount, from_cents
 from equipes.permissions import Right, can, current_membership, organisme_required
 
@@ -112,8 +112,8 @@ def inbox(request):
 
 
 @organisme_required(Right.DOSSIERS_VOIR)
-def inbox_export(request):
-    """CSV of the inbox (same filter)."""
+def inbox_export(request, fmt):
+    """The inbox (same filter) as CSV or Excel."""
     rows = _inbox_queryset(request, InboxFilterForm(request.GET or None))
     header = ["numero", "etat", "titulaire", "courriel", "formation", "debut", "fin", "prix_ttc", "envoye_le", "echeance"]
     lines = (
@@ -131,7 +131,7 @@ def inbox_export(request):
         ]
         for dossier in rows.iterator(chunk_size=500)
     )
-    return csv_download(f"dossiers-{timezone.localdate():%Y-%m-%d}.csv", header, lines)
+    return table_download(fmt, f"dossiers-{timezone.localdate():%Y-%m-%d}", header, lines)
 
 
 def _csv_date(value) -> str:
