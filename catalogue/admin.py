@@ -20,6 +20,7 @@ class SuspensionForm(forms.Form):
     reason = forms.CharField(label="Motif", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="Obligatoire pour une suspension.")
 
 
+@admin.register(Organisme)
 class OrganismeAdmin(admin.ModelAdmin):
     list_display = ["raison_sociale", "siret", "nda", "city", "email", "suspended_at"]
     list_filter = [("suspended_at", admin.EmptyFieldListFilter)]

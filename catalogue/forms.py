@@ -142,7 +142,21 @@ class FormationForm(CpfForm, forms.ModelForm):
 
     class Meta:
         model = Formation
-        fields = ["intitule", "description", "objectifs", "contenu", "resultats_attendus", "prerequis", "duree_heures", "modalite", "domaine", "tva"]
+        fields = [
+            "intitule",
+            "description",
+            "objectifs",
+            "contenu",
+            "resultats_attendus",
+            "prerequis",
+            "duree_heures",
+            "modalite",
+            "domaine",
+            "tva",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ]
         labels = {"duree_heures": "Durée en heures", "domaine": "Domaine (Formacode ou NSF)"}
         widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["description", "objectifs", "contenu", "resultats_attendus", "prerequis"]}
 
@@ -158,6 +172,10 @@ class FormationForm(CpfForm, forms.ModelForm):
         # Most trainings are exempt: a form sent without the field (an older page, an import) keeps that.
         self.fields["tva"].required = False
         self.fields["tva"].help_text = "Les prix de vos sessions sont TTC ; la TVA figure sur vos factures."
+        self.fields[
+            "prerequis"
+        ].help_text = "Avec des prérequis, vous accusez réception d'une demande sous 2 jours ouvrés, puis avez 30 jours pour y répondre."
+        self.fields["contact_email"].help_text = "Reçoit les nouvelles demandes d'inscription. À défaut, l'adresse de l'organisme."
         self.fields["duree_heures"].min_value = 1
         self.fields["duree_heures"].error_messages["min_value"] = "La durée doit être d'au moins 1 heure."
         self.fields["duree_heures"].widget.attrs.update({"min": "1", "inputmode": "numeric"})

@@ -154,6 +154,11 @@ class Formation(models.Model):
     modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
     domaine = models.CharField("domaine (Formacode ou NSF)", max_length=200, blank=True)
     tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE, db_default=Tva.EXONEREE, help_text="Les prix affichés sont TTC.")
+    # Who handles the registrations: receives « [Non traité] Dossier de formation n° … » and
+    # every e-mail about its dossiers (the organisme's address when empty).
+    contact_name = models.CharField("nom du contact d'inscription", max_length=200, blank=True, db_default="")
+    contact_email = models.EmailField("courriel du contact d'inscription", blank=True, db_default="")
+    contact_phone = models.CharField("téléphone du contact d'inscription", max_length=10, blank=True, db_default="", validators=[phones.validate_any])
     active = models.BooleanField("publiée", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -173,6 +178,10 @@ class Formation(models.Model):
     @property
     def is_remote(self) -> bool:
         return self.modalite == self.Modalite.DISTANCE
+
+    @property
+    def registration_email(self) -> str:
+        return self.contact_email or self.organisme.email
 
 
 SEARCH_COLUMNS = ["price_cents", "start_date", "end_date", "permanent_entry", "active"]

@@ -34,6 +34,7 @@ PEOPLE = [
     ("Louis", "Lambert"),
     ("Manon", "Fontaine"),
     ("Gabriel", "Chevalier"),
+    ("Paul", "Mercier"),
 ]
 PROFESSIONAL = {"diploma": "niv4", "diploma_year": 2012, "socio_professional_category": "5", "employment_status": "salarie"}
 
@@ -168,6 +169,24 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
         return "dossiers de démonstration déjà présents"
     today = today or timezone.localdate()
     formation = Formation.objects.filter(organisme=organisme).order_by("pk").first()
+    if not formation.contact_email:
+        formation.contact_name, formation.contact_email = "Service des inscriptions", "inscriptions@cp-formation.example"
+        formation.save(update_fields=["contact_name", "contact_email"])
+    # A formation with prérequis: its request waits for the acknowledgement (2 jours ouvrés,
+    # then 30 days to answer).
+    advanced, _ = Formation.objects.get_or_create(
+        numero=f"{organisme.siret}_ANGLAIS-C1",
+        defaults={
+            "organisme": organisme,
+            "intitule": "Anglais professionnel avancé (niveau C1) à distance",
+            "objectifs": "Conduire une réunion et négocier en anglais.",
+            "prerequis": "Niveau B2 attesté (test de positionnement ou certification de moins de deux ans).",
+            "duree_heures": 40,
+            "modalite": Formation.Modalite.DISTANCE,
+            "contact_name": "Service des inscriptions",
+            "contact_email": "inscriptions@cp-formation.example",
+        },
+    )
     people = [_titulaire(index, first, last, password) for index, (first, last) in enumerate(PEOPLE)]
     price = 87_000
 
@@ -176,6 +195,7 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
 
     now, future = timezone.now(), deadlines.add_working_days(today, 20)
     walk(0, future, sent_at=now - datetime.timedelta(hours=3)).sent()
+    Walk(advanced, staff, people[10], start=future, days=30, price_cents=150_000, sent_at=now - datetime.timedelta(hours=5)).sent()
     walk(1, future, sent_at=now - datetime.timedelta(days=1)).proposed()
     walk(2, future, sent_at=now - datetime.timedelta(days=3)).accepted()
     walk(3, deadlines.subtract_working_days(today, 2), days=10).in_training()

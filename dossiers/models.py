@@ -87,6 +87,10 @@ class Dossier(models.Model):
 
     created_at = models.DateTimeField("créé le", default=timezone.now)
     sent_at = models.DateTimeField("envoyé le", null=True, blank=True)
+    # A formation with prérequis: the organisme acknowledges within 2 jours ouvrés, then has
+    # 30 days from the sending to answer (both fixed when the dossier is sent).
+    with_prerequisites = models.BooleanField("formation avec prérequis", default=False, db_default=False)
+    acknowledged_at = models.DateTimeField("accusé de réception le", null=True, blank=True)
     proposed_at = models.DateTimeField("proposition le", null=True, blank=True)
     accepted_at = models.DateTimeField("accepté le", null=True, blank=True)
     entered_at = models.DateTimeField("entrée en formation le", null=True, blank=True)

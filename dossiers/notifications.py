@@ -95,7 +95,7 @@ def _recipients(dossier, audience: str) -> tuple[list[User], str]:
     if audience == "titulaire":
         return [dossier.titulaire], dossier.titulaire.email
     staff = members_with(Right.DOSSIERS_VOIR, [dossier.organisme_id]).get(dossier.organisme_id, [])
-    return staff, dossier.organisme.email
+    return staff, dossier.formation.registration_email
 
 
 def notify_transition(dossier, key: str, audience: str, *, event_id: int) -> None:
@@ -193,7 +193,7 @@ RECIPIENTS_SQL = {
     "titulaire": ("ARRAY[t.id]", "t.email"),
     "organisme": (
         members_with_sql(Right.DOSSIERS_VOIR, "d.organisme_id"),
-        "o.email",
+        "COALESCE(NULLIF(f.contact_email, ''), o.email)",  # Formation.registration_email
     ),
 }
 

@@ -100,6 +100,13 @@ def guard_reason(ctx: Context) -> None:
         raise DossierError("Indiquez le motif.")
 
 
+def guard_acknowledge(ctx: Context) -> None:
+    if not ctx.dossier.with_prerequisites:
+        raise DossierError("Cette formation n'a pas de prérequis : répondez à la demande dans le délai de 2 jours ouvrés.")
+    if ctx.dossier.acknowledged_at is not None:
+        raise DossierError("Vous avez déjà accusé réception de cette demande.")
+
+
 def guard_before_deadline(ctx: Context) -> None:
     if ctx.dossier.deadline_at and ctx.now > ctx.dossier.deadline_at:
         raise DossierError("Le délai pour répondre à cette proposition est dépassé.")
@@ -162,8 +169,25 @@ def effect_send(ctx: Context) -> None:
     if expected is not None and expected != dossier.reste_a_payer_cents:
         raise DossierError("Votre financement a changé depuis l'affichage de la page : vérifiez le nouveau reste à payer.")
     dossier.sent_at = ctx.now
+    # With prérequis, the first deadline is the acknowledgement's (same 2 jours ouvrés).
+    dossier.with_prerequisites = bool(dossier.formation.prerequis.strip())
     set_deadline(ctx, "DOSSIER_ORGANISME_REPLY_WORKING_DAYS", "expire")
     ctx.notifications += [("organisme", "send"), ("titulaire", "send")]
+
+
+def effect_acknowledge(ctx: Context) -> None:
+    dossier = ctx.dossier
+    dossier.acknowledged_at = ctx.now
+    dossier.deadline_at = prerequisites_deadline(dossier.sent_at)
+    dossier.deadline_transition = "expire"
+    ctx.notifications += [("titulaire", "acknowledge")]
+
+
+def prerequisites_deadline(sent_at: datetime.datetime) -> datetime.datetime:
+    """The answer's deadline when the formation has prérequis: the end of the 30th day after
+    the sending (calendar days, setting DOSSIER_PREREQUISITES_REPLY_DAYS)."""
+    last_day = timezone.localdate(sent_at) + datetime.timedelta(days=settings.DOSSIER_PREREQUISITES_REPLY_DAYS)
+    return timezone.make_aware(datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min))
 
 
 def effect_propose(ctx: Context) -> None:
@@ -322,6 +346,16 @@ S, A = Status, Actor
 _TABLE = [
     Transition("send", frozenset({S.DRAFT}), S.SENT, frozenset({A.TITULAIRE}), "Envoyer mon dossier", guard_send, effect_send),
     Transition("delete", frozenset({S.DRAFT}), S.DELETED, frozenset({A.TITULAIRE}), "Supprimer mon dossier"),
+    Transition(
+        "acknowledge",
+        frozenset({S.SENT}),
+        S.SENT,
+        frozenset({A.ORGANISME}),
+        "Accuser réception de la demande",
+        guard_acknowledge,
+        effect_acknowledge,
+        guard_before_deadline,
+    ),
     Transition("propose", frozenset({S.SENT}), S.PROPOSED, frozenset({A.ORGANISME}), "Valider", guard_propose, effect_propose),
     Transition("refuse", frozenset({S.SENT}), S.REFUSED_BY_ORGANISME, frozenset({A.ORGANISME}), "Refuser", guard_reason, effect_refuse),
     Transition(

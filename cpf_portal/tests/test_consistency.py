@@ -249,3 +249,10 @@ def test_every_url_answers_an_anonymous_get(client, db):
 @pytest.mark.parametrize("name", ["home", "catalogue:search", "accounts:login", "dossiers:list", "admin:index"])
 def test_the_url_list_holds_the_main_pages(name):
     assert name in dict(url_patterns())
+
+
+def test_django_system_checks_pass():
+    """The admin's registrations (autocomplete targets), models and settings as Django checks them."""
+    from django.core.management import call_command
+
+    call_command("check", fail_level="WARNING")

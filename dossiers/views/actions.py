@@ -26,12 +26,17 @@ class Action:
     payload: Callable[[CpfForm], dict] = lambda form: {}
     success: str = ""
     then: str = "detail"  # a URL name taking the numero, or a URL name without argument
+    offered: Callable = lambda dossier: True  # shown on the page (the service checks again)
 
 
 def open_actions(dossier, actor: Actor, table: dict[str, Action], bound: dict | None = None) -> dict[str, CpfForm]:
     """The forms of the transitions open to ``actor`` now, unbound unless given in ``bound``."""
     bound = bound or {}
-    return {t.name: bound.get(t.name) or table[t.name].form(dossier, None) for t in available_transitions(dossier.status, actor) if t.name in table}
+    return {
+        t.name: bound.get(t.name) or table[t.name].form(dossier, None)
+        for t in available_transitions(dossier.status, actor)
+        if t.name in table and table[t.name].offered(dossier)
+    }
 
 
 def failed_label(bound: dict) -> str:

@@ -45,6 +45,11 @@ def _service_form(dossier, data):
 
 
 ACTIONS = {
+    "acknowledge": Action(
+        form=lambda dossier, data: VersionForm(data, initial={"version": dossier.version}),
+        success="L'accusé de réception est envoyé au titulaire : vous avez 30 jours à compter de sa demande pour y répondre.",
+        offered=lambda dossier: dossier.with_prerequisites and dossier.acknowledged_at is None,
+    ),
     "propose": Action(form=_proposal_form, payload=lambda form: form.payload(), success="Votre proposition est envoyée au titulaire."),
     "refuse": Action(
         form=lambda dossier, data: RefusalForm(data, initial={"version": dossier.version}),
