@@ -14,7 +14,7 @@ from dossiers.tests import factories as f
 from dossiers.workflow import Actor, DossierError, Status
 from notifications.models import Notification
 
-PARIS_NOON = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.timezone.utc)  # a Tuesday
+NOON = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
 
 
 @pytest.fixture
@@ -28,7 +28,7 @@ def acknowledge(dossier, staff, **extra):
     return services.dossier_transition(dossier_id=dossier.pk, name="acknowledge", actor=Actor.ORGANISME, by=staff, **extra)
 
 
-@time_machine.travel(PARIS_NOON, tick=False)
+@time_machine.travel(NOON, tick=False)
 def test_acknowledged_in_time_the_organisme_has_30_days_from_the_request(titulaire_with_rights, with_prerequisites, organisme_user):
     dossier = f.sent(titulaire_with_rights, with_prerequisites)
     assert dossier.with_prerequisites and dossier.deadline_at == deadline_after(dossier.sent_at, 2)
@@ -47,7 +47,7 @@ def test_acknowledged_in_time_the_organisme_has_30_days_from_the_request(titulai
     assert dossier.status == Status.EXPIRED
 
 
-@time_machine.travel(PARIS_NOON, tick=False)
+@time_machine.travel(NOON, tick=False)
 def test_without_acknowledgement_the_request_lapses_after_2_jours_ouvres(titulaire_with_rights, with_prerequisites, organisme_user):
     dossier = f.sent(titulaire_with_rights, with_prerequisites)
     assert services.expire_overdue(now=dossier.deadline_at + datetime.timedelta(seconds=1)) == 1
