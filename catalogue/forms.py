@@ -323,3 +323,11 @@ class CatalogueFilterForm(CpfForm):
         if data.get("etat"):
             formations = formations.filter(active=data["etat"] == "publiees")
         return formations
+
+
+class OfferImportForm(CpfForm):
+    file = forms.FileField(
+        label="Fichier du catalogue",
+        help_text="CSV (séparateur « ; », UTF-8) ou XML au format LHÉO, éventuellement compressé en zip ; 20 Mo au plus.",
+        error_messages={"required": "Choisissez le fichier de votre catalogue.", "empty": "Ce fichier est vide."},
+    )

@@ -7,6 +7,7 @@ from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts import phones
 
@@ -209,6 +210,8 @@ class Session(models.Model):
     price_cents = models.BigIntegerField("prix TTC (centimes)")
     places = models.PositiveIntegerField("places", default=12)
     active = models.BooleanField("ouverte", default=True)
+    # The organisme's own id of the session (catalogue files): a re-import updates it.
+    reference = models.CharField("identifiant de la session chez l'organisme", max_length=80, blank=True, db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SessionQuerySet.as_manager()
@@ -226,6 +229,7 @@ class Session(models.Model):
                 condition=Q(start_date__isnull=True) | Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
                 name="catalogue_session_end_after_start",
             ),
+            models.UniqueConstraint(fields=["formation", "reference"], condition=~Q(reference=""), name="catalogue_session_reference_unique"),
         ]
         # Covering indexes of the search: each access path reads the index alone.
         indexes = [
@@ -351,3 +355,60 @@ class Generation(models.Model):
 
     def __str__(self):
         return f"{self.scope} = {self.value}"
+
+
+class OfferImport(models.Model):
+    """An organisme's catalogue file (CSV or LHÉO XML): checked in full when uploaded (its
+    valid sessions and its rejected rows kept here), imported by a Celery task once the person
+    confirms, its progress and report read by the page (``catalogue.offer_import``)."""
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        LHEO = "lheo", "LHÉO (XML)"
+
+    class Status(models.TextChoices):
+        CHECKED = "checked", "Vérifié, en attente de confirmation"
+        QUEUED = "queued", "En file d'attente"
+        RUNNING = "running", "En cours"
+        DONE = "done", "Terminé"
+        FAILED = "failed", "Échec"
+        ABANDONED = "abandoned", "Abandonné"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    organisme = models.ForeignKey(Organisme, on_delete=models.CASCADE, related_name="offer_imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="déposé par")
+    filename = models.CharField("fichier", max_length=255)
+    format = models.CharField("format", max_length=10, choices=Format)
+    status = models.CharField("état", max_length=10, choices=Status, default=Status.CHECKED)
+    rows = models.JSONField("sessions valides", default=list, editable=False)
+    rejected = models.JSONField("lignes refusées", default=list, editable=False)  # [[where, field, problem], …]
+    total = models.PositiveIntegerField("sessions à importer", default=0)
+    done = models.PositiveIntegerField("sessions traitées", default=0)
+    created = models.PositiveIntegerField("sessions créées", default=0)
+    updated = models.PositiveIntegerField("sessions modifiées", default=0)
+    unchanged = models.PositiveIntegerField("sessions inchangées", default=0)
+    failure = models.TextField("erreur", blank=True)
+    created_at = models.DateTimeField("déposé le", auto_now_add=True)
+    started_at = models.DateTimeField("commencé le", null=True, blank=True)
+    finished_at = models.DateTimeField("terminé le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "import de catalogue"
+        verbose_name_plural = "imports de catalogue"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisme", "-created_at"], name="catalogue_import_organisme")]
+
+    def __str__(self):
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.status == self.Status.DONE else (self.done * 100 // self.total if self.total else 0)
+
+    @property
+    def seconds_left(self) -> int | None:
+        """Estimated from the pace so far (None before the first chunk)."""
+        if self.status != self.Status.RUNNING or not self.done or self.started_at is None:
+            return None
+        elapsed = (timezone.now() - self.started_at).total_seconds()
+        return max(0, round(elapsed / self.done * (self.total - self.done)))

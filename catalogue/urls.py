@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_organisme
+from . import views, views_import, views_organisme
 
 app_name = "catalogue"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("espace-organisme/catalogue/", views_organisme.formation_list, name="organisme-formations"),
     path("espace-organisme/catalogue/sessions.csv", views_organisme.sessions_export, {"fmt": "csv"}, name="organisme-sessions-export"),
     path("espace-organisme/catalogue/sessions.xlsx", views_organisme.sessions_export, {"fmt": "xlsx"}, name="organisme-sessions-export-xlsx"),
+    path("espace-organisme/catalogue/import/", views_import.start, name="organisme-import-start"),
+    path("espace-organisme/catalogue/import/<uuid:public_id>/", views_import.detail, name="organisme-import"),
+    path("espace-organisme/catalogue/import/<uuid:public_id>/etat/", views_import.status, name="organisme-import-status"),
+    path("espace-organisme/catalogue/import/<uuid:public_id>/confirmer/", views_import.confirm, name="organisme-import-confirm"),
+    path("espace-organisme/catalogue/import/<uuid:public_id>/abandonner/", views_import.abandon, name="organisme-import-abandon"),
+    path("espace-organisme/catalogue/import/<uuid:public_id>/refus.csv", views_import.report, name="organisme-import-report"),
     path("espace-organisme/catalogue/nouvelle/", views_organisme.formation_create, name="organisme-formation-create"),
     path("espace-organisme/catalogue/<uuid:public_id>/", views_organisme.formation_edit, name="organisme-formation"),
     path("espace-organisme/catalogue/<uuid:public_id>/publication/", views_organisme.formation_toggle, name="organisme-formation-toggle"),

@@ -38,6 +38,10 @@ app.conf.beat_schedule = {
         "task": "financing.tasks.dif_reminders",
         "schedule": crontab(hour=9, minute=0),
     },
+    "catalogue-requeue-stuck-imports": {
+        "task": "catalogue.tasks.requeue_stuck_imports",
+        "schedule": crontab(minute="*/10"),
+    },
     "catalogue-refresh-search-index": {
         "task": "catalogue.tasks.refresh_search_index",
         "schedule": crontab(hour=0, minute=5),

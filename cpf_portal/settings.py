@@ -353,6 +353,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Activation code sent by e-mail after signup.
 CPF_ACTIVATION_CODE_TTL_MINUTES = env_int("CPF_ACTIVATION_CODE_TTL_MINUTES", 15, minimum=1)
+# An organisme's catalogue file (CSV or LHÉO, zipped or not): the most it may weigh, even unzipped.
+CPF_OFFER_IMPORT_MAX_BYTES = env_int("CPF_OFFER_IMPORT_MAX_BYTES", 20_000_000, minimum=1_000_000)
 # An organisme's invitation link (« Mon équipe ») is valid this many days, once.
 CPF_INVITATION_TTL_DAYS = env_int("CPF_INVITATION_TTL_DAYS", 7, minimum=1)
 # The name authenticator apps show beside the account (two-factor login of staff and operators).
