@@ -8,7 +8,7 @@ EMBEDDED := $(BIN)/python -m cpf_portal.embedded
 export DEBUG ?= true
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test lint bench bench-web bench-deadlines install checkers migrate demo clean-var backup restore
+.PHONY: run test lint bench bench-web bench-deadlines bench-import install checkers migrate demo clean-var backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ test: install checkers lint
 ## make bench: speed figures (catalogue search at 100,000 / 300,000 and 200,000 / 600,000 formations / sessions, growth).
 bench: install
 	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/catalogue_search.py
+
+## make bench-import: an organisme's catalogue file of 5,000 sessions checked and imported, then again (idempotent).
+bench-import: install
+	$(EMBEDDED) --fresh-redis -- $(BIN)/python bench/offer_import.py
 
 ## make bench-deadlines: the deadline job on 2,000,000 dossiers (50,000 overdue) vs the per-row loop.
 bench-deadlines: install

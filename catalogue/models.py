@@ -406,6 +406,12 @@ class OfferImport(models.Model):
         return 100 if self.status == self.Status.DONE else (self.done * 100 // self.total if self.total else 0)
 
     @property
+    def duration_seconds(self) -> int | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds())
+
+    @property
     def seconds_left(self) -> int | None:
         """Estimated from the pace so far (None before the first chunk)."""
         if self.status != self.Status.RUNNING or not self.done or self.started_at is None:

@@ -41,3 +41,12 @@ def deadline_day(value) -> str:
     if not value:
         return ""
     return (timezone.localtime(value) - datetime.timedelta(seconds=1)).strftime("%d/%m/%Y")
+
+
+@register.filter
+def pluriel(count, suffix: str = "s") -> str:
+    """French plural: « 0 session », « 1 session », « 2 sessions » (Django's pluralize puts 0 in the plural)."""
+    try:
+        return suffix if abs(int(count)) >= 2 else ""
+    except (TypeError, ValueError):
+        return ""

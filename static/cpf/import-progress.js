@@ -10,7 +10,7 @@
   var status = section.getAttribute("data-status");
   if (status !== "queued" && status !== "running") return;
 
-  function plural(n, word) { return n + " " + word + (n > 1 ? "s" : ""); }
+  function plural(n, word) { return n + " " + word + (n >= 2 ? "s" : ""); }
 
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
@@ -23,7 +23,7 @@
           return;
         }
         var left = state.seconds_left === null ? "" : ", environ " + state.seconds_left + " s restantes";
-        text.textContent = state.label + " : " + plural(state.done, "session") + " traitée" + (state.done > 1 ? "s" : "") +
+        text.textContent = state.label + " : " + plural(state.done, "session") + " traitée" + (state.done >= 2 ? "s" : "") +
           " sur " + state.total + " (" + state.percent + " %)" + left + ".";
         window.setTimeout(poll, 1000);
       })
