@@ -389,3 +389,39 @@ def test_team_and_two_factor_pages(live_server, audit_page, cast):
     page.get_by_role("button", name="Valider le code").click()
     audit.check("double-authentification-code-erreur")
     assert audit.assert_clean() >= 15
+
+
+def test_catalogue_import_pages(live_server, audit_page, cast, tmp_path):
+    """« Importer un catalogue » (empty, a refused file), the check's report with rejected rows,
+    an import running and an import done, a Lecteur's read-only « Mon catalogue »."""
+    from catalogue import offer_import
+    from catalogue.models import OfferImport
+
+    page, url = audit_page, live_server.url
+    start = timezone.localdate() + datetime.timedelta(days=40)
+    header = ";".join(offer_import.COLUMNS)
+    rows = [
+        ";".join({"formation_code": "IMP-1", "intitule": "Anglais importé", "duree_heures": "20", "session_code": f"S{n}", "date_debut": f"{start:%d/%m/%Y}", "date_fin": f"{start + datetime.timedelta(days=3):%d/%m/%Y}", "code_commune": "57463", "prix_ttc": "800" if n else "huit cents"}.get(c, "") for c in offer_import.COLUMNS)
+        for n in range(3)
+    ]
+    good, bad = tmp_path / "catalogue.csv", tmp_path / "latin1.csv"
+    good.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    bad.write_bytes("\n".join([header, rows[1].replace("Anglais", "Été")]).encode("latin-1"))
+    audit = Audit(page, "import", SCREENSHOTS)
+    login(page, live_server, cast["staff"].email)
+    audit.visit(url + "/espace-organisme/catalogue/import/", "import")
+    field(page, "Fichier du catalogue").set_input_files(str(bad))
+    page.get_by_role("button", name="Vérifier le fichier").click()
+    audit.check("import-fichier-refuse")
+    field(page, "Fichier du catalogue").set_input_files(str(good))
+    page.get_by_role("button", name="Vérifier le fichier").click()
+    audit.check("import-rapport")
+    page.get_by_role("button", name="Importer les 2 sessions valides").click()
+    audit.check("import-en-file")
+    checked = OfferImport.objects.get()
+    OfferImport.objects.filter(pk=checked.pk).update(status="running", done=1, started_at=timezone.now())
+    audit.visit(url + f"/espace-organisme/catalogue/import/{checked.public_id}/", "import-en-cours")
+    offer_import.run(checked.pk)
+    audit.visit(url + f"/espace-organisme/catalogue/import/{checked.public_id}/", "import-termine")
+    audit.visit(url + "/espace-organisme/catalogue/?q=import", "catalogue-filtre")
+    assert audit.assert_clean() >= 7
