@@ -95,6 +95,18 @@ class InvalidTemplateVariable(str):
         raise AssertionError(f"Variable de gabarit inconnue : {other!r}")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connection_at_teardown(django_db_setup, django_db_blocker):
+    """At the end of the run, end any session still open on the test database (a worker
+    process or a live-server thread slower to close than the run), so that the database is
+    dropped instead of failing the last test's teardown."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
 # --- Tasks ----------------------------------------------------------------------------------
 
 

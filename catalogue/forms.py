@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db.models import Q
@@ -172,9 +173,10 @@ class FormationForm(CpfForm, forms.ModelForm):
         # Most trainings are exempt: a form sent without the field (an older page, an import) keeps that.
         self.fields["tva"].required = False
         self.fields["tva"].help_text = "Les prix de vos sessions sont TTC ; la TVA figure sur vos factures."
-        self.fields[
-            "prerequis"
-        ].help_text = "Avec des prérequis, vous accusez réception d'une demande sous 2 jours ouvrés, puis avez 30 jours pour y répondre."
+        self.fields["prerequis"].help_text = (
+            f"Avec des prérequis, vous accusez réception d'une demande sous {settings.DOSSIER_ORGANISME_REPLY_WORKING_DAYS} jours ouvrés, "
+            f"puis avez {settings.DOSSIER_PREREQUISITES_REPLY_DAYS} jours pour y répondre."
+        )
         self.fields["contact_email"].help_text = "Reçoit les nouvelles demandes d'inscription. À défaut, l'adresse de l'organisme."
         self.fields["duree_heures"].min_value = 1
         self.fields["duree_heures"].error_messages["min_value"] = "La durée doit être d'au moins 1 heure."

@@ -23,5 +23,6 @@ def delays(request):
             "validation": settings.DOSSIER_SERVICE_FAIT_VALIDATION_WORKING_DAYS,
             "entry_reminder": settings.DOSSIER_ENTRY_REMINDER_WORKING_DAYS,
             "refund_days": settings.CPF_REFUND_DAYS,
+            "prerequisites_reply": settings.DOSSIER_PREREQUISITES_REPLY_DAYS,
         }
     }

@@ -401,7 +401,19 @@ def test_catalogue_import_pages(live_server, audit_page, cast, tmp_path):
     start = timezone.localdate() + datetime.timedelta(days=40)
     header = ";".join(offer_import.COLUMNS)
     rows = [
-        ";".join({"formation_code": "IMP-1", "intitule": "Anglais importé", "duree_heures": "20", "session_code": f"S{n}", "date_debut": f"{start:%d/%m/%Y}", "date_fin": f"{start + datetime.timedelta(days=3):%d/%m/%Y}", "code_commune": "57463", "prix_ttc": "800" if n else "huit cents"}.get(c, "") for c in offer_import.COLUMNS)
+        ";".join(
+            {
+                "formation_code": "IMP-1",
+                "intitule": "Anglais importé",
+                "duree_heures": "20",
+                "session_code": f"S{n}",
+                "date_debut": f"{start:%d/%m/%Y}",
+                "date_fin": f"{start + datetime.timedelta(days=3):%d/%m/%Y}",
+                "code_commune": "57463",
+                "prix_ttc": "800" if n else "huit cents",
+            }.get(c, "")
+            for c in offer_import.COLUMNS
+        )
         for n in range(3)
     ]
     good, bad = tmp_path / "catalogue.csv", tmp_path / "latin1.csv"

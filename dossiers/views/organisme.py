@@ -3,6 +3,7 @@ POST endpoint per transition the organisme fires."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q
@@ -47,7 +48,7 @@ def _service_form(dossier, data):
 ACTIONS = {
     "acknowledge": Action(
         form=lambda dossier, data: VersionForm(data, initial={"version": dossier.version}),
-        success="L'accusé de réception est envoyé au titulaire : vous avez 30 jours à compter de sa demande pour y répondre.",
+        success=f"L'accusé de réception est envoyé au titulaire : vous avez {settings.DOSSIER_PREREQUISITES_REPLY_DAYS} jours à compter de sa demande pour y répondre.",
         offered=lambda dossier: dossier.with_prerequisites and dossier.acknowledged_at is None,
     ),
     "propose": Action(form=_proposal_form, payload=lambda form: form.payload(), success="Votre proposition est envoyée au titulaire."),
