@@ -147,7 +147,7 @@ def query_mix(rng: random.Random) -> list[SearchQuery]:
                 q.commune, q.radius_km = commune, rng.choice(RADII)
             q.max_price_cents = rng.choice([None, 100000, 200000, 500000])
             q.duration = rng.choice(["", "court", "moyen", "long"])
-            q.certification_type = rng.choice(["", "RNCP", "RS", "AUTRE"])
+            q.certification_type = rng.choice(["", "RNCP", "RS", "BILAN"])
             q.start_after = timezone.localdate() + timezone.timedelta(days=rng.choice([0, 30, 60]))
         if kind != 3:
             q.sort = rng.choice(["pertinence"] * 3 + ["prix", "distance"])

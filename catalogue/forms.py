@@ -12,7 +12,7 @@ from cpf_portal.forms import CpfForm
 from cpf_portal.money import from_cents, to_cents
 
 from . import cache
-from .models import Certification, Formation, Session
+from .models import ACTION_TYPES, REPERTORIES, Certification, Formation, Session
 from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
 
 MAX_PRICE_EUROS = Decimal("100000")
@@ -60,9 +60,14 @@ class SearchForm(CpfForm):
         choices=[("", "Toutes les durées"), ("court", "Moins de 35 heures"), ("moyen", "De 35 à 150 heures"), ("long", "Plus de 150 heures")],
     )
     certification = forms.ChoiceField(
-        label="Type de certification",
+        label="Type d'action",
         required=False,
-        choices=[("", "Toutes les certifications"), *Certification.Type.choices],
+        choices=[("", "Tous les types"), *ACTION_TYPES.items()],
+    )
+    niveau = forms.ChoiceField(
+        label="Niveau de sortie",
+        required=False,
+        choices=[("", "Tous les niveaux"), *Certification.Niveau.choices],
     )
     debut_apres = forms.DateField(
         label="Session débutant après le",
@@ -120,6 +125,7 @@ class SearchForm(CpfForm):
             max_price_cents=to_cents(price) if price is not None else None,
             duration=data.get("duree") if data.get("duree") in DURATIONS else "",
             certification_type=data.get("certification") or "",
+            niveau=data.get("niveau") or "",
             start_after=data.get("debut_apres"),
             start_before=data.get("debut_avant"),
             sort=data.get("tri") or "pertinence",
@@ -137,7 +143,9 @@ class FormationForm(CpfForm, forms.ModelForm):
         validators=[Formation._meta.get_field("numero").validators[0]],
     )
     certification_type = forms.ChoiceField(
-        label="Type de certification", required=False, choices=[("", "Aucune certification"), *Certification.Type.choices]
+        label="Type de certification ou d'action",
+        required=False,
+        choices=[("", "Aucune certification"), *[(value, label) for value, label in Certification.Type.choices if value != Certification.Type.AUTRE]],
     )
     certification_code = forms.CharField(label="Code de la certification", help_text="Exemple : 5367 pour RS5367", required=False, max_length=20)
 
@@ -198,7 +206,7 @@ class FormationForm(CpfForm, forms.ModelForm):
     def clean(self):
         data = super().clean()
         ctype, ccode = data.get("certification_type"), (data.get("certification_code") or "").strip().upper()
-        if ctype and ccode.startswith(ctype):
+        if ctype in REPERTORIES and ccode.startswith(ctype):
             ccode = ccode[len(ctype) :]
         self.certification = None
         if ctype and not ccode:

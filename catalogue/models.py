@@ -89,10 +89,18 @@ class Commune(models.Model):
 
 
 class Certification(models.Model):
+    """What a formation leads to: a certification of one of the two repertories, or one of the
+    actions the law makes eligible without one (Code du travail, L6323-6) — each its own type,
+    the « type d'action » of the search."""
+
     class Type(models.TextChoices):
         RNCP = "RNCP", "RNCP (Répertoire national des certifications professionnelles)"
         RS = "RS", "RS (Répertoire spécifique)"
-        AUTRE = "AUTRE", "Autre action éligible (permis, bilan de compétences, VAE, création d'entreprise)"
+        PERMIS = "PERMIS", "Permis de conduire"
+        BILAN = "BILAN", "Bilan de compétences"
+        VAE = "VAE", "Validation des acquis de l'expérience (VAE)"
+        CREATION = "CREATION", "Création ou reprise d'entreprise"
+        AUTRE = "AUTRE", "Autre action éligible"
 
     class Niveau(models.TextChoices):
         N3 = "3", "Niveau 3 (CAP, BEP)"
@@ -102,7 +110,7 @@ class Certification(models.Model):
         N7 = "7", "Niveau 7 (bac + 5)"
         N8 = "8", "Niveau 8 (doctorat)"
 
-    type = models.CharField("type", max_length=5, choices=Type)
+    type = models.CharField("type", max_length=10, choices=Type)
     code = models.CharField("code", max_length=20)
     libelle = models.CharField("libellé", max_length=300)
     certificateur = models.CharField("certificateur", max_length=200, blank=True)
@@ -117,7 +125,24 @@ class Certification(models.Model):
 
     @property
     def reference(self) -> str:
-        return f"{self.type}{self.code}" if self.type != self.Type.AUTRE else self.code
+        return f"{self.type}{self.code}" if self.type in REPERTORIES else self.code
+
+    @property
+    def tag(self) -> str:
+        """What a result card shows: « RS 5367 », or the kind of action (« Permis de conduire »)."""
+        return f"{self.type} {self.code}" if self.type in REPERTORIES else ACTION_TYPES.get(self.type, self.get_type_display())
+
+
+REPERTORIES = {Certification.Type.RNCP, Certification.Type.RS}
+# The search's « Type d'action », in the order shown (the legacy « Autre » is not offered).
+ACTION_TYPES = {
+    Certification.Type.RNCP: "Certification RNCP",
+    Certification.Type.RS: "Certification RS (répertoire spécifique)",
+    Certification.Type.PERMIS: "Permis de conduire",
+    Certification.Type.BILAN: "Bilan de compétences",
+    Certification.Type.VAE: "VAE (validation des acquis de l'expérience)",
+    Certification.Type.CREATION: "Création ou reprise d'entreprise",
+}
 
 
 class FormationQuerySet(models.QuerySet):
@@ -283,7 +308,8 @@ class FormationIndex(models.Model):
     title = SearchVectorField()
     document = SearchVectorField()
     duree_heures = models.PositiveIntegerField()
-    certification_type = models.CharField(max_length=5, blank=True)
+    certification_type = models.CharField(max_length=10, blank=True)
+    niveau = models.CharField(max_length=1, blank=True, default="", db_default="")  # of the certification
     remote = models.BooleanField()
     active = models.BooleanField()
     open_until = models.DateField(null=True)

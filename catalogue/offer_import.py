@@ -40,7 +40,7 @@ from cpf_portal.errors import ConflictError, UserFacingError
 from cpf_portal.money import to_cents
 from cpf_portal.queue import enqueue, enqueue_on_commit
 
-from .models import NUMERO_VALIDATOR, Certification, Commune, Formation, OfferImport, Organisme, Session
+from .models import ACTION_TYPES, NUMERO_VALIDATOR, REPERTORIES, Certification, Commune, Formation, OfferImport, Organisme, Session
 
 COLUMNS = [
     "formation_code",
@@ -315,6 +315,11 @@ def _int(row: OfferRow, column: str, value, *, default: int | None, minimum: int
     return int(text)
 
 
+def _code(row: OfferRow) -> str:
+    """The certification's code without its repertory written in front (« RS5367 » → « 5367 »)."""
+    return row.certification_code.removeprefix(row.certification_type) if row.certification_type in REPERTORIES else row.certification_code
+
+
 def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: dict[str, int], today: datetime.date) -> None:
     """Check each field of ``row`` and turn its values into the models' (problems recorded)."""
     for column, label in [("formation_code", "Le code de la formation"), ("intitule", "L'intitulé"), ("session_code", "Le code de la session")]:
@@ -327,9 +332,12 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
     if len(row.intitule) > 300:
         row.refuse("intitule", "L'intitulé ne dépasse pas 300 caractères.")
     if row.certification_type or row.certification_code:
-        ctype, code = row.certification_type, row.certification_code.removeprefix(row.certification_type)
-        if ctype not in {"RNCP", "RS"}:
-            row.refuse("certification_type", "Le type de certification est RNCP ou RS (laissez vide pour une formation sans certification).")
+        ctype, code = row.certification_type, _code(row)
+        if ctype not in ACTION_TYPES:
+            row.refuse(
+                "certification_type",
+                "Le type est RNCP, RS, PERMIS, BILAN, VAE ou CREATION (laissez vide pour une formation sans certification).",
+            )
         elif (ctype, code) not in certifications:
             row.refuse("certification_code", f"La certification {ctype}{code} n'est pas connue du répertoire.")
         row.certification_code = code
@@ -423,7 +431,7 @@ def check_upload(*, organisme: Organisme, upload, by) -> OfferImport:
     fmt, rows = read_file(upload)
     codes = {row.commune_code for row in rows if row.commune_code}
     communes = dict(Commune.objects.filter(code_insee__in=codes).values_list("code_insee", "id"))
-    pairs = {(row.certification_type, row.certification_code.removeprefix(row.certification_type)) for row in rows if row.certification_type}
+    pairs = {(row.certification_type, _code(row)) for row in rows if row.certification_type}
     certifications = set(Certification.objects.filter(type__in={t for t, _ in pairs}, code__in={c for _, c in pairs}).values_list("type", "code"))
     today = timezone.localdate()
     for row in rows:

@@ -52,6 +52,7 @@ class SearchQuery:
     max_price_cents: int | None = None
     duration: str = ""
     certification_type: str = ""
+    niveau: str = ""
     start_after: datetime.date | None = None
     start_before: datetime.date | None = None
     sort: str = "pertinence"
@@ -285,6 +286,9 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     if query.certification_type in Certification.Type.values:
         formation_where.append("fi.certification_type = %(certification_type)s")
         params["certification_type"] = query.certification_type
+    if query.niveau in Certification.Niveau.values:
+        formation_where.append("fi.niveau = %(niveau)s")
+        params["niveau"] = query.niveau
 
     session_where = ["s.active", "(s.end_date IS NULL OR s.end_date >= %(today)s)"]
     if query.max_price_cents is not None:

@@ -189,13 +189,13 @@ DOMAINS = [
         "trainings": [
             (
                 "Permis B - boîte manuelle",
-                ("AUTRE", "PERMIS-B", "Permis de conduire catégorie B", "Ministère de l'Intérieur", ""),
+                ("PERMIS", "PERMIS-B", "Permis de conduire catégorie B", "Ministère de l'Intérieur", ""),
                 (20, 35),
                 (900, 1800),
             ),
             (
                 "Permis C - poids lourd",
-                ("AUTRE", "PERMIS-C", "Permis de conduire catégorie C", "Ministère de l'Intérieur", ""),
+                ("PERMIS", "PERMIS-C", "Permis de conduire catégorie C", "Ministère de l'Intérieur", ""),
                 (70, 140),
                 (2000, 3500),
             ),
@@ -300,14 +300,14 @@ DOMAINS = [
         "trainings": [
             (
                 "Créer et reprendre une entreprise",
-                ("AUTRE", "CREA-ENT", "Actions de formation à la création ou reprise d'entreprise", "—", ""),
+                ("CREATION", "CREA-ENT", "Actions de formation à la création ou reprise d'entreprise", "—", ""),
                 (35, 140),
                 (900, 2500),
             ),
-            ("Bilan de compétences", ("AUTRE", "BILAN", "Bilan de compétences", "—", ""), (24, 24), (1200, 2400)),
+            ("Bilan de compétences", ("BILAN", "BILAN", "Bilan de compétences", "—", ""), (24, 24), (1200, 2400)),
             (
                 "Accompagnement à la validation des acquis de l'expérience (VAE)",
-                ("AUTRE", "VAE", "Accompagnement VAE", "—", ""),
+                ("VAE", "VAE", "Accompagnement VAE", "—", ""),
                 (20, 24),
                 (1500, 2800),
             ),
