@@ -17,13 +17,6 @@ import inspect
 import os
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpf_portal.settings")
-os.environ.setdefault("DEBUG", "true")
 
 DOSSIERS = int(os.environ.get("BENCH_DOSSIERS", 2_000_000))
 OVERDUE = int(os.environ.get("BENCH_OVERDUE", 50_000))
@@ -31,19 +24,9 @@ SAMPLE = int(os.environ.get("BENCH_SAMPLE", 300))
 TITULAIRES = 10_000
 
 
-def fresh_database() -> None:
-    import psycopg
+from fresh import fresh_database  # noqa: E402  (bench/ is on sys.path when a script runs)
 
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_deadlines"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
-
-
-fresh_database()
+fresh_database("deadlines")
 
 import django  # noqa: E402
 

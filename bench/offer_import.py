@@ -15,33 +15,15 @@ import csv
 import datetime
 import io
 import os
-import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cpf_portal.settings")
-os.environ.setdefault("DEBUG", "true")
 
 SESSIONS = int(os.environ.get("BENCH_IMPORT_SESSIONS", 5_000))
 CITIES = ["metz", "nancy", "thionville", "marseille", "saint-etienne", "montigny"]
 
 
-def fresh_database() -> None:
-    import psycopg
+from fresh import fresh_database  # noqa: E402  (bench/ is on sys.path when a script runs)
 
-    parts = urlsplit(os.environ["DATABASE_URL"])
-    name = parts.path.lstrip("/") + "_import"
-    admin_url = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = urlunsplit(parts._replace(path="/" + name))
-
-
-fresh_database()
+fresh_database("import")
 
 import django  # noqa: E402
 

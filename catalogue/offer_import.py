@@ -457,12 +457,18 @@ def _stored(row: OfferRow) -> dict:
 # --- Confirm and run --------------------------------------------------------------------------
 
 
-@transaction.atomic
-def confirm(*, offer_import: OfferImport) -> OfferImport:
-    """The person confirms the valid part: queue the import (the task starts after commit)."""
+def _awaiting_decision(offer_import: OfferImport) -> OfferImport:
+    """The import locked, still checked and waiting for the person's decision."""
     offer_import = OfferImport.objects.select_for_update().get(pk=offer_import.pk)
     if offer_import.status != OfferImport.Status.CHECKED:
         raise ConflictError("Cet import a déjà été confirmé ou abandonné.")
+    return offer_import
+
+
+@transaction.atomic
+def confirm(*, offer_import: OfferImport) -> OfferImport:
+    """The person confirms the valid part: queue the import (the task starts after commit)."""
+    offer_import = _awaiting_decision(offer_import)
     if not offer_import.total:
         raise UserFacingError("Aucune session valide à importer : corrigez le fichier, puis déposez-le à nouveau.")
     offer_import.status = OfferImport.Status.QUEUED
@@ -475,9 +481,7 @@ def confirm(*, offer_import: OfferImport) -> OfferImport:
 
 @transaction.atomic
 def abandon(*, offer_import: OfferImport) -> OfferImport:
-    offer_import = OfferImport.objects.select_for_update().get(pk=offer_import.pk)
-    if offer_import.status != OfferImport.Status.CHECKED:
-        raise ConflictError("Cet import a déjà été confirmé ou abandonné.")
+    offer_import = _awaiting_decision(offer_import)
     offer_import.status = OfferImport.Status.ABANDONED
     offer_import.rows = []
     offer_import.save(update_fields=["status", "rows"])
