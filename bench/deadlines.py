@@ -13,6 +13,7 @@ BENCH_OVERDUE, BENCH_SAMPLE.
 from __future__ import annotations
 
 import datetime
+import enum
 import inspect
 import os
 import sys
@@ -49,7 +50,12 @@ def _sql_default(field) -> str:
     """An SQL value for a NOT NULL column the generator does not set."""
     default = field.default
     if default is not models.NOT_PROVIDED and not callable(default):
-        return f"'{default}'::jsonb" if isinstance(field, models.JSONField) else repr(default).replace('"', "'")
+        if isinstance(field, models.JSONField):
+            return f"'{default}'::jsonb"
+        value = default.value if isinstance(default, enum.Enum) else default
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value) if isinstance(value, int | float) else "'" + str(value).replace("'", "''") + "'"
     if isinstance(field, models.UUIDField):
         return "gen_random_uuid()"
     if isinstance(field, models.JSONField):
