@@ -42,8 +42,8 @@ from cpf_portal.queue import enqueue, enqueue_on_commit
 
 from .models import ACTION_TYPES, NUMERO_VALIDATOR, REPERTORIES, Certification, Commune, Formation, OfferImport, Organisme, Session
 
-COLUMNS = [
-    "formation_code",
+# The formation's description, as read from a row and as compared between its rows.
+DESCRIPTION = [
     "intitule",
     "certification_type",
     "certification_code",
@@ -54,6 +54,10 @@ COLUMNS = [
     "duree_heures",
     "modalite",
     "tva",
+]
+COLUMNS = [
+    "formation_code",
+    *DESCRIPTION,
     "contact_nom",
     "contact_courriel",
     "contact_telephone",
@@ -79,21 +83,7 @@ LHEO_MODALITES = {"0": Formation.Modalite.PRESENTIEL, "1": Formation.Modalite.MI
 TVA = {"": 0, "0": 0, "5,5": 550, "5.5": 550, "20": 2000}
 YES, NO = {"oui", "o", "1", "true", "vrai", "x"}, {"", "non", "n", "0", "false", "faux"}
 # The formation's fields: every row of one formation must agree on them.
-FORMATION_FIELDS = [
-    "intitule",
-    "certification_type",
-    "certification_code",
-    "objectifs",
-    "contenu",
-    "resultats_attendus",
-    "prerequis",
-    "duree_heures",
-    "modalite",
-    "tva",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-]
+FORMATION_FIELDS = [*DESCRIPTION, "contact_name", "contact_email", "contact_phone"]
 SESSION_FIELDS = ["start_date", "end_date", "permanent_entry", "address", "commune_id", "price_cents", "places"]
 CHUNK = 500
 
@@ -567,7 +557,8 @@ def _write(organisme: Organisme, rows: list[dict]) -> dict[str, int]:
             changed.append(formation)
     Formation.objects.bulk_create(new)
     if changed:
-        Formation.objects.bulk_update(changed, [*FORMATION_FIELDS[:1], "certification", *FORMATION_FIELDS[3:], "updated_at"])
+        columns = [name for name in FORMATION_FIELDS if not name.startswith("certification_")]
+        Formation.objects.bulk_update(changed, [*columns, "certification", "updated_at"])
         # As formation_save: a formation now remote keeps no place on its other sessions.
         remote = [f.pk for f in changed if f.is_remote]
         Session.objects.filter(formation_id__in=remote).exclude(commune=None).update(commune=None, address="")

@@ -192,7 +192,7 @@ class SqlText:
 RECIPIENTS_SQL = {
     "titulaire": ("ARRAY[t.id]", "t.email"),
     "organisme": (
-        members_with_sql(Right.DOSSIERS_VOIR, "d.organisme_id"),
+        "coalesce(staff.ids, '{}')",  # the « staff » rows of NOTIFY_MANY_SQL
         "COALESCE(NULLIF(f.contact_email, ''), o.email)",  # Formation.registration_email
     ),
 }
@@ -200,6 +200,8 @@ RECIPIENTS_SQL = {
 NOTIFY_MANY_SQL = """
 WITH batch AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(discriminators)s::text[]) AS b(id, discriminator)
+), staff AS (
+    {staff}
 ), notice AS (
     {notices}
 ), notif AS (
@@ -227,6 +229,7 @@ NOTICE_SQL = """
       JOIN accounts_user t ON t.id = d.titulaire_id
       JOIN catalogue_formation f ON f.id = d.formation_id
       JOIN catalogue_organisme o ON o.id = d.organisme_id
+      LEFT JOIN staff ON staff.organisme_id = d.organisme_id
 """
 
 EMAIL_TEMPLATE = "dossiers/emails/notification"
@@ -252,7 +255,8 @@ def notify_many(items: list[tuple[int, object]], key: str, audiences: tuple[str,
         notices.append(NOTICE_SQL.format(subject=subject, message=message, url=url, users=users, address=address, audience=audience))
     wrapper = {"subject": "n.subject", "message": "n.message", "url": "n.url"}
     email_subject, email_body = sql.render(EMAIL_TEMPLATE, wrapper, {}, strip=False)
-    statement = NOTIFY_MANY_SQL.format(notices="UNION ALL".join(notices), email_subject=email_subject, email_body=email_body)
+    staff = members_with_sql(Right.DOSSIERS_VOIR, "SELECT d.organisme_id FROM batch b JOIN dossiers_dossier d ON d.id = b.id")
+    statement = NOTIFY_MANY_SQL.format(notices="UNION ALL".join(notices), staff=staff, email_subject=email_subject, email_body=email_body)
     ids = [pk for pk, _ in items]
     params = sql.params | {
         "ids": ids,

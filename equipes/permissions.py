@@ -125,10 +125,12 @@ def members_with(right: Right, organisme_ids) -> dict[int, list]:
     return people
 
 
-def members_with_sql(right: Right, organisme_column: str) -> str:
-    """The same people as an SQL array of user ids, for set-based notices (roles are constants)."""
+def members_with_sql(right: Right, organismes_sql: str) -> str:
+    """The same people in SQL, for set-based notices: rows (organisme_id, ids) for the
+    organismes ``organismes_sql`` selects, read once per statement (roles are constants)."""
     roles = ", ".join(f"'{role}'" for role in roles_with(right))
     return (
-        f"ARRAY(SELECT m.user_id FROM equipes_membership m JOIN accounts_user u ON u.id = m.user_id "
-        f"WHERE m.organisme_id = {organisme_column} AND m.roles && ARRAY[{roles}]::varchar(20)[] AND u.is_active ORDER BY m.user_id)"
+        "SELECT m.organisme_id, array_agg(m.user_id ORDER BY m.user_id) AS ids FROM equipes_membership m "
+        f"JOIN accounts_user u ON u.id = m.user_id WHERE m.organisme_id IN ({organismes_sql}) "
+        f"AND m.roles && ARRAY[{roles}]::varchar(20)[] AND u.is_active GROUP BY m.organisme_id"
     )
