@@ -1,6 +1,8 @@
 """The rights matrix: every organisme page, action and export, for each team role (one role
 per person), a person outside the team, and another organisme's member."""
 
+import datetime
+
 import pytest
 from django.urls import reverse
 
@@ -128,3 +130,21 @@ def test_the_navigation_shows_what_the_role_reaches(client, organisme, cast):
     page = client.get(reverse("dossiers:organisme-home")).content.decode()
     assert "Mon catalogue" in page and "Mon équipe" in page
     assert reverse("dossiers:organisme-inbox") not in page and reverse("billing:to-bill") not in page
+
+
+def test_notices_about_dossiers_reach_the_members_who_see_them(organisme, organisme_user, titulaire_with_rights, session):
+    from dossiers import services
+    from dossiers.tests import factories as f
+    from notifications.models import Notification
+
+    catalogue_only = OrganismeStaffFactory(organisme=organisme, roles=[TeamRole.CATALOGUE])
+    lecteur = OrganismeStaffFactory(organisme=organisme, roles=[TeamRole.LECTEUR])
+    dossier = f.sent(titulaire_with_rights, session)
+    told = set(Notification.objects.filter(title__contains=dossier.numero).values_list("user_id", flat=True))
+    assert {organisme_user.pk, lecteur.pk} <= told and catalogue_only.pk not in told
+    # The set-based path (a lapsed request) tells the same people.
+    services.expire_overdue(now=dossier.deadline_at + datetime.timedelta(seconds=1))
+    lapsed = set(
+        Notification.objects.filter(title__contains=dossier.numero).exclude(title__startswith="[Non traité]").values_list("user_id", flat=True)
+    )
+    assert {organisme_user.pk, lecteur.pk} <= lapsed and catalogue_only.pk not in lapsed
