@@ -256,3 +256,18 @@ def test_django_system_checks_pass():
     from django.core.management import call_command
 
     call_command("check", fail_level="WARNING")
+
+
+def test_every_folder_of_tests_is_in_the_suite():
+    """`make test` runs pytest's ``testpaths``: an app whose tests are not listed there would
+    never run in CI."""
+    import configparser
+
+    from django.conf import settings
+
+    config = configparser.ConfigParser()
+    config.read(settings.BASE_DIR / "pytest.ini")
+    listed = set(config["pytest"]["testpaths"].split())
+    folders = {path.parent.parent.name for path in settings.BASE_DIR.glob("*/tests/__init__.py")}
+    assert folders - listed == set()
+    assert (settings.BASE_DIR / "e2e").is_dir() and "e2e" in listed
