@@ -60,7 +60,11 @@ class RowError(Exception):
         self.reasons = reasons
 
 
-def _decimal(value: str) -> Decimal | None:
+DAY_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+def read_decimal(value: str) -> Decimal | None:
+    """« 1 150,50 » → Decimal("1150.50"); None when empty, ValueError when not a number."""
     value = (value or "").strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
     if not value:
         return None
@@ -70,11 +74,12 @@ def _decimal(value: str) -> Decimal | None:
         raise ValueError(value) from None
 
 
-def _date(value: str) -> datetime.date | None:
+def read_date(value: str, formats: tuple[str, ...] = DAY_FORMATS) -> datetime.date | None:
+    """A day in one of ``formats``; None when empty, ValueError when not a date."""
     value = (value or "").strip()
     if not value:
         return None
-    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+    for fmt in formats:
         try:
             return datetime.datetime.strptime(value, fmt).date()
         except ValueError:
@@ -129,7 +134,7 @@ def parse_row(row: dict, communes_by_departement: dict[str, Commune]) -> ParsedR
 
     hours = None
     try:
-        value = _decimal(_first(row, "nombre_heures_total_mean", "nombre_heures_total_min", "nombre_heures_total_max"))
+        value = read_decimal(_first(row, "nombre_heures_total_mean", "nombre_heures_total_min", "nombre_heures_total_max"))
         if value is None:
             reasons.append("durée absente (nombre_heures_total_mean)")
         elif value <= 0:
@@ -141,7 +146,7 @@ def parse_row(row: dict, communes_by_departement: dict[str, Commune]) -> ParsedR
 
     price_cents = None
     try:
-        value = _decimal(_first(row, "frais_ttc_tot_mean", "frais_ttc_tot_min", "frais_ttc_tot_max"))
+        value = read_decimal(_first(row, "frais_ttc_tot_mean", "frais_ttc_tot_min", "frais_ttc_tot_max"))
         if value is None:
             reasons.append("prix absent (frais_ttc_tot_mean)")
         elif value < 0:
@@ -152,8 +157,8 @@ def parse_row(row: dict, communes_by_departement: dict[str, Commune]) -> ParsedR
         reasons.append(f"prix : « {error} » n'est pas un nombre")
 
     try:
-        actives = int(_decimal(row.get("nb_session_active", "")) or 1)
-        distance = int(_decimal(row.get("nb_session_a_distance", "")) or 0)
+        actives = int(read_decimal(row.get("nb_session_active", "")) or 1)
+        distance = int(read_decimal(row.get("nb_session_a_distance", "")) or 0)
     except ValueError:
         reasons.append("nb_session_active / nb_session_a_distance : nombres attendus")
         actives, distance = 1, 0
@@ -193,8 +198,8 @@ def parse_row(row: dict, communes_by_departement: dict[str, Commune]) -> ParsedR
 
     start = end = None
     try:
-        start = _date(row.get("date_debut", ""))
-        end = _date(row.get("date_fin", ""))
+        start = read_date(row.get("date_debut", ""))
+        end = read_date(row.get("date_fin", ""))
     except ValueError as error:
         reasons.append(f"date « {error} » : format JJ/MM/AAAA attendu")
     if (start is None) != (end is None):

@@ -40,6 +40,8 @@ from cpf_portal.errors import ConflictError, UserFacingError
 from cpf_portal.money import to_cents
 from cpf_portal.queue import enqueue, enqueue_on_commit
 
+from .importer import DAY_FORMATS as OPEN_DATA_DAY_FORMATS
+from .importer import read_date, read_decimal
 from .models import ACTION_TYPES, NUMERO_VALIDATOR, REPERTORIES, Certification, Commune, Formation, OfferImport, Organisme, Session
 
 # The formation's description, as read from a row and as compared between its rows.
@@ -80,6 +82,7 @@ MODALITES = {
     "mixte": Formation.Modalite.MIXTE,
 }
 LHEO_MODALITES = {"0": Formation.Modalite.PRESENTIEL, "1": Formation.Modalite.MIXTE, "2": Formation.Modalite.DISTANCE}
+DAY_FORMATS = (*OPEN_DATA_DAY_FORMATS, "%Y%m%d")  # and LHÉO's AAAAMMJJ
 TVA = {"": 0, "0": 0, "5,5": 550, "5.5": 550, "20": 2000}
 YES, NO = {"oui", "o", "1", "true", "vrai", "x"}, {"", "non", "n", "0", "false", "faux"}
 # The formation's fields: every row of one formation must agree on them.
@@ -283,16 +286,6 @@ def _lheo_rows(text: str) -> list[OfferRow]:
 # --- Each row ---------------------------------------------------------------------------------
 
 
-def _date(value: str) -> datetime.date | None:
-    value = value.strip()
-    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%Y%m%d"):
-        try:
-            return datetime.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise ValueError(value)
-
-
 def _int(row: OfferRow, column: str, value, *, default: int | None, minimum: int, label: str) -> int | None:
     text = str(value).strip().replace(" ", "")
     if not text:
@@ -360,7 +353,7 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
     for column, name in (("date_debut", "start_date"), ("date_fin", "end_date")):
         value = getattr(row, name) or ""
         try:
-            dates[name] = _date(value) if value.strip() else None
+            dates[name] = read_date(value, DAY_FORMATS)
         except ValueError:
             row.refuse(column, "La date est au format JJ/MM/AAAA.")
             dates[name] = None
@@ -384,8 +377,8 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
         row.refuse("adresse", "L'adresse ne dépasse pas 200 caractères.")
 
     try:
-        price = Decimal(row.price.replace(" ", "").replace("\u202f", "").replace("€", "").replace(",", "."))
-        if price < 0 or price > 1_000_000 or price != price.quantize(Decimal("0.01")):
+        price = read_decimal(row.price.replace("€", ""))
+        if price is None or price < 0 or price > 1_000_000 or price != price.quantize(Decimal("0.01")):
             raise InvalidOperation
         row.price_cents = to_cents(price)
     except (InvalidOperation, ValueError):

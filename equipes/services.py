@@ -111,6 +111,11 @@ def invitation_for(token: str, *, lock: bool = False) -> Invitation:
     return invitation
 
 
+def account_exists(invitation: Invitation) -> bool:
+    """Is there already an account for the invited address (then the person logs in to accept)?"""
+    return User.objects.filter(email__iexact=invitation.email).exists()
+
+
 def account_refusal(invitation: Invitation, user: User) -> str:
     """Why ``user`` (logged in) cannot accept ``invitation``; empty when they can."""
     if user.email.lower() != invitation.email.lower():
@@ -126,7 +131,7 @@ def invitation_accept(*, token: str, user: User | None = None, first_name: str =
     none exists for the address. The person then works in the organisme they joined."""
     invitation = invitation_for(token, lock=True)
     if user is None:
-        if User.objects.filter(email__iexact=invitation.email).exists():
+        if account_exists(invitation):
             raise UserFacingError("Un compte existe déjà pour cette adresse : connectez-vous pour accepter l'invitation.")
         user = User(
             email=invitation.email,

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import Role, User
+from accounts.models import Role
 from accounts.two_factor import enrolled_users
 from cpf_portal.http import posted, render_form
 
@@ -114,7 +114,7 @@ def invitation(request, token):
         return render(request, "equipes/invitation.html", {"invalid": invalid.message}, status=invalid.status_code)
     user = request.user if request.user.is_authenticated else None
     refusal = services.account_refusal(invitation, user) if user else ""
-    has_account = user is None and invitation.email and _account_exists(invitation.email)
+    has_account = user is None and services.account_exists(invitation)
     form = None if user or has_account else AccountForm(posted(request), email=invitation.email)
     context = {"invitation": invitation, "refusal": refusal, "has_account": has_account, "form": form}
     if refusal:
@@ -131,10 +131,6 @@ def invitation(request, token):
         messages.success(request, f"Bienvenue dans l'équipe de {invitation.organisme.raison_sociale}.")
         return redirect("dossiers:organisme-home")
     return render(request, "equipes/invitation.html", context)
-
-
-def _account_exists(email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
 
 
 @login_required
