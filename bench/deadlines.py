@@ -39,7 +39,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Role, User  # noqa: E402
 from accounts.tests.factories import OrganismeStaffFactory  # noqa: E402
-from catalogue.tests.factories import FormationFactory, OrganismeFactory, SessionFactory, commune  # noqa: E402
+from catalogue.tests.factories import ActionFactory, FormationFactory, OrganismeFactory, SessionFactory, commune  # noqa: E402
 from dossiers import services  # noqa: E402
 from dossiers.models import Dossier, DossierEvent  # noqa: E402
 from dossiers.states import Actor, Status  # noqa: E402
@@ -92,7 +92,8 @@ def generate() -> datetime.datetime:
     formation = FormationFactory(organisme=organisme, intitule="Anglais - évaluation d'Anglais professionnel")
     sessions = DOSSIERS // TITULAIRES + 1
     metz = commune("metz")
-    SessionFactory.create_batch(sessions, formation=formation, commune=metz, price_cents=87_000)
+    action = ActionFactory(formation=formation, commune=metz, price_cents=87_000, duree_heures=10)
+    SessionFactory.create_batch(sessions, action=action)
     insert_select(
         User,
         TITULAIRES,

@@ -45,7 +45,7 @@ def catalogue_csv(sessions: int) -> bytes:
     writer = csv.writer(out, delimiter=";")
     writer.writerow(offer_import.COLUMNS)
     for index in range(sessions):
-        formation = index // 10
+        formation, slot = index // 10, index % 3  # ten sessions per formation, in three actions
         remote = formation % 7 == 0
         values = {
             "formation_code": f"F{formation:05d}",
@@ -54,14 +54,16 @@ def catalogue_csv(sessions: int) -> bytes:
             "contenu": "Module 1 ; module 2 ; module 3 ; évaluation finale. " * 5,
             "prerequis": "Niveau B1." if formation % 5 == 0 else "",
             "duree_heures": str(20 + formation % 100),
+            "action_code": "DISTANCE" if remote else f"A{slot}",
             "modalite": "distance" if remote else "presentiel",
+            "rythme": "temps_partiel" if remote else ["journee", "soiree", "weekend"][slot],
             "contact_nom": "Service des inscriptions",
             "contact_courriel": "inscriptions@of.example",
             "session_code": f"S{index:06d}",
             "date_debut": f"{start + datetime.timedelta(days=index % 300):%d/%m/%Y}",
             "date_fin": f"{start + datetime.timedelta(days=index % 300 + 20):%d/%m/%Y}",
-            "adresse": "" if remote else f"{index % 90 + 1} rue de la Formation",
-            "code_commune": "" if remote else PLACES[CITIES[index % len(CITIES)]][0],
+            "adresse": "" if remote else f"{slot + 1} rue de la Formation",
+            "code_commune": "" if remote else PLACES[CITIES[(formation + slot) % len(CITIES)]][0],
             "prix_ttc": f"{900 + formation % 40 * 25},00",
             "places": "12",
         }

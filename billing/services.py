@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -27,6 +26,7 @@ from schwifty.exceptions import SchwiftyException
 
 from accounts.models import Role, User
 from cpf_portal.errors import UserFacingError
+from cpf_portal.money import split_ttc
 from dossiers import billing
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
@@ -75,12 +75,6 @@ def bank_account_save(*, organisme, holder: str, iban: str, bic: str, by) -> Ban
 # --- Amounts --------------------------------------------------------------------------------------
 
 
-def split_ttc(ttc_cents: int, tva_rate: int) -> tuple[int, int]:
-    """(HT, TVA) of a TTC amount at ``tva_rate`` basis points, HT rounded half up to the cent."""
-    ht = int((Decimal(ttc_cents) * 10_000 / (10_000 + tva_rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-    return ht, ttc_cents - ht
-
-
 @dataclass(frozen=True)
 class Line:
     dossier: Dossier
@@ -100,7 +94,7 @@ def line_for(dossier: Dossier) -> Line:
         nature = InvoiceLine.Nature.INDEMNITE
     else:
         nature = InvoiceLine.Nature.SOLDE
-    rate = dossier.formation.tva
+    rate = dossier.session.action.tva
     ht, tva = split_ttc(dossier.billable_cents, rate)
     label = f"Dossier n° {dossier.numero} — {dossier.formation.intitule} — {nature.label}"[:300]
     return Line(dossier, nature, label, rate, ht, tva, dossier.billable_cents)
@@ -136,7 +130,11 @@ def invoice_issue(*, organisme, dossier_ids, by, now: datetime.datetime | None =
     if not wanted:
         raise BillingError("Cochez au moins un dossier à facturer.")
     dossiers = list(
-        billable(organisme).filter(pk__in=wanted).select_for_update(of=("self",)).select_related("formation", "titulaire").order_by("numero")
+        billable(organisme)
+        .filter(pk__in=wanted)
+        .select_for_update(of=("self",))
+        .select_related("formation", "titulaire", "session__action")
+        .order_by("numero")
     )
     if len(dossiers) != len(wanted):
         raise BillingError("Un des dossiers choisis n'est plus à facturer (déjà facturé ou modifié) : vérifiez la liste mise à jour.")

@@ -28,7 +28,9 @@ def _bank(organisme) -> BankAccount | None:
 
 def _to_bill_page(request, *, error: str = "", status: int = 200):
     organisme = request.user.organisme
-    dossiers = services.billable(organisme).select_related("titulaire", "formation").order_by("service_done_at", "entered_at", "numero")
+    dossiers = (
+        services.billable(organisme).select_related("titulaire", "formation", "session__action").order_by("service_done_at", "entered_at", "numero")
+    )
     page = Paginator(dossiers, 100).get_page(request.GET.get("page"))
     rows = [(dossier, services.line_for(dossier)) for dossier in page.object_list]
     context = {"page": page, "rows": rows, "bank": _bank(organisme), "error": error, "query_prefix": ""}

@@ -10,7 +10,7 @@ from cpf_portal.http import posted
 from equipes.admin import MembershipInline
 
 from . import services
-from .models import Certification, Commune, Favori, Formation, Organisme, Session
+from .models import Action, Certification, Commune, Favori, Formation, Organisme, Session
 
 
 class SuspensionForm(forms.Form):
@@ -86,10 +86,19 @@ class CertificationAdmin(admin.ModelAdmin):
     search_fields = ["code", "libelle"]
 
 
-class SessionInline(admin.TabularInline):
-    model = Session
-    fields = ["start_date", "end_date", "permanent_entry", "commune", "address", "price_cents", "places", "active"]
+class ActionInline(admin.TabularInline):
+    model = Action
+    fields = ["modalite", "commune", "address", "rythmes", "duree_heures", "price_cents", "tva", "reference"]
     raw_id_fields = ["commune"]
+    show_change_link = True
+    extra = 0
+
+
+class SessionInline(admin.TabularInline):
+    """Sessions take their action's price and place (database trigger)."""
+
+    model = Session
+    fields = ["start_date", "end_date", "permanent_entry", "registration_opens", "registration_closes", "places", "active", "reference"]
     extra = 0
 
 
@@ -100,6 +109,18 @@ class FormationAdmin(admin.ModelAdmin):
     list_select_related = ["organisme", "certification"]
     search_fields = ["numero", "intitule", "organisme__raison_sociale"]
     raw_id_fields = ["organisme", "certification"]
+    readonly_fields = ["public_id", "duree_heures", "modalite", "created_at", "updated_at"]
+    inlines = [ActionInline]
+    show_full_result_count = False
+
+
+@admin.register(Action)
+class ActionAdmin(admin.ModelAdmin):
+    list_display = ["formation", "modalite", "commune", "duree_heures", "price_cents", "tva"]
+    list_filter = ["modalite"]
+    list_select_related = ["formation", "commune"]
+    search_fields = ["formation__numero", "formation__intitule", "reference"]
+    raw_id_fields = ["formation", "commune"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
     inlines = [SessionInline]
     show_full_result_count = False

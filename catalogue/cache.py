@@ -113,7 +113,7 @@ def formation_page(numero: str, *, today: datetime.date, gens: Generations):
         formation = Formation.objects.published().select_related("organisme", "certification").filter(numero=numero).first()
         if formation is None:
             return None
-        return formation, list(Session.objects.open(today).filter(formation=formation).select_related("commune"))
+        return formation, list(Session.objects.open(today).filter(formation=formation).select_related("action", "commune"))
 
     return remember(f"catalogue:formation:{gens.catalogue}:{today.isoformat()}:{digest(numero)}", load)
 

@@ -12,7 +12,7 @@ from cpf_portal.forms import CpfForm
 from cpf_portal.money import from_cents, to_cents
 
 from . import cache
-from .models import ACTION_TYPES, REPERTORIES, Certification, Formation, Session
+from .models import ACTION_TYPES, REPERTORIES, Action, Certification, Formation, Modalite, Rythme, Session, Tva
 from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
 
 MAX_PRICE_EUROS = Decimal("100000")
@@ -68,6 +68,16 @@ class SearchForm(CpfForm):
         label="Niveau de sortie",
         required=False,
         choices=[("", "Tous les niveaux"), *Certification.Niveau.choices],
+    )
+    modalite = forms.ChoiceField(
+        label="Modalité",
+        required=False,
+        choices=[("", "Toutes les modalités"), *Modalite.choices],
+    )
+    rythme = forms.ChoiceField(
+        label="Rythme",
+        required=False,
+        choices=[("", "Tous les rythmes"), *Rythme.choices],
     )
     debut_apres = forms.DateField(
         label="Session débutant après le",
@@ -126,6 +136,8 @@ class SearchForm(CpfForm):
             duration=data.get("duree") if data.get("duree") in DURATIONS else "",
             certification_type=data.get("certification") or "",
             niveau=data.get("niveau") or "",
+            modalite=data.get("modalite") or "",
+            rythme=data.get("rythme") or "",
             start_after=data.get("debut_apres"),
             start_before=data.get("debut_avant"),
             sort=data.get("tri") or "pertinence",
@@ -157,38 +169,16 @@ class FormationForm(CpfForm, forms.ModelForm):
             "objectifs",
             "contenu",
             "resultats_attendus",
-            "prerequis",
-            "duree_heures",
-            "modalite",
             "domaine",
-            "tva",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
         ]
-        labels = {"duree_heures": "Durée en heures", "domaine": "Domaine (Formacode ou NSF)"}
-        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["description", "objectifs", "contenu", "resultats_attendus", "prerequis"]}
+        labels = {"domaine": "Domaine (Formacode ou NSF)"}
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["description", "objectifs", "contenu", "resultats_attendus"]}
 
     def __init__(self, *args, organisme, **kwargs):
         self.organisme = organisme
         super().__init__(*args, **kwargs)
 
-    def clean_tva(self):
-        value = self.cleaned_data.get("tva")
-        return Formation.Tva.EXONEREE if value in (None, "") else value
-
     def setup_fields(self):
-        # Most trainings are exempt: a form sent without the field (an older page, an import) keeps that.
-        self.fields["tva"].required = False
-        self.fields["tva"].help_text = "Les prix de vos sessions sont TTC ; la TVA figure sur vos factures."
-        self.fields["prerequis"].help_text = (
-            f"Avec des prérequis, vous accusez réception d'une demande sous {settings.DOSSIER_ORGANISME_REPLY_WORKING_DAYS} jours ouvrés, "
-            f"puis avez {settings.DOSSIER_PREREQUISITES_REPLY_DAYS} jours pour y répondre."
-        )
-        self.fields["contact_email"].help_text = "Reçoit les nouvelles demandes d'inscription. À défaut, l'adresse de l'organisme."
-        self.fields["duree_heures"].min_value = 1
-        self.fields["duree_heures"].error_messages["min_value"] = "La durée doit être d'au moins 1 heure."
-        self.fields["duree_heures"].widget.attrs.update({"min": "1", "inputmode": "numeric"})
         if self.instance.pk:
             prefix = f"{self.organisme.siret}_"
             self.initial.setdefault("code", self.instance.numero.removeprefix(prefix))
@@ -233,10 +223,12 @@ class FormationForm(CpfForm, forms.ModelForm):
         return formation
 
 
-class SessionForm(CpfForm, forms.ModelForm):
+class ActionForm(CpfForm, forms.ModelForm):
+    """An action of a formation: place, modality, rythm, duration, price, prérequis, contact."""
+
     lieu = forms.CharField(
         label="Commune du lieu de formation",
-        help_text="Nom ou code postal. Exemple : Metz (57070). Sans objet pour une formation à distance.",
+        help_text="Nom ou code postal. Exemple : Metz (57070). Sans objet pour une action à distance.",
         required=False,
         max_length=120,
         widget=forms.TextInput(
@@ -245,50 +237,123 @@ class SessionForm(CpfForm, forms.ModelForm):
     )
     prix = forms.DecimalField(
         label="Prix TTC (€)",
+        help_text="Le prix hors taxe est calculé selon la TVA choisie.",
         min_value=0,
-        max_value=Decimal("100000"),
+        max_value=MAX_PRICE_EUROS,
         decimal_places=2,
         localize=True,
         widget=forms.TextInput(attrs={"inputmode": "decimal"}),
         error_messages={"min_value": "Le prix ne peut pas être négatif."},
     )
+    rythmes = forms.MultipleChoiceField(label="Rythme", required=False, choices=Rythme.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
-        model = Session
-        fields = ["permanent_entry", "start_date", "end_date", "address", "places"]
-        labels = {"permanent_entry": "Entrée / sortie permanente", "address": "Adresse du lieu de formation", "places": "Nombre de places"}
-        widgets = {
-            "start_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "places": forms.NumberInput(attrs={"min": "1", "inputmode": "numeric"}),
+        model = Action
+        fields = [
+            "modalite",
+            "address",
+            "rythmes",
+            "modalites_pedagogiques",
+            "prerequis",
+            "duree_heures",
+            "heures_hebdo",
+            "tva",
+            "contact_name",
+            "contact_email",
+            "contact_phone",
+        ]
+        labels = {
+            "address": "Adresse du lieu de formation",
+            "duree_heures": "Durée indicative en heures",
+            "heures_hebdo": "Durée hebdomadaire en heures",
         }
+        widgets = {name: forms.Textarea(attrs={"rows": 4}) for name in ["modalites_pedagogiques", "prerequis"]}
 
     def __init__(self, *args, formation, **kwargs):
         self.formation = formation
         super().__init__(*args, **kwargs)
 
     def setup_fields(self):
-        for name in ("start_date", "end_date"):
-            self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
-        self.fields["places"].validators.append(MinValueValidator(1, message="Assurez-vous que cette valeur est supérieure ou égale à 1."))
+        # Most trainings are exempt: a form sent without the field (an older page) keeps that.
+        self.fields["tva"].required = False
+        self.fields["tva"].help_text = "Vos prix sont TTC ; la TVA figure sur vos factures."
+        self.fields["prerequis"].help_text = (
+            f"Avec des prérequis, vous accusez réception d'une demande sous {settings.DOSSIER_ORGANISME_REPLY_WORKING_DAYS} jours ouvrés, "
+            f"puis avez {settings.DOSSIER_PREREQUISITES_REPLY_DAYS} jours pour y répondre."
+        )
+        self.fields["modalites_pedagogiques"].help_text = "Exemple : cours en groupe de 8, ateliers pratiques, plateforme en ligne avec tuteur."
+        self.fields["contact_email"].help_text = "Reçoit les nouvelles demandes d'inscription. À défaut, l'adresse de l'organisme."
+        self.fields["heures_hebdo"].help_text = "Facultatif. Exemple : 7 pour une journée par semaine."
+        for name, message in (
+            ("duree_heures", "La durée doit être d'au moins 1 heure."),
+            ("heures_hebdo", "La durée hebdomadaire doit être d'au moins 1 heure."),
+        ):
+            self.fields[name].min_value = 1
+            self.fields[name].error_messages["min_value"] = message
+            self.fields[name].widget.attrs.update({"min": "1", "inputmode": "numeric"})
         if self.instance.pk:
             self.initial.setdefault("prix", from_cents(self.instance.price_cents))
             if self.instance.commune_id:
                 self.initial.setdefault("lieu", self.instance.commune.label)
-        if self.formation.is_remote:
-            del self.fields["lieu"]
-            del self.fields["address"]
 
-    def clean_lieu(self):
-        text = self.cleaned_data.get("lieu", "").strip()
+    def clean_tva(self):
+        value = self.cleaned_data.get("tva")
+        return Tva.EXONEREE if value in (None, "") else value
+
+    def clean(self):
+        data = super().clean()
+        text = (data.get("lieu") or "").strip()
         self.commune = None
-        if text:
+        if data.get("modalite") == Modalite.DISTANCE:
+            return data
+        if not text:
+            self.add_error("lieu", ValidationError("Indiquez la commune où se déroule l'action (ou la modalité « À distance »).", code="required"))
+        else:
             self.commune = resolve_place(text)
             if self.commune is None:
-                raise ValidationError("Commune introuvable : saisissez un nom de commune ou un code postal.", code="unknown_place")
-        elif not self.formation.is_remote:
-            raise ValidationError("Indiquez la commune où se déroule la session.", code="required")
-        return text
+                self.add_error("lieu", ValidationError("Commune introuvable : saisissez un nom de commune ou un code postal.", code="unknown_place"))
+        return data
+
+    def apply(self) -> Action:
+        action = self.instance
+        action.formation = self.formation
+        action.price_cents = to_cents(self.cleaned_data["prix"])
+        action.commune = self.commune
+        if action.is_remote:
+            action.address = ""
+        return action
+
+
+class SessionForm(CpfForm, forms.ModelForm):
+    class Meta:
+        model = Session
+        fields = ["permanent_entry", "start_date", "end_date", "registration_opens", "registration_closes", "places", "reference"]
+        labels = {
+            "permanent_entry": "Entrée / sortie permanente",
+            "places": "Nombre de places",
+            "registration_opens": "Inscriptions à partir du",
+            "registration_closes": "Inscriptions jusqu'au",
+            "reference": "Votre code de la session",
+        }
+        widgets = {
+            **{
+                name: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                for name in ("start_date", "end_date", "registration_opens", "registration_closes")
+            },
+            "places": forms.NumberInput(attrs={"min": "1", "inputmode": "numeric"}),
+        }
+
+    def __init__(self, *args, action, **kwargs):
+        self.action = action
+        super().__init__(*args, **kwargs)
+
+    def setup_fields(self):
+        for name in ("start_date", "end_date", "registration_opens", "registration_closes"):
+            self.fields[name].input_formats = ["%Y-%m-%d", "%d/%m/%Y"]
+        self.fields["registration_opens"].help_text = "Facultatif : les inscriptions sont ouvertes dès la publication."
+        self.fields["registration_closes"].help_text = "Facultatif : à défaut, jusqu'à la fin de la session."
+        self.fields["reference"].help_text = "Facultatif. Sert aux imports de catalogue : un nouvel import met à jour cette session."
+        self.fields["places"].validators.append(MinValueValidator(1, message="Assurez-vous que cette valeur est supérieure ou égale à 1."))
 
     def clean(self):
         data = super().clean()
@@ -304,12 +369,17 @@ class SessionForm(CpfForm, forms.ModelForm):
             self.add_error("end_date", ValidationError("La date de fin doit être postérieure ou égale à la date de début.", code="order"))
         if start and not self.instance.pk and start < timezone.localdate():
             self.add_error("start_date", ValidationError("La date de début ne peut pas être passée.", code="past"))
+        opens, closes = data.get("registration_opens"), data.get("registration_closes")
+        if opens and closes and closes < opens:
+            self.add_error("registration_closes", ValidationError("La fin des inscriptions doit suivre leur ouverture.", code="order"))
+        if closes and end and closes > end:
+            self.add_error(
+                "registration_closes", ValidationError("Les inscriptions se terminent au plus tard le dernier jour de la session.", code="after_end")
+            )
         return data
 
     def apply(self) -> Session:
-        session = self.instance
-        session.price_cents = to_cents(self.cleaned_data["prix"])
-        session.commune = getattr(self, "commune", None)
+        session = self.instance.follow(self.action)
         if self.cleaned_data.get("permanent_entry") and not (self.cleaned_data.get("start_date") and self.cleaned_data.get("end_date")):
             session.start_date = session.end_date = None
         return session

@@ -29,7 +29,7 @@ from django.db import transaction
 
 from cpf_portal.money import to_cents
 
-from .models import Certification, Commune, Formation, Organisme, Session
+from .models import Action, Certification, Commune, Formation, Organisme, Session
 from .validators import normalize_siret, validate_siret
 
 REQUIRED = ["numero_formation", "intitule_formation", "siret", "nom_of", "code_departement"]
@@ -248,17 +248,26 @@ def _save(parsed: ParsedRow) -> bool:
             "description": parsed.description,
             "objectifs": parsed.objectifs,
             "contenu": parsed.contenu,
-            "duree_heures": parsed.hours,
-            "modalite": modalite,
             "domaine": parsed.domaine,
             "active": True,
         },
     )
     formation.full_clean()
-    session = Session.objects.filter(formation=formation, commune=parsed.commune).first() or Session(formation=formation)
-    session.commune = parsed.commune
-    session.address = "" if parsed.remote else parsed.address
-    session.price_cents = parsed.price_cents
+    # One action per place of the formation (the open data has one row per formation and place).
+    action, _ = Action.objects.update_or_create(
+        formation=formation,
+        reference=f"opendata-{parsed.commune.code_insee if parsed.commune else 'distance'}",
+        defaults={
+            "modalite": modalite,
+            "duree_heures": parsed.hours,
+            "price_cents": parsed.price_cents,
+            "commune": parsed.commune,
+            "address": "" if parsed.remote else parsed.address,
+        },
+    )
+    action.full_clean()
+    session = action.sessions.first() or Session()
+    session.follow(action)
     session.permanent_entry = parsed.start is None
     session.start_date, session.end_date = parsed.start, parsed.end
     session.active = True

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts import phones
+from cpf_portal.money import split_ttc
 
 from .validators import validate_nda, validate_siret
 
@@ -153,18 +154,33 @@ class FormationQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
+class Modalite(models.TextChoices):
+    PRESENTIEL = "presentiel", "En présentiel"
+    DISTANCE = "distance", "À distance"
+    MIXTE = "mixte", "Mixte (présentiel et à distance)"
+
+
+class Rythme(models.TextChoices):
+    JOURNEE = "journee", "En journée"
+    SOIREE = "soiree", "En soirée"
+    WEEKEND = "weekend", "Le week-end"
+    TEMPS_PARTIEL = "temps_partiel", "À temps partiel"
+
+
+class Tva(models.IntegerChoices):
+    """VAT on the price (in basis points); training is usually exempt (CGI art. 261-4-4°)."""
+
+    EXONEREE = 0, "Exonérée de TVA (article 261-4-4° du CGI)"
+    REDUITE = 550, "5,5 %"
+    NORMALE = 2000, "20 %"
+
+
 class Formation(models.Model):
-    class Modalite(models.TextChoices):
-        PRESENTIEL = "presentiel", "En présentiel"
-        DISTANCE = "distance", "À distance"
-        MIXTE = "mixte", "Mixte (présentiel et à distance)"
+    """What is taught (EDOF's first level): title, certification, objectives, content. Where,
+    how and at what price it is taught are its actions'; their dates, their sessions'."""
 
-    class Tva(models.IntegerChoices):
-        """VAT on the price (in basis points); training is usually exempt (CGI art. 261-4-4°)."""
-
-        EXONEREE = 0, "Exonérée de TVA (article 261-4-4° du CGI)"
-        REDUITE = 550, "5,5 %"
-        NORMALE = 2000, "20 %"
+    Modalite = Modalite
+    Tva = Tva
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     numero = models.CharField("numéro", max_length=80, unique=True, validators=[NUMERO_VALIDATOR])
@@ -175,16 +191,13 @@ class Formation(models.Model):
     objectifs = models.TextField("objectifs", blank=True)
     contenu = models.TextField("contenu", blank=True)
     resultats_attendus = models.TextField("résultats attendus", blank=True)
-    prerequis = models.TextField("prérequis", blank=True)
-    duree_heures = models.PositiveIntegerField("durée en heures", validators=[MinValueValidator(1)])
-    modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
     domaine = models.CharField("domaine (Formacode ou NSF)", max_length=200, blank=True)
-    tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE, db_default=Tva.EXONEREE, help_text="Les prix affichés sont TTC.")
-    # Who handles the registrations: receives « [Non traité] Dossier de formation n° … » and
-    # every e-mail about its dossiers (the organisme's address when empty).
-    contact_name = models.CharField("nom du contact d'inscription", max_length=200, blank=True, db_default="")
-    contact_email = models.EmailField("courriel du contact d'inscription", blank=True, db_default="")
-    contact_phone = models.CharField("téléphone du contact d'inscription", max_length=10, blank=True, db_default="", validators=[phones.validate_any])
+    # Summaries of its actions, written by a database trigger (migration 0014) for the search
+    # index: the shortest duration, one modality (« mixte » when they differ), every rythm.
+    duree_heures = models.PositiveIntegerField("durée en heures", null=True, blank=True, editable=False)
+    modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL, editable=False)
+    modalites = ArrayField(models.CharField(max_length=10, choices=Modalite), default=list, db_default="{}", editable=False)
+    rythmes = ArrayField(models.CharField(max_length=15, choices=Rythme), default=list, db_default="{}", editable=False)
     active = models.BooleanField("publiée", default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -203,11 +216,79 @@ class Formation(models.Model):
 
     @property
     def is_remote(self) -> bool:
-        return self.modalite == self.Modalite.DISTANCE
+        return self.modalite == Modalite.DISTANCE
+
+    @property
+    def rythme_labels(self) -> list[str]:
+        return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
+
+
+class Action(models.Model):
+    """EDOF's « action de formation »: one way the organisme sells a formation — where
+    (a place, à distance or mixte), how (modalités pédagogiques, rythme), for how long, at
+    what price, with which prérequis, and who handles its registrations. Its sessions are
+    its dates; they carry copies of its price and place for the search (trigger, 0014)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="actions")
+    # The organisme's own id of the action (catalogue files): a re-import updates it.
+    reference = models.CharField("identifiant de l'action chez l'organisme", max_length=80, blank=True, db_default="")
+    modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
+    rythmes = ArrayField(models.CharField(max_length=15, choices=Rythme), verbose_name="rythme", default=list, blank=True)
+    modalites_pedagogiques = models.TextField("modalités pédagogiques", blank=True)
+    prerequis = models.TextField("prérequis", blank=True)
+    duree_heures = models.PositiveIntegerField("durée indicative en heures", validators=[MinValueValidator(1)])
+    heures_hebdo = models.PositiveSmallIntegerField("durée hebdomadaire en heures", null=True, blank=True, validators=[MinValueValidator(1)])
+    price_cents = models.BigIntegerField("prix TTC (centimes)")
+    tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE)
+    address = models.CharField("adresse du lieu", max_length=200, blank=True)
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="actions")
+    # Who handles the registrations: receives « [Non traité] Dossier de formation n° … » and
+    # every e-mail about its dossiers (the organisme's address when empty).
+    contact_name = models.CharField("nom du contact d'inscription", max_length=200, blank=True)
+    contact_email = models.EmailField("courriel du contact d'inscription", blank=True)
+    contact_phone = models.CharField("téléphone du contact d'inscription", max_length=10, blank=True, validators=[phones.validate_any])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "action de formation"
+        verbose_name_plural = "actions de formation"
+        ordering = ["formation", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duree_heures__gt=0), name="catalogue_action_duree_positive"),
+            models.CheckConstraint(condition=Q(price_cents__gte=0), name="catalogue_action_price_positive"),
+            models.CheckConstraint(condition=Q(heures_hebdo__isnull=True) | Q(heures_hebdo__gt=0), name="catalogue_action_hebdo_positive"),
+            models.CheckConstraint(condition=Q(modalite=Modalite.DISTANCE) | Q(commune__isnull=False), name="catalogue_action_place"),
+            models.UniqueConstraint(fields=["formation", "reference"], condition=~Q(reference=""), name="catalogue_action_reference_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.formation} — {self.label}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.get_modalite_display()}, {self.place_label}" if self.commune_id else self.get_modalite_display()
+
+    @property
+    def is_remote(self) -> bool:
+        return self.modalite == Modalite.DISTANCE
+
+    @property
+    def place_label(self) -> str:
+        return self.commune.label if self.commune_id else "À distance"
+
+    @property
+    def rythme_labels(self) -> list[str]:
+        return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
+
+    @property
+    def price_ht_cents(self) -> int:
+        return split_ttc(self.price_cents, self.tva)[0]
 
     @property
     def registration_email(self) -> str:
-        return self.contact_email or self.organisme.email
+        return self.contact_email or self.formation.organisme.email
 
 
 SEARCH_COLUMNS = ["price_cents", "start_date", "end_date", "permanent_entry", "active"]
@@ -221,18 +302,24 @@ class SessionQuerySet(models.QuerySet):
 
 class Session(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="sessions")
+    # The action's formation, price and place, copied on the session by a database trigger
+    # (migration 0014) for the search's covering indexes; ``follow`` sets them in Python too.
     # Indexed below by a covering index (the search reads sessions from the index alone).
-    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="sessions", db_index=False)
+    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="sessions", db_index=False, editable=False)
     start_date = models.DateField("date de début", null=True, blank=True)
     end_date = models.DateField("date de fin", null=True, blank=True)
     permanent_entry = models.BooleanField("entrée / sortie permanente", default=False)
-    address = models.CharField("adresse du lieu", max_length=200, blank=True)
+    address = models.CharField("adresse du lieu", max_length=200, blank=True, editable=False)
     # Indexed below by a covering index.
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", db_index=False)
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", db_index=False, editable=False)
     # Copied from the commune by a database trigger, for the GiST index of the place search.
     latitude = models.FloatField(null=True, editable=False)
     longitude = models.FloatField(null=True, editable=False)
-    price_cents = models.BigIntegerField("prix TTC (centimes)")
+    price_cents = models.BigIntegerField("prix TTC (centimes)", editable=False)
+    # Registrations open from / until (both optional: open as long as the session is).
+    registration_opens = models.DateField("inscriptions à partir du", null=True, blank=True)
+    registration_closes = models.DateField("inscriptions jusqu'au", null=True, blank=True)
     places = models.PositiveIntegerField("places", default=12)
     active = models.BooleanField("ouverte", default=True)
     # The organisme's own id of the session (catalogue files): a re-import updates it.
@@ -255,6 +342,12 @@ class Session(models.Model):
                 name="catalogue_session_end_after_start",
             ),
             models.UniqueConstraint(fields=["formation", "reference"], condition=~Q(reference=""), name="catalogue_session_reference_unique"),
+            models.CheckConstraint(
+                condition=Q(registration_opens__isnull=True)
+                | Q(registration_closes__isnull=True)
+                | Q(registration_closes__gte=models.F("registration_opens")),
+                name="catalogue_session_registration_window",
+            ),
         ]
         # Covering indexes of the search: each access path reads the index alone.
         indexes = [
@@ -276,11 +369,36 @@ class Session(models.Model):
     def __str__(self):
         return f"{self.formation} — {self.dates_label}"
 
-    def takes_dossiers(self, today) -> bool:
-        """Open to registrations: published, not ended, its organisme not suspended."""
-        if not (self.active and self.formation.active) or self.formation.organisme.suspended_at is not None:
-            return False
-        return not (self.end_date and self.end_date < today)
+    def follow(self, action: Action) -> "Session":
+        """Attach to ``action`` and take its copies (the database trigger does the same)."""
+        self.action = action
+        self.formation_id, self.price_cents, self.commune_id, self.address = (
+            action.formation_id,
+            action.price_cents,
+            action.commune_id,
+            action.address,
+        )
+        return self
+
+    def registration_refusal(self, today) -> str:
+        """Why a dossier cannot be made for this session today (« » when it can): closed or
+        unpublished, ended, its organisme suspended, or outside its registration window."""
+        if (
+            not (self.active and self.formation.active)
+            or self.formation.organisme.suspended_at is not None
+            or (self.end_date and self.end_date < today)
+        ):
+            return "Cette session n'est plus ouverte aux inscriptions."
+        if self.registration_opens and today < self.registration_opens:
+            return f"Les inscriptions à cette session ouvrent le {self.registration_opens:%d/%m/%Y}."
+        if self.registration_closes and today > self.registration_closes:
+            return f"Les inscriptions à cette session sont closes depuis le {self.registration_closes:%d/%m/%Y}."
+        return ""
+
+    def registration_open(self, today) -> bool:
+        return not (self.registration_opens and today < self.registration_opens) and not (
+            self.registration_closes and today > self.registration_closes
+        )
 
     @property
     def dates_label(self) -> str:
@@ -293,6 +411,17 @@ class Session(models.Model):
         if self.commune_id is None:
             return "À distance"
         return self.commune.label
+
+    @property
+    def registration_label(self) -> str:
+        opens, closes = self.registration_opens, self.registration_closes
+        if opens and closes:
+            return f"Du {opens:%d/%m/%Y} au {closes:%d/%m/%Y}"
+        if opens:
+            return f"À partir du {opens:%d/%m/%Y}"
+        if closes:
+            return f"Jusqu'au {closes:%d/%m/%Y}"
+        return "Jusqu'à la fin de la session" if self.end_date else "Toute l'année"
 
 
 class FormationIndex(models.Model):
@@ -307,8 +436,10 @@ class FormationIndex(models.Model):
     formation = models.OneToOneField(Formation, on_delete=models.CASCADE, primary_key=True, related_name="search_index")
     title = SearchVectorField()
     document = SearchVectorField()
-    duree_heures = models.PositiveIntegerField()
+    duree_heures = models.PositiveIntegerField(null=True)
     certification_type = models.CharField(max_length=10, blank=True)
+    modalites = ArrayField(models.CharField(max_length=10), default=list, db_default="{}")
+    rythmes = ArrayField(models.CharField(max_length=15), default=list, db_default="{}")
     niveau = models.CharField(max_length=1, blank=True, default="", db_default="")  # of the certification
     remote = models.BooleanField()
     active = models.BooleanField()

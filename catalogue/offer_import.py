@@ -1,5 +1,5 @@
-"""An organisme publishes its offer in bulk: a CSV (one row per session, the formation
-repeated) or an LHÉO XML file (the national language of training offers:
+"""An organisme publishes its offer in bulk: a CSV (one row per session, its formation and
+action repeated) or an LHÉO XML file (the national language of training offers:
 https://dev.lheo.org/languages/lheo/2.2/doc).
 
 1. ``check_upload`` reads the whole file and checks every row before anything is written:
@@ -9,8 +9,9 @@ https://dev.lheo.org/languages/lheo/2.2/doc).
    ``OfferImport``; nothing else is written.
 2. The person reads the report and confirms (``confirm``): a Celery task runs ``run``, which
    writes the valid sessions by chunks (each chunk one transaction), counting its progress.
-3. Keys are the organisme's own ids: the formation's code (its public number is SIRET_code)
-   and the session's. Importing the same file again changes nothing.
+3. Keys are the organisme's own ids: the formation's code (its public number is SIRET_code),
+   the action's (or, without one, the action's description itself) and the session's.
+   Importing the same file again changes nothing.
 
 The CSV columns are listed in ``COLUMNS`` (and the README).
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import hashlib
 import io
 import re
 import zipfile
@@ -42,36 +44,29 @@ from cpf_portal.queue import enqueue, enqueue_on_commit
 
 from .importer import DAY_FORMATS as OPEN_DATA_DAY_FORMATS
 from .importer import read_date, read_decimal
-from .models import ACTION_TYPES, NUMERO_VALIDATOR, REPERTORIES, Certification, Commune, Formation, OfferImport, Organisme, Session
+from .models import ACTION_TYPES, NUMERO_VALIDATOR, REPERTORIES, Action, Certification, Commune, Formation, OfferImport, Organisme, Rythme, Session
 
 # The formation's description, as read from a row and as compared between its rows.
-DESCRIPTION = [
-    "intitule",
-    "certification_type",
-    "certification_code",
-    "objectifs",
-    "contenu",
-    "resultats_attendus",
+DESCRIPTION = ["intitule", "certification_type", "certification_code", "objectifs", "contenu", "resultats_attendus"]
+# The action's columns (file names), then the session's.
+ACTION_COLUMNS = [
+    "action_code",
+    "modalite",
+    "rythme",
+    "modalites_pedagogiques",
     "prerequis",
     "duree_heures",
-    "modalite",
+    "heures_hebdo",
     "tva",
-]
-COLUMNS = [
-    "formation_code",
-    *DESCRIPTION,
-    "contact_nom",
-    "contact_courriel",
-    "contact_telephone",
-    "session_code",
-    "date_debut",
-    "date_fin",
-    "entree_permanente",
     "adresse",
     "code_commune",
     "prix_ttc",
-    "places",
+    "contact_nom",
+    "contact_courriel",
+    "contact_telephone",
 ]
+SESSION_COLUMNS = ["session_code", "date_debut", "date_fin", "entree_permanente", "inscription_debut", "inscription_fin", "places"]
+COLUMNS = ["formation_code", *DESCRIPTION, *ACTION_COLUMNS, *SESSION_COLUMNS]
 REQUIRED = ["formation_code", "intitule", "duree_heures", "session_code", "prix_ttc"]
 MODALITES = {
     "presentiel": Formation.Modalite.PRESENTIEL,
@@ -82,12 +77,34 @@ MODALITES = {
     "mixte": Formation.Modalite.MIXTE,
 }
 LHEO_MODALITES = {"0": Formation.Modalite.PRESENTIEL, "1": Formation.Modalite.MIXTE, "2": Formation.Modalite.DISTANCE}
+# Rythms as written in files (codes, labels, LHÉO's free text « rythme-formation »).
+RYTHMES = [
+    (re.compile(r"journ|jour\b|temps plein", re.I), Rythme.JOURNEE),
+    (re.compile(r"soir", re.I), Rythme.SOIREE),
+    (re.compile(r"week|samedi|dimanche", re.I), Rythme.WEEKEND),
+    (re.compile(r"partiel", re.I), Rythme.TEMPS_PARTIEL),
+]
 DAY_FORMATS = (*OPEN_DATA_DAY_FORMATS, "%Y%m%d")  # and LHÉO's AAAAMMJJ
 TVA = {"": 0, "0": 0, "5,5": 550, "5.5": 550, "20": 2000}
 YES, NO = {"oui", "o", "1", "true", "vrai", "x"}, {"", "non", "n", "0", "false", "faux"}
-# The formation's fields: every row of one formation must agree on them.
-FORMATION_FIELDS = [*DESCRIPTION, "contact_name", "contact_email", "contact_phone"]
-SESSION_FIELDS = ["start_date", "end_date", "permanent_entry", "address", "commune_id", "price_cents", "places"]
+# The formation's fields: every row of one formation must agree on them; the same for an action.
+FORMATION_FIELDS = DESCRIPTION
+ACTION_FIELDS = [
+    "modalite",
+    "rythmes",
+    "modalites_pedagogiques",
+    "prerequis",
+    "duree_heures",
+    "heures_hebdo",
+    "tva",
+    "address",
+    "commune_id",
+    "price_cents",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+]
+SESSION_FIELDS = ["action", "start_date", "end_date", "permanent_entry", "registration_opens", "registration_closes", "places"]
 CHUNK = 500
 
 
@@ -107,10 +124,20 @@ class OfferRow:
     objectifs: str = ""
     contenu: str = ""
     resultats_attendus: str = ""
+    action_code: str = ""
+    modalite: str = ""
+    rythme: str = ""
+    rythmes: list[str] = field(default_factory=list)
+    modalites_pedagogiques: str = ""
     prerequis: str = ""
     duree_heures: str | int = ""
-    modalite: str = ""
+    heures_hebdo: str | int | None = ""
     tva: str | int = ""
+    address: str = ""
+    commune_code: str = ""
+    commune_id: int | None = None
+    price: str = ""
+    price_cents: int = 0
     contact_name: str = ""
     contact_email: str = ""
     contact_phone: str = ""
@@ -118,11 +145,8 @@ class OfferRow:
     start_date: str | None = ""
     end_date: str | None = ""
     permanent_entry: str | bool = ""
-    address: str = ""
-    commune_code: str = ""
-    commune_id: int | None = None
-    price: str = ""
-    price_cents: int = 0
+    registration_opens: str | None = ""
+    registration_closes: str | None = ""
     places: str | int = ""
     problems: list[tuple[str, str]] = field(default_factory=list)
 
@@ -207,10 +231,17 @@ def _csv_rows(text: str) -> list[OfferRow]:
                 objectifs=value["objectifs"],
                 contenu=value["contenu"],
                 resultats_attendus=value["resultats_attendus"],
+                action_code=value["action_code"],
+                modalite=value["modalite"],
+                rythme=value["rythme"],
+                modalites_pedagogiques=value["modalites_pedagogiques"],
                 prerequis=value["prerequis"],
                 duree_heures=value["duree_heures"],
-                modalite=value["modalite"],
+                heures_hebdo=value["heures_hebdo"],
                 tva=value["tva"],
+                address=value["adresse"],
+                commune_code=value["code_commune"],
+                price=value["prix_ttc"],
                 contact_name=value["contact_nom"],
                 contact_email=value["contact_courriel"],
                 contact_phone=value["contact_telephone"],
@@ -218,9 +249,8 @@ def _csv_rows(text: str) -> list[OfferRow]:
                 start_date=value["date_debut"],
                 end_date=value["date_fin"],
                 permanent_entry=value["entree_permanente"],
-                address=value["adresse"],
-                commune_code=value["code_commune"],
-                price=value["prix_ttc"],
+                registration_opens=value["inscription_debut"],
+                registration_closes=value["inscription_fin"],
                 places=value["places"],
             )
         )
@@ -251,6 +281,7 @@ def _lheo_rows(text: str) -> list[OfferRow]:
             address = " ".join((line.text or "").strip() for line in place.findall(f"{ns}ligne")) if place is not None else ""
             permanent = text_of(action, "modalites-entrees-sorties") == "1"
             contact = formation.find(f"{ns}contact-formation/{ns}coordonnees")
+            action_code = action.get("numero", "").strip() or f"A{a_index}"
             for s_index, session in enumerate(action.findall(f"{ns}session"), start=1):
                 rows.append(
                     OfferRow(
@@ -262,8 +293,12 @@ def _lheo_rows(text: str) -> list[OfferRow]:
                         objectifs=text_of(formation, "objectif-formation"),
                         contenu=text_of(formation, "contenu-formation"),
                         resultats_attendus=text_of(formation, "resultats-attendus"),
+                        action_code=action_code,
+                        rythme=text_of(action, "rythme-formation"),
+                        modalites_pedagogiques=text_of(action, "modalites-pedagogiques"),
                         prerequis=text_of(action, "conditions-specifiques").strip("- "),
                         duree_heures=text_of(action, "nombre-heures-total"),
+                        heures_hebdo=text_of(action, "duree-hebdomadaire"),
                         modalite=LHEO_MODALITES.get(text_of(action, "modalites-enseignement"), text_of(action, "modalites-enseignement")),
                         contact_name=" ".join(filter(None, [text_of(contact, "prenom"), text_of(contact, "nom")])),
                         contact_email=text_of(contact, "courriel"),
@@ -271,6 +306,8 @@ def _lheo_rows(text: str) -> list[OfferRow]:
                         session_code=session.get("numero", "").strip(),
                         start_date=text_of(session, "periode/debut"),
                         end_date=text_of(session, "periode/fin"),
+                        registration_opens=text_of(session, "periode-inscription/periode/debut"),
+                        registration_closes=text_of(session, "periode-inscription/periode/fin"),
                         permanent_entry="oui" if permanent else "non",
                         address=address,
                         commune_code=text_of(place, "code-INSEE-commune"),
@@ -308,7 +345,7 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
     for column, label in [("formation_code", "Le code de la formation"), ("intitule", "L'intitulé"), ("session_code", "Le code de la session")]:
         if not getattr(row, column):
             row.refuse(column, f"{label} est obligatoire.")
-    for column in ("formation_code", "session_code"):
+    for column in ("formation_code", "action_code", "session_code"):
         value = getattr(row, column)
         if value and (len(value) > 50 or not NUMERO_VALIDATOR.regex.match(value)):
             row.refuse(column, "Ce code ne contient que des lettres, des chiffres, « _ » et « - » (50 caractères au plus).")
@@ -325,6 +362,15 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
             row.refuse("certification_code", f"La certification {ctype}{code} n'est pas connue du répertoire.")
         row.certification_code = code
     row.duree_heures = _int(row, "duree_heures", row.duree_heures, default=None, minimum=1, label="La durée en heures")
+    hebdo = _int(row, "heures_hebdo", row.heures_hebdo or "0", default=None, minimum=0, label="La durée hebdomadaire")
+    row.heures_hebdo = hebdo or None
+    parts = [part.strip() for part in re.split(r"[,;|/]", row.rythme or "") if part.strip()]
+    rythmes = {value for part in parts for pattern, value in RYTHMES if pattern.search(part) or part.lower() == value}
+    if parts and not rythmes:
+        row.refuse("rythme", "Le rythme est « journee », « soiree », « weekend » ou « temps_partiel » (plusieurs séparés par « , »).")
+    row.rythmes = sorted(rythmes)
+    if len(row.prerequis) > 5000 or len(row.modalites_pedagogiques) > 5000:
+        row.refuse("prerequis", "Les prérequis et modalités pédagogiques ne dépassent pas 5 000 caractères.")
     modalite = MODALITES.get(str(row.modalite).strip().lower(), row.modalite) if row.modalite else Formation.Modalite.PRESENTIEL
     if modalite not in Formation.Modalite.values:
         row.refuse("modalite", "La modalité est « presentiel », « distance » ou « mixte ».")
@@ -357,7 +403,16 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
         except ValueError:
             row.refuse(column, "La date est au format JJ/MM/AAAA.")
             dates[name] = None
+    for column, name in (("inscription_debut", "registration_opens"), ("inscription_fin", "registration_closes")):
+        try:
+            dates[name] = read_date(getattr(row, name) or "", DAY_FORMATS)
+        except ValueError:
+            row.refuse(column, "La date est au format JJ/MM/AAAA.")
+            dates[name] = None
     row.start_date, row.end_date = dates["start_date"], dates["end_date"]
+    row.registration_opens, row.registration_closes = dates["registration_opens"], dates["registration_closes"]
+    if row.registration_opens and row.registration_closes and row.registration_closes < row.registration_opens:
+        row.refuse("inscription_fin", "La fin des inscriptions précède leur ouverture.")
     if not row.permanent_entry and not (row.start_date and row.end_date) and ("date_debut", "La date est au format JJ/MM/AAAA.") not in row.problems:
         row.refuse("date_debut", "Une session à dates fixes a une date de début et une date de fin (ou indiquez une entrée permanente).")
     if row.start_date and row.end_date and row.end_date < row.start_date:
@@ -386,20 +441,28 @@ def _normalise(row: OfferRow, certifications: set[tuple[str, str]], communes: di
     row.places = _int(row, "places", row.places, default=12, minimum=1, label="Le nombre de places")
 
 
+def _agree(row: OfferRow, reference: OfferRow, names: list[str], what: str) -> None:
+    differing = [name for name in names if getattr(row, name) != getattr(reference, name)]
+    if differing:
+        row.refuse(differing[0], f"{what} est décrite autrement en {reference.where} ({', '.join(differing)}).")
+
+
 def _check_formations(rows: list[OfferRow]) -> None:
-    """The rows of one formation agree on its fields; a session code appears once per formation."""
-    first: dict[str, OfferRow] = {}
+    """The rows of one formation agree on its fields, the rows of one action on its; a
+    session code appears once per formation. An action without a code is identified by its
+    description (the rows describing it alike are one action)."""
+    formations: dict[str, OfferRow] = {}
+    actions: dict[tuple[str, str], OfferRow] = {}
     seen: dict[tuple[str, str], str] = {}
     for row in rows:
         if not row.formation_code:
             continue
-        reference = first.setdefault(row.formation_code, row)
-        if reference is not row:
-            differing = [name for name in FORMATION_FIELDS if getattr(row, name) != getattr(reference, name)]
-            if differing:
-                row.refuse(
-                    differing[0], f"La formation « {row.formation_code} » est décrite autrement en {reference.where} ({', '.join(differing)})."
-                )
+        _agree(row, formations.setdefault(row.formation_code, row), FORMATION_FIELDS, f"La formation « {row.formation_code} »")
+        if not row.action_code:
+            description = repr([getattr(row, name) for name in ACTION_FIELDS]).encode()
+            row.action_code = "auto-" + hashlib.sha256(description).hexdigest()[:16]
+        else:
+            _agree(row, actions.setdefault((row.formation_code, row.action_code), row), ACTION_FIELDS, f"L'action « {row.action_code} »")
         key = (row.formation_code, row.session_code)
         if row.session_code and key in seen:
             row.refuse("session_code", f"La session « {row.session_code} » figure déjà en {seen[key]}.")
@@ -430,9 +493,9 @@ def check_upload(*, organisme: Organisme, upload, by) -> OfferImport:
 
 def _stored(row: OfferRow) -> dict:
     data = asdict(row)
-    for name in ("start_date", "end_date"):
+    for name in ("start_date", "end_date", "registration_opens", "registration_closes"):
         data[name] = data[name].isoformat() if data[name] else None
-    for name in ("problems", "price", "commune_code"):
+    for name in ("problems", "price", "commune_code", "rythme"):
         data.pop(name)
     return data
 
@@ -513,9 +576,38 @@ def run(import_id: int) -> OfferImport:
     return offer_import
 
 
+def _day(value: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(value) if value else None
+
+
+def _upsert(model, existing: dict, wanted: dict, create) -> tuple[dict, set]:
+    """(objects by key, keys created or changed): the ``existing`` objects brought to the
+    ``wanted`` values (key → field values), the missing ones made by ``create(key, values)``;
+    one bulk insert and one bulk update."""
+    new, changed, touched = [], [], set()
+    now = timezone.now()
+    for key, values in wanted.items():
+        obj = existing.get(key)
+        if obj is None:
+            obj = existing[key] = create(key, values)
+            new.append(obj)
+        elif any(getattr(obj, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(obj, name, value)
+            obj.updated_at = now
+            changed.append(obj)
+        else:
+            continue
+        touched.add(key)
+    model.objects.bulk_create(new)
+    if changed:
+        model.objects.bulk_update(changed, [*next(iter(wanted.values())), "updated_at"])
+    return existing, touched
+
+
 def _write(organisme: Organisme, rows: list[dict]) -> dict[str, int]:
-    """Upsert the formations then the sessions of ``rows`` (a few queries per chunk)."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    """Upsert the formations, then the actions, then the sessions of ``rows`` (a few queries
+    per chunk). An action's sessions take its price and place (``Session.follow``, trigger)."""
     numeros = {f"{organisme.siret}_{row['formation_code']}": row for row in rows}
     existing = {formation.numero: formation for formation in Formation.objects.filter(numero__in=numeros)}
     foreign = [numero for numero, formation in existing.items() if formation.organisme_id != organisme.pk]
@@ -524,63 +616,57 @@ def _write(organisme: Organisme, rows: list[dict]) -> dict[str, int]:
     certifications = {
         (c.type, c.code): c.pk for c in Certification.objects.filter(code__in={r["certification_code"] for r in rows if r["certification_code"]})
     }
-    new, changed = [], []
-    for numero, row in numeros.items():
-        values = {
+    wanted = {
+        numero: {
             "intitule": row["intitule"],
             "certification_id": certifications.get((row["certification_type"], row["certification_code"])),
             "objectifs": row["objectifs"],
             "contenu": row["contenu"],
             "resultats_attendus": row["resultats_attendus"],
-            "prerequis": row["prerequis"],
-            "duree_heures": row["duree_heures"],
-            "modalite": row["modalite"],
-            "tva": row["tva"],
-            "contact_name": row["contact_name"],
-            "contact_email": row["contact_email"],
-            "contact_phone": row["contact_phone"],
         }
-        formation = existing.get(numero)
-        if formation is None:
-            new.append(Formation(numero=numero, organisme=organisme, **values))
-        elif any(getattr(formation, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(formation, name, value)
-            formation.updated_at = timezone.now()
-            changed.append(formation)
-    Formation.objects.bulk_create(new)
-    if changed:
-        columns = [name for name in FORMATION_FIELDS if not name.startswith("certification_")]
-        Formation.objects.bulk_update(changed, [*columns, "certification", "updated_at"])
-        # As formation_save: a formation now remote keeps no place on its other sessions.
-        remote = [f.pk for f in changed if f.is_remote]
-        Session.objects.filter(formation_id__in=remote).exclude(commune=None).update(commune=None, address="")
-    formations = {f.numero: f for f in [*existing.values(), *new]}
+        for numero, row in numeros.items()
+    }
+    formations, _ = _upsert(Formation, existing, wanted, lambda numero, values: Formation(numero=numero, organisme=organisme, **values))
 
-    keys = {(formations[f"{organisme.siret}_{row['formation_code']}"].pk, row["session_code"]): row for row in rows}
+    def formation_id(row):
+        return formations[f"{organisme.siret}_{row['formation_code']}"].pk
+
+    wanted = {(formation_id(row), row["action_code"]): {name: row[name] for name in ACTION_FIELDS} for row in rows}
+    existing_actions = {
+        (action.formation_id, action.reference): action
+        for action in Action.objects.filter(formation_id__in={key[0] for key in wanted}, reference__in={key[1] for key in wanted})
+    }
+    actions, actions_changed = _upsert(Action, existing_actions, wanted, lambda key, values: Action(formation_id=key[0], reference=key[1], **values))
+
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    keys = {(formation_id(row), row["session_code"]): row for row in rows}
     sessions = {
         (session.formation_id, session.reference): session
         for session in Session.objects.filter(formation_id__in={key[0] for key in keys}, reference__in={key[1] for key in keys})
     }
     new_sessions, changed_sessions = [], []
-    for (formation_id, reference), row in keys.items():
+    for (fid, reference), row in keys.items():
+        action = actions[(fid, row["action_code"])]
         values = {
-            "start_date": datetime.date.fromisoformat(row["start_date"]) if row["start_date"] else None,
-            "end_date": datetime.date.fromisoformat(row["end_date"]) if row["end_date"] else None,
+            "start_date": _day(row["start_date"]),
+            "end_date": _day(row["end_date"]),
             "permanent_entry": row["permanent_entry"],
-            "address": row["address"],
-            "commune_id": row["commune_id"],
-            "price_cents": row["price_cents"],
+            "registration_opens": _day(row["registration_opens"]),
+            "registration_closes": _day(row["registration_closes"]),
             "places": row["places"],
         }
-        session = sessions.get((formation_id, reference))
+        session = sessions.get((fid, reference))
         if session is None:
-            new_sessions.append(Session(formation_id=formation_id, reference=reference, **values))
+            new_sessions.append(Session(reference=reference, **values).follow(action))
             counts["created"] += 1
-        elif any(getattr(session, name) != value for name, value in values.items()):
+        elif (
+            (fid, row["action_code"]) in actions_changed
+            or session.action_id != action.pk
+            or any(getattr(session, name) != value for name, value in values.items())
+        ):
             for name, value in values.items():
                 setattr(session, name, value)
-            changed_sessions.append(session)
+            changed_sessions.append(session.follow(action))
             counts["updated"] += 1
         else:
             counts["unchanged"] += 1

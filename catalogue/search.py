@@ -28,7 +28,7 @@ from django.db.models import F, Func, IntegerField, Q
 
 from cpf_portal.geo import bounding_box, haversine_sql
 
-from .models import Certification, Commune, Session
+from .models import Certification, Commune, Modalite, Rythme, Session
 from .text import normalize, words
 
 PER_PAGE = 20
@@ -53,6 +53,8 @@ class SearchQuery:
     duration: str = ""
     certification_type: str = ""
     niveau: str = ""
+    modalite: str = ""
+    rythme: str = ""
     start_after: datetime.date | None = None
     start_before: datetime.date | None = None
     sort: str = "pertinence"
@@ -96,7 +98,9 @@ class SearchResult:
         loaded in one query on first use."""
         if "_hits" not in self.__dict__:
             ids = [row[0] for row in self.rows]
-            sessions = Session.objects.select_related("formation__organisme", "formation__certification", "commune").in_bulk(ids) if ids else {}
+            sessions = (
+                Session.objects.select_related("formation__organisme", "formation__certification", "action", "commune").in_bulk(ids) if ids else {}
+            )
             self._hits = [SearchHit(session=sessions[row[0]], distance_km=row[1], rank=row[2]) for row in self.rows if row[0] in sessions]
         return self._hits
 
@@ -291,6 +295,19 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         params["niveau"] = query.niveau
 
     session_where = ["s.active", "(s.end_date IS NULL OR s.end_date >= %(today)s)"]
+    # Modality and rythm are the actions': the formations having such an action (index), then
+    # the sessions of such an action (the card shows a session that matches).
+    action_where = []
+    if query.modalite in Modalite.values:
+        formation_where.append("%(modalite)s = ANY (fi.modalites)")
+        action_where.append("a.modalite = %(modalite)s")
+        params["modalite"] = query.modalite
+    if query.rythme in Rythme.values:
+        formation_where.append("%(rythme)s = ANY (fi.rythmes)")
+        action_where.append("%(rythme)s = ANY (a.rythmes)")
+        params["rythme"] = query.rythme
+    if action_where:
+        session_where.append(f"EXISTS (SELECT 1 FROM catalogue_action a WHERE a.id = s.action_id AND {' AND '.join(action_where)})")
     if query.max_price_cents is not None:
         session_where.append("s.price_cents <= %(max_price)s")
         params["max_price"] = query.max_price_cents

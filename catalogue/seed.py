@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Certification, Commune, Formation, Organisme, Session
+from .models import Action, Certification, Commune, Formation, Modalite, Organisme, Rythme, Session
 from .seed_data import DOMAINS, ORGANISME_PREFIXES, ORGANISME_SUFFIXES, STREETS, VARIANTS
 from .services import search_terms_refresh
 
@@ -68,9 +68,6 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
             "contenu": "Test de positionnement, entraînement à la compréhension orale et écrite, vocabulaire "
             "professionnel, passage du test Bright Language en centre.",
             "resultats_attendus": "Certification Bright Language indiquant le niveau atteint (A1 à C2).",
-            "prerequis": "Aucun.",
-            "duree_heures": SEED_EXAMPLE["duree_heures"],
-            "modalite": Formation.Modalite.PRESENTIEL,
             "domaine": "Langues vivantes - anglais",
         },
     )
@@ -88,18 +85,115 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
                 longitude=6.195983,
                 population=116429,
             )
+        action = Action.objects.create(
+            formation=formation,
+            modalite=Modalite.PRESENTIEL,
+            rythmes=[Rythme.JOURNEE],
+            modalites_pedagogiques="Cours en petit groupe, entraînement sur ordinateur, passage du test en centre.",
+            duree_heures=SEED_EXAMPLE["duree_heures"],
+            price_cents=SEED_EXAMPLE["price_cents"],
+            address=SEED_EXAMPLE["address"],
+            commune=metz,
+        )
         start = today + datetime.timedelta(days=30)
         for offset in (0, 63):
-            Session.objects.create(
-                formation=formation,
-                start_date=start + datetime.timedelta(days=offset),
-                end_date=start + datetime.timedelta(days=offset + 4),
-                address=SEED_EXAMPLE["address"],
-                commune=metz,
-                price_cents=SEED_EXAMPLE["price_cents"],
-                places=12,
-            )
+            Session(start_date=start + datetime.timedelta(days=offset), end_date=start + datetime.timedelta(days=offset + 4), places=12).follow(
+                action
+            ).save()
+    formation.refresh_from_db()  # its summaries of its actions (trigger)
     return formation
+
+
+# The demo organisme's formation taught every way: each modality and each rythm.
+DEMO_ACTIONS = [
+    ("METZ-JOUR", Modalite.PRESENTIEL, ["journee"], 35, None, 120_000, "57463", "Cours en groupe de 10 sur ordinateur, une journée par semaine."),
+    ("METZ-SOIR", Modalite.PRESENTIEL, ["soiree"], 35, 6, 120_000, "57463", "Deux soirées par semaine de 18 h à 21 h, en groupe de 8."),
+    ("NANCY-WE", Modalite.MIXTE, ["weekend"], 42, 7, 135_000, "54395", "Samedis en centre et exercices en ligne entre deux séances."),
+    (
+        "DISTANCE",
+        Modalite.DISTANCE,
+        ["temps_partiel"],
+        30,
+        5,
+        89_000,
+        None,
+        "Plateforme en ligne, classes virtuelles et tuteur joignable chaque semaine.",
+    ),
+]
+
+
+def ensure_demo_actions(organisme: Organisme, *, today: datetime.date) -> Formation:
+    """A formation of ``organisme`` with one action per modality and rythm (idempotent)."""
+    certification, _ = Certification.objects.get_or_create(
+        type=Certification.Type.RS, code="6205", defaults={"libelle": "Tosa Excel", "certificateur": "Isograd"}
+    )
+    formation, _ = Formation.objects.get_or_create(
+        numero=f"{organisme.siret}_EXCEL-TOSA",
+        defaults={
+            "intitule": "Excel - préparation à la certification Tosa",
+            "organisme": organisme,
+            "certification": certification,
+            "objectifs": "Construire des tableaux, des formules et des tableaux croisés dynamiques ; obtenir le score Tosa visé.",
+            "contenu": "Formules, mises en forme conditionnelles, graphiques, tableaux croisés dynamiques, passage du test Tosa.",
+            "domaine": "Bureautique (Formacode 70332)",
+        },
+    )
+    communes = {commune.code_insee: commune for commune in Commune.objects.filter(code_insee__in=["57463", "54395"])}
+    for number, (reference, modalite, rythmes, hours, weekly, price, insee, pedagogy) in enumerate(DEMO_ACTIONS):
+        commune = communes.get(insee)
+        if insee and commune is None:
+            continue  # the communes are not loaded: no place for this action
+        action, created = Action.objects.get_or_create(
+            formation=formation,
+            reference=reference,
+            defaults={
+                "modalite": modalite,
+                "rythmes": rythmes,
+                "duree_heures": hours,
+                "heures_hebdo": weekly,
+                "price_cents": price,
+                "commune": commune,
+                "address": "18 Rue des Feivres" if commune else "",
+                "modalites_pedagogiques": pedagogy,
+                "prerequis": "Savoir utiliser un ordinateur." if modalite == Modalite.DISTANCE else "",
+            },
+        )
+        if created:
+            start = today + datetime.timedelta(days=21 + 7 * number)
+            Session(
+                start_date=start, end_date=start + datetime.timedelta(days=28), places=10, registration_closes=start - datetime.timedelta(days=2)
+            ).follow(action).save()
+    formation.refresh_from_db()  # its summaries of its actions (trigger)
+    return formation
+
+
+SEED_RYTHMES = [["journee"], ["soiree"], ["weekend"], ["temps_partiel"], ["soiree", "weekend"]]
+PEDAGOGIES = [
+    "Cours en groupe de 8 à 12 personnes, exercices pratiques et mises en situation.",
+    "Plateforme en ligne avec classes virtuelles et un tuteur joignable chaque semaine.",
+    "Alternance d'apports théoriques et d'ateliers sur des cas réels de l'entreprise.",
+]
+ACTION_COPY_COLUMNS = [
+    "id",
+    "public_id",
+    "formation_id",
+    "reference",
+    "modalite",
+    "rythmes",
+    "modalites_pedagogiques",
+    "prerequis",
+    "duree_heures",
+    "heures_hebdo",
+    "price_cents",
+    "tva",
+    "address",
+    "commune_id",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "created_at",
+    "updated_at",
+]
 
 
 @dataclass
@@ -157,8 +251,11 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
             cursor = django_cursor.cursor  # psycopg cursor, for COPY
             cursor.execute("SELECT nextval('catalogue_formation_id_seq') FROM generate_series(1, %s)", [formations])
             formation_ids = [row[0] for row in cursor.fetchall()]
+            # At most one action per session: their ids drawn at once.
+            cursor.execute("SELECT nextval('catalogue_action_id_seq') FROM generate_series(1, %s)", [formations * sessions_per_formation])
+            action_ids = iter([row[0] for row in cursor.fetchall()])
 
-            formation_rows, session_rows = [], []
+            formation_rows, action_rows, session_rows = [], [], []
             for index, formation_id in enumerate(formation_ids):
                 domain = rng.choice(DOMAINS)
                 title, cert_key, (hours_min, hours_max), (price_min, price_max) = rng.choice(domain["trainings"])
@@ -167,6 +264,43 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
                 modalite = "distance" if remote else rng.choices(["presentiel", "mixte"], weights=[4, 1])[0]
                 hours = rng.randint(hours_min, hours_max)
                 intitule = title + rng.choice(VARIANTS) + (" - à distance" if remote else "")
+                prerequis = rng.choice(["", "", "Savoir lire et écrire le français.", "Niveau de fin de collège.", "Entretien de positionnement."])
+                # Sessions share an action (its place, price and rythm) half of the time.
+                actions, rythmes = [], set()
+                for number in range(sessions_per_formation):
+                    if number == 0 or rng.random() < 0.5:
+                        price = rng.randint(price_min // 10, price_max // 10) * 1000
+                        if remote:
+                            commune_id, address = None, ""
+                        else:
+                            commune_id = rng.choices(communes, weights=weights)[0][0]
+                            address = f"{rng.randint(1, 150)} {rng.choice(STREETS)}"
+                        rythme = rng.choices(SEED_RYTHMES, weights=[6, 2, 1, 1, 1])[0]
+                        rythmes.update(rythme)
+                        action = (next(action_ids), uuid.uuid4(), formation_id, "", modalite, rythme, rng.choice(PEDAGOGIES), prerequis, hours,
+                                  None, price, 0, address, commune_id, "", "", "", now, now)  # fmt: skip
+                        action_rows.append(action)
+                        actions.append(action)
+                    action = actions[-1]
+                    permanent = rng.random() < 0.2
+                    start = None if permanent else today + datetime.timedelta(days=rng.randint(12, 330))
+                    end = None if permanent else start + datetime.timedelta(days=max(1, hours // 7 + rng.randint(0, 30)))
+                    session_rows.append(
+                        (
+                            uuid.uuid4(),
+                            action[0],
+                            formation_id,
+                            start,
+                            end,
+                            permanent,
+                            action[12],
+                            action[13],
+                            action[10],
+                            rng.randint(6, 20),
+                            True,
+                            now,
+                        )
+                    )
                 formation_rows.append(
                     (
                         formation_id,
@@ -180,40 +314,33 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
                         rng.choice(domain["objectifs"]),
                         rng.choice(domain["contenu"]),
                         f"Certification visée : {cert_key[2]}.",
-                        rng.choice(["Aucun.", "Savoir lire et écrire le français.", "Niveau de fin de collège.", "Entretien de positionnement."]),
                         hours,
                         modalite,
+                        [modalite],
+                        sorted(rythmes),
                         f"{domain['domaine']} (Formacode {domain['formacode']})",
                         True,
                         now,
                         now,
                     )
                 )
-                for _ in range(sessions_per_formation):
-                    price = rng.randint(price_min // 10, price_max // 10) * 1000
-                    permanent = rng.random() < 0.2
-                    start = None if permanent else today + datetime.timedelta(days=rng.randint(12, 330))
-                    end = None if permanent else start + datetime.timedelta(days=max(1, hours // 7 + rng.randint(0, 30)))
-                    if remote:
-                        commune_id, address = None, ""
-                    else:
-                        commune_id = rng.choices(communes, weights=weights)[0][0]
-                        address = f"{rng.randint(1, 150)} {rng.choice(STREETS)}"
-                    session_rows.append(
-                        (uuid.uuid4(), formation_id, start, end, permanent, address, commune_id, price, rng.randint(6, 20), True, now)
-                    )
-            # Sessions first (their foreign key to the formation is checked at commit), with
-            # the per-session summary trigger off; then the formations, whose index rows are
-            # written once, with their sessions summary. No row is rewritten, nothing bloats.
-            # (ALTER TABLE needs the deferred checks of this transaction done first.)
+            # Sessions and actions first (their foreign keys are checked at commit), with the
+            # per-row triggers off (the rows carry their copies and summaries already); then
+            # the formations, whose index rows are written once, with their sessions summary.
+            # No row is rewritten, nothing bloats. (ALTER TABLE needs the deferred checks of
+            # this transaction done first.)
+            triggers = [("catalogue_session", "catalogue_session_summary"), ("catalogue_session", "catalogue_session_action"), ("catalogue_action", "catalogue_action_changed")]  # fmt: skip
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE catalogue_session DISABLE TRIGGER catalogue_session_summary")
+            for table, trigger in triggers:
+                cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            _copy(cursor, "catalogue_action", ACTION_COPY_COLUMNS, action_rows)
             _copy(
                 cursor,
                 "catalogue_session",
                 [
                     "public_id",
+                    "action_id",
                     "formation_id",
                     "start_date",
                     "end_date",
@@ -241,9 +368,10 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
                     "objectifs",
                     "contenu",
                     "resultats_attendus",
-                    "prerequis",
                     "duree_heures",
                     "modalite",
+                    "modalites",
+                    "rythmes",
                     "domaine",
                     "active",
                     "created_at",
@@ -252,12 +380,13 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
                 formation_rows,
             )
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("ALTER TABLE catalogue_session ENABLE TRIGGER catalogue_session_summary")
+            for table, trigger in triggers:
+                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # Django's default again
         terms = search_terms_refresh()
     with connection.cursor() as cursor:
         cursor.execute(
-            "ANALYZE catalogue_formation; ANALYZE catalogue_formationindex; ANALYZE catalogue_session; "
+            "ANALYZE catalogue_formation; ANALYZE catalogue_formationindex; ANALYZE catalogue_action; ANALYZE catalogue_session; "
             "ANALYZE catalogue_commune; ANALYZE catalogue_searchterm"
         )
     return SeedReport(

@@ -1,4 +1,4 @@
-"""Catalogue writes: organisme staff's formations and sessions, favourites, the search
+"""Catalogue writes: organisme staff's formations, actions and sessions, favourites, the search
 vocabulary. Views and commands call these; each runs in one transaction."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
-from .models import Favori, Formation, Organisme, SearchTerm, Session
+from .models import Action, Favori, Formation, Organisme, SearchTerm, Session
 
 
 @transaction.atomic
@@ -17,10 +17,23 @@ def formation_save(*, formation: Formation, organisme: Organisme) -> Formation:
     formation.organisme = organisme
     formation.full_clean()
     formation.save()
-    if formation.is_remote:
-        # A remote formation has no place: its sessions are « À distance ».
-        formation.sessions.exclude(commune=None).update(commune=None, address="")
     return formation
+
+
+@transaction.atomic
+def action_save(*, action: Action, formation: Formation) -> Action:
+    """Create or update an action of ``formation``; its sessions take its new price and place
+    and the formation's summaries follow (database triggers, migration 0014)."""
+    if action.pk and action.formation_id != formation.pk:
+        raise ValidationError("Cette action n'appartient pas à cette formation.")
+    action.formation = formation
+    if action.is_remote:
+        action.commune, action.address = None, ""
+    elif action.commune_id is None:
+        raise ValidationError({"commune": "Indiquez la commune où se déroule l'action (ou la modalité « À distance »)."})
+    action.full_clean()
+    action.save()
+    return action
 
 
 @transaction.atomic
@@ -31,13 +44,8 @@ def formation_set_active(*, formation: Formation, active: bool) -> Formation:
 
 
 @transaction.atomic
-def session_save(*, session: Session, formation: Formation) -> Session:
-    session.formation = formation
-    if formation.is_remote:
-        session.commune = None
-        session.address = ""
-    elif session.commune_id is None:
-        raise ValidationError({"commune": "Indiquez la commune où se déroule la session."})
+def session_save(*, session: Session, action: Action) -> Session:
+    session.follow(action)
     if session.permanent_entry and not session.start_date:
         session.end_date = None
     session.full_clean()

@@ -23,7 +23,9 @@ urlpatterns = [
     path("espace-organisme/catalogue/nouvelle/", views_organisme.formation_create, name="organisme-formation-create"),
     path("espace-organisme/catalogue/<uuid:public_id>/", views_organisme.formation_edit, name="organisme-formation"),
     path("espace-organisme/catalogue/<uuid:public_id>/publication/", views_organisme.formation_toggle, name="organisme-formation-toggle"),
-    path("espace-organisme/catalogue/<uuid:public_id>/sessions/nouvelle/", views_organisme.session_create, name="organisme-session-create"),
+    path("espace-organisme/catalogue/<uuid:public_id>/actions/nouvelle/", views_organisme.action_create, name="organisme-action-create"),
+    path("espace-organisme/actions/<uuid:public_id>/", views_organisme.action_edit, name="organisme-action"),
+    path("espace-organisme/actions/<uuid:public_id>/sessions/nouvelle/", views_organisme.session_create, name="organisme-session-create"),
     path("espace-organisme/sessions/<uuid:public_id>/", views_organisme.session_edit, name="organisme-session"),
     path("espace-organisme/sessions/<uuid:public_id>/ouverture/", views_organisme.session_toggle, name="organisme-session-toggle"),
 ]

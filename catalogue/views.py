@@ -102,6 +102,8 @@ def formation_detail(request, numero):
     if page is None:
         raise Http404("Formation introuvable")
     formation, sessions = page
+    for session in sessions:
+        session.registrable = session.registration_open(today)
     is_favori = request.user.is_authenticated and Favori.objects.filter(user=request.user, formation=formation).exists()
     context = {
         "formation": formation,

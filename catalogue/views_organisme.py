@@ -1,4 +1,4 @@
-"""« Espace organisme »: the staff's own catalogue. Every object is fetched through a
+"""« Espace organisme »: the staff's own catalogue (formations → actions → sessions). Every object is fetched through a
 queryset scoped to ``request.user.organisme``: another organisme's rows answer 404."""
 
 from django.contrib import messages
@@ -14,16 +14,28 @@ from cpf_portal.money import amount
 from equipes.permissions import Right, can, organisme_required
 
 from . import services
-from .forms import CatalogueFilterForm, FormationForm, SessionForm
-from .models import Formation, Session
+from .forms import ActionForm, CatalogueFilterForm, FormationForm, SessionForm
+from .models import Action, Formation, Session
 
 
 def _formations(request):
     return Formation.objects.for_organisme(request.user.organisme)
 
 
+def _actions(request):
+    return Action.objects.filter(formation__organisme=request.user.organisme)
+
+
 def _sessions(request):
     return Session.objects.filter(formation__organisme=request.user.organisme)
+
+
+def _errors_to_form(form, error: ValidationError, aliases=None) -> None:
+    """A service's ValidationError shown next to the form's fields (or above the form)."""
+    for field, errors in error.message_dict.items():
+        target = (aliases or {}).get(field, field)
+        for message in errors:
+            form.add_error(target if target in form.fields else None, message)
 
 
 @organisme_required(Right.CATALOGUE_VOIR)
@@ -44,7 +56,10 @@ def sessions_export(request, fmt):
     """Every session of the formations the filters keep, one row each, as CSV or Excel."""
     formations = CatalogueFilterForm(request.GET or None).filter(_formations(request))
     sessions = (
-        _sessions(request).filter(formation__in=formations).select_related("formation", "commune").order_by("formation__numero", "start_date", "id")
+        _sessions(request)
+        .filter(formation__in=formations)
+        .select_related("formation", "action", "commune")
+        .order_by("formation__numero", "start_date", "id")
     )
     header = [
         "formation_numero",
@@ -59,6 +74,11 @@ def sessions_export(request, fmt):
         "prix_ttc",
         "places",
         "session_ouverte",
+        "modalite",
+        "rythme",
+        "duree_heures",
+        "session_code",
+        "inscriptions",
     ]
     rows = (
         [
@@ -74,6 +94,11 @@ def sessions_export(request, fmt):
             amount(session.price_cents),
             session.places,
             "oui" if session.active else "non",
+            session.action.get_modalite_display(),
+            ", ".join(session.action.rythme_labels),
+            session.action.duree_heures,
+            session.reference,
+            session.registration_label,
         ]
         for session in sessions.iterator(chunk_size=500)
     )
@@ -84,9 +109,7 @@ def _save_formation(request, form):
     try:
         formation = services.formation_save(formation=form.apply(), organisme=request.user.organisme)
     except ValidationError as error:
-        for field, errors in error.message_dict.items():
-            for message in errors:
-                form.add_error(field if field in form.fields else None, message)
+        _errors_to_form(form, error)
         return None
     return formation
 
@@ -98,7 +121,9 @@ def formation_create(request):
     if request.method == "POST" and form.is_valid():
         formation = _save_formation(request, form)
         if formation is not None:
-            messages.success(request, "La formation a été créée. Ajoutez-lui une session pour qu'elle apparaisse dans les recherches.")
+            messages.success(
+                request, "La formation a été créée. Ajoutez-lui une action puis une session pour qu'elle apparaisse dans les recherches."
+            )
             return redirect("catalogue:organisme-formation", public_id=formation.public_id)
     return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": None}, form)
 
@@ -111,8 +136,8 @@ def formation_edit(request, public_id):
     if request.method == "POST" and form.is_valid() and _save_formation(request, form) is not None:
         messages.success(request, "La formation a été enregistrée.")
         return redirect("catalogue:organisme-formation", public_id=formation.public_id)
-    sessions = formation.sessions.select_related("commune").order_by("-active", "start_date", "id")
-    return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": formation, "sessions": sessions}, form)
+    actions = formation.actions.select_related("commune").annotate(open_sessions=Count("sessions", filter=Q(sessions__active=True))).order_by("id")
+    return render_form(request, "catalogue/organisme/formation_form.html", {"form": form, "formation": formation, "actions": actions}, form)
 
 
 @organisme_required(Right.CATALOGUE_GERER)
@@ -127,45 +152,73 @@ def formation_toggle(request, public_id):
     return redirect("catalogue:organisme-formation", public_id=public_id)
 
 
-def _save_session(request, form, formation):
+def _save_action(request, form):
     try:
-        return services.session_save(session=form.apply(), formation=formation)
+        return services.action_save(action=form.apply(), formation=form.formation)
     except ValidationError as error:
-        for field, errors in error.message_dict.items():
-            target = "lieu" if field == "commune" and "lieu" in form.fields else field
-            for message in errors:
-                form.add_error(target if target in form.fields else None, message)
+        _errors_to_form(form, error, {"commune": "lieu"})
+        return None
+
+
+@organisme_required(Right.CATALOGUE_GERER)
+@require_http_methods(["GET", "POST"])
+def action_create(request, public_id):
+    formation = get_object_or_404(_formations(request), public_id=public_id)
+    form = ActionForm(posted(request), formation=formation)
+    if request.method == "POST" and form.is_valid() and (action := _save_action(request, form)) is not None:
+        messages.success(request, "L'action a été créée. Ajoutez-lui une session.")
+        return redirect("catalogue:organisme-action", public_id=action.public_id)
+    return render_form(request, "catalogue/organisme/action_form.html", {"form": form, "formation": formation, "action": None}, form)
+
+
+@organisme_required(Right.CATALOGUE_VOIR, post=Right.CATALOGUE_GERER)
+@require_http_methods(["GET", "POST"])
+def action_edit(request, public_id):
+    action = get_object_or_404(_actions(request).select_related("formation", "commune"), public_id=public_id)
+    form = ActionForm(posted(request), instance=action, formation=action.formation).read_only(not can(request).catalogue_gerer)
+    if request.method == "POST" and form.is_valid() and _save_action(request, form) is not None:
+        messages.success(request, "L'action a été enregistrée : ses sessions en suivent le prix et le lieu.")
+        return redirect("catalogue:organisme-action", public_id=action.public_id)
+    sessions = action.sessions.order_by("-active", "start_date", "id")
+    context = {"form": form, "formation": action.formation, "action": action, "sessions": sessions}
+    return render_form(request, "catalogue/organisme/action_form.html", context, form)
+
+
+def _save_session(request, form):
+    try:
+        return services.session_save(session=form.apply(), action=form.action)
+    except ValidationError as error:
+        _errors_to_form(form, error)
         return None
 
 
 @organisme_required(Right.CATALOGUE_GERER)
 @require_http_methods(["GET", "POST"])
 def session_create(request, public_id):
-    formation = get_object_or_404(_formations(request), public_id=public_id)
-    form = SessionForm(posted(request), formation=formation)
-    if request.method == "POST" and form.is_valid() and _save_session(request, form, formation) is not None:
+    action = get_object_or_404(_actions(request).select_related("formation", "commune"), public_id=public_id)
+    form = SessionForm(posted(request), action=action)
+    if request.method == "POST" and form.is_valid() and _save_session(request, form) is not None:
         messages.success(request, "La session a été créée.")
-        return redirect("catalogue:organisme-formation", public_id=formation.public_id)
-    return render_form(request, "catalogue/organisme/session_form.html", {"form": form, "formation": formation, "session": None}, form)
+        return redirect("catalogue:organisme-action", public_id=action.public_id)
+    return render_form(request, "catalogue/organisme/session_form.html", {"form": form, "action": action, "session": None}, form)
 
 
 @organisme_required(Right.CATALOGUE_VOIR, post=Right.CATALOGUE_GERER)
 @require_http_methods(["GET", "POST"])
 def session_edit(request, public_id):
-    session = get_object_or_404(_sessions(request).select_related("formation", "commune"), public_id=public_id)
-    form = SessionForm(posted(request), instance=session, formation=session.formation).read_only(not can(request).catalogue_gerer)
-    if request.method == "POST" and form.is_valid() and _save_session(request, form, session.formation) is not None:
+    session = get_object_or_404(_sessions(request).select_related("action__formation", "action__commune"), public_id=public_id)
+    form = SessionForm(posted(request), instance=session, action=session.action).read_only(not can(request).catalogue_gerer)
+    if request.method == "POST" and form.is_valid() and _save_session(request, form) is not None:
         messages.success(request, "La session a été enregistrée.")
-        return redirect("catalogue:organisme-formation", public_id=session.formation.public_id)
-    context = {"form": form, "formation": session.formation, "session": session}
-    return render_form(request, "catalogue/organisme/session_form.html", context, form)
+        return redirect("catalogue:organisme-action", public_id=session.action.public_id)
+    return render_form(request, "catalogue/organisme/session_form.html", {"form": form, "action": session.action, "session": session}, form)
 
 
 @organisme_required(Right.CATALOGUE_GERER)
 @require_POST
 def session_toggle(request, public_id):
-    session = get_object_or_404(_sessions(request).select_related("formation"), public_id=public_id)
+    session = get_object_or_404(_sessions(request).select_related("action"), public_id=public_id)
     reopen = request.POST.get("action") == "ouvrir"
     services.session_set_active(session=session, active=reopen)
     messages.success(request, "La session est rouverte." if reopen else "La session est fermée aux inscriptions.")
-    return redirect("catalogue:organisme-formation", public_id=session.formation.public_id)
+    return redirect("catalogue:organisme-action", public_id=session.action.public_id)

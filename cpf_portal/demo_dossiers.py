@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from billing import services as billing
-from catalogue.models import Formation, Session
+from catalogue.models import Action, Formation, Modalite, Rythme, Session
 from dossiers import deadlines, services
 from dossiers.models import Dossier
 from dossiers.workflow import Actor
@@ -85,16 +85,8 @@ class Walk:
         price_cents: int,
         sent_at: datetime.datetime | None,
     ):
-        template = formation.sessions.order_by("start_date").first()
-        self.session = Session.objects.create(
-            formation=formation,
-            start_date=start,
-            end_date=start + datetime.timedelta(days=days),
-            address=template.address if template else "",
-            commune=template.commune if template else None,
-            price_cents=price_cents,
-            places=12,
-        )
+        self.session = Session(start_date=start, end_date=start + datetime.timedelta(days=days), places=12).follow(_action_at(formation, price_cents))
+        self.session.save()
         self.staff, self.titulaire = staff, titulaire
         self.start, self.end = start, self.session.end_date
         # Sent 16 jours ouvrés before the start, or at the moment given (never in the future);
@@ -133,7 +125,7 @@ class Walk:
             "price_cents": self.session.price_cents,
             "start_date": self.start,
             "end_date": self.end,
-            "duree_heures": self.session.formation.duree_heures,
+            "duree_heures": self.session.action.duree_heures,
         }
         return self.fire(dossier, "propose", Actor.ORGANISME, self.staff, self.sent_at + datetime.timedelta(hours=2), payload)
 
@@ -163,15 +155,24 @@ class Walk:
         return self.fire(dossier, "validate_service", Actor.SYSTEM, None, dossier.deadline_at)
 
 
+def _action_at(formation: Formation, price_cents: int) -> Action:
+    """The formation's action at this price, or a copy of its first action at this price."""
+    action = formation.actions.filter(price_cents=price_cents).order_by("pk").first()
+    if action is None:
+        action = formation.actions.order_by("pk").first()
+        action.pk, action.public_id, action.reference, action.price_cents = None, uuid.uuid4(), "", price_cents
+        action.save()
+    return action
+
+
 def load(organisme, staff: User, password: str, *, today: datetime.date | None = None) -> str:
     """CP-FORMATION's demo dossiers, invoices and payment batches. Returns a one-line report."""
     if User.objects.filter(email__endswith="@cpf-demo.example", role=Role.TITULAIRE, nir=_nir(500)).exists():
         return "dossiers de démonstration déjà présents"
     today = today or timezone.localdate()
     formation = Formation.objects.filter(organisme=organisme).order_by("pk").first()
-    if not formation.contact_email:
-        formation.contact_name, formation.contact_email = "Service des inscriptions", "inscriptions@cp-formation.example"
-        formation.save(update_fields=["contact_name", "contact_email"])
+    contact = {"contact_name": "Service des inscriptions", "contact_email": "inscriptions@cp-formation.example"}
+    formation.actions.filter(contact_email="").update(**contact)
     # A formation with prérequis: its request waits for the acknowledgement (2 jours ouvrés,
     # then 30 days to answer).
     advanced, _ = Formation.objects.get_or_create(
@@ -180,11 +181,19 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
             "organisme": organisme,
             "intitule": "Anglais professionnel avancé (niveau C1) à distance",
             "objectifs": "Conduire une réunion et négocier en anglais.",
+        },
+    )
+    Action.objects.get_or_create(
+        formation=advanced,
+        reference="C1-DISTANCE",
+        defaults={
+            "modalite": Modalite.DISTANCE,
+            "rythmes": [Rythme.SOIREE],
             "prerequis": "Niveau B2 attesté (test de positionnement ou certification de moins de deux ans).",
             "duree_heures": 40,
-            "modalite": Formation.Modalite.DISTANCE,
-            "contact_name": "Service des inscriptions",
-            "contact_email": "inscriptions@cp-formation.example",
+            "heures_hebdo": 4,
+            "price_cents": 150_000,
+            **contact,
         },
     )
     people = [_titulaire(index, first, last, password) for index, (first, last) in enumerate(PEOPLE)]

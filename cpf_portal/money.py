@@ -16,6 +16,12 @@ def to_cents(euros_value: Decimal | int | str) -> int:
     return int((Decimal(euros_value) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def split_ttc(ttc_cents: int, tva_rate: int) -> tuple[int, int]:
+    """(HT, TVA) of a TTC amount at ``tva_rate`` basis points, HT rounded half up to the cent."""
+    ht = int((Decimal(ttc_cents) * 10_000 / (10_000 + tva_rate)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return ht, ttc_cents - ht
+
+
 def from_cents(cents: int) -> Decimal:
     """Cents → a Decimal of euros with two places (a form's initial value)."""
     return (Decimal(int(cents)) / 100).quantize(Decimal("0.01"))

@@ -519,6 +519,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "accounts.Structure",
     "catalogue.Organisme",
     "catalogue.Formation",
+    "catalogue.Action",
     {"model": "catalogue.Session", "exclude_fields": ["latitude", "longitude"]},
     "financing.CpfAccount",
     "financing.Movement",

@@ -95,7 +95,7 @@ def _recipients(dossier, audience: str) -> tuple[list[User], str]:
     if audience == "titulaire":
         return [dossier.titulaire], dossier.titulaire.email
     staff = members_with(Right.DOSSIERS_VOIR, [dossier.organisme_id]).get(dossier.organisme_id, [])
-    return staff, dossier.formation.registration_email
+    return staff, dossier.session.action.registration_email
 
 
 def notify_transition(dossier, key: str, audience: str, *, event_id: int) -> None:
@@ -193,7 +193,7 @@ RECIPIENTS_SQL = {
     "titulaire": ("ARRAY[t.id]", "t.email"),
     "organisme": (
         "coalesce(staff.ids, '{}')",  # the « staff » rows of NOTIFY_MANY_SQL
-        "COALESCE(NULLIF(f.contact_email, ''), o.email)",  # Formation.registration_email
+        "COALESCE(NULLIF(ac.contact_email, ''), o.email)",  # Action.registration_email
     ),
 }
 
@@ -228,6 +228,8 @@ NOTICE_SQL = """
       JOIN dossiers_dossier d ON d.id = b.id
       JOIN accounts_user t ON t.id = d.titulaire_id
       JOIN catalogue_formation f ON f.id = d.formation_id
+      JOIN catalogue_session ses ON ses.id = d.session_id
+      JOIN catalogue_action ac ON ac.id = ses.action_id
       JOIN catalogue_organisme o ON o.id = d.organisme_id
       LEFT JOIN staff ON staff.organisme_id = d.organisme_id
 """

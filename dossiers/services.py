@@ -45,9 +45,9 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
         raise DossierError("Seul un titulaire peut s'inscrire à une session.")
     if not titulaire.is_activated:
         raise DossierError("Activez votre compte pour vous inscrire à une session.")
-    session = Session.objects.select_related("formation__organisme").get(pk=session.pk)
-    if not session.takes_dossiers(today):
-        raise DossierError("Cette session n'est plus ouverte aux inscriptions.")
+    session = Session.objects.select_related("formation__organisme", "action").get(pk=session.pk)
+    if refusal := session.registration_refusal(today):
+        raise DossierError(refusal)
     existing = Dossier.objects.open().filter(titulaire=titulaire, session=session).first()
     if existing is not None:
         return existing
@@ -63,7 +63,7 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
                     price_cents=session.price_cents,
                     start_date=session.start_date,
                     end_date=session.end_date,
-                    duree_heures=session.formation.duree_heures,
+                    duree_heures=session.action.duree_heures,
                 )
                 DossierEvent.objects.create(
                     dossier=dossier,

@@ -75,8 +75,8 @@ def guard_send(ctx: Context) -> None:
     if dossier.info_validated_at is None:
         raise DossierError("Validez d'abord vos informations.")
     session = Session.objects.select_related("formation__organisme").get(pk=dossier.session_id)
-    if not session.takes_dossiers(ctx.today):
-        raise DossierError("Cette session n'est plus ouverte aux inscriptions.")
+    if refusal := session.registration_refusal(ctx.today):
+        raise DossierError(refusal)
     if not ctx.payload.get("consent"):
         raise DossierError("Cochez la case pour accepter le financement de votre formation.")
 
@@ -170,7 +170,7 @@ def effect_send(ctx: Context) -> None:
         raise DossierError("Votre financement a changé depuis l'affichage de la page : vérifiez le nouveau reste à payer.")
     dossier.sent_at = ctx.now
     # With prérequis, the first deadline is the acknowledgement's (same 2 jours ouvrés).
-    dossier.with_prerequisites = bool(dossier.formation.prerequis.strip())
+    dossier.with_prerequisites = bool(dossier.session.action.prerequis.strip())
     set_deadline(ctx, "DOSSIER_ORGANISME_REPLY_WORKING_DAYS", "expire")
     ctx.notifications += [("organisme", "send"), ("titulaire", "send")]
 

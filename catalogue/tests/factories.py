@@ -3,7 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
-from catalogue.models import Certification, Commune, Formation, Organisme, Session
+from catalogue.models import Action, Certification, Commune, Formation, Modalite, Organisme, Session
 from catalogue.seed import fictional_siret
 from catalogue.text import normalize
 
@@ -76,20 +76,62 @@ class FormationFactory(factory.django.DjangoModelFactory):
     modalite = Formation.Modalite.PRESENTIEL
 
 
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    formation = factory.SubFactory(FormationFactory)
+    commune = factory.LazyFunction(lambda: commune("metz"))
+    address = "1 Place d'Armes"
+    # Remote without a place; else the formation's own modality (set on it by the test).
+    modalite = factory.LazyAttribute(
+        lambda o: (
+            Modalite.DISTANCE if o.commune is None else (o.formation.modalite if o.formation.modalite != Modalite.DISTANCE else Modalite.PRESENTIEL)
+        )
+    )
+    duree_heures = factory.LazyAttribute(lambda o: o.formation.duree_heures or 35)
+    price_cents = 100000
+
+
+# What a test may say of a session that belongs to its action.
+ACTION_FIELDS = (
+    "price_cents",
+    "commune",
+    "address",
+    "modalite",
+    "duree_heures",
+    "heures_hebdo",
+    "prerequis",
+    "tva",
+    "rythmes",
+    "modalites_pedagogiques",
+    "contact_email",
+    "contact_name",
+)
+
+
 class SessionFactory(factory.django.DjangoModelFactory):
+    """A session; without ``action``, one is made for it (in ``formation`` or a new one) from
+    the action's fields given (``price_cents``, ``commune``, ``prerequis``…)."""
+
     class Meta:
         model = Session
 
-    formation = factory.SubFactory(FormationFactory)
     start_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
     end_date = factory.LazyAttribute(lambda o: o.start_date + datetime.timedelta(days=5) if o.start_date else None)
-    address = "1 Place d'Armes"
-    commune = factory.LazyFunction(lambda: commune("metz"))
-    price_cents = 100000
     places = 12
+
+    @classmethod
+    def _create(cls, model_class, *args, action=None, formation=None, **kwargs):
+        fields = {name: kwargs.pop(name) for name in ACTION_FIELDS if name in kwargs}
+        if action is None:
+            action = ActionFactory(formation=formation or FormationFactory(), **fields)
+        session = model_class(*args, **kwargs).follow(action)
+        session.save()
+        return session
 
 
 def remote_formation(**kwargs) -> Formation:
-    formation = FormationFactory(modalite=Formation.Modalite.DISTANCE, **kwargs)
+    formation = FormationFactory(**kwargs)
     SessionFactory(formation=formation, commune=None, address="")
     return formation

@@ -45,9 +45,9 @@ def test_a_changed_price_is_seen_at_once_on_results_and_detail(client, formation
     assert "870,00" in search_page(client)
     assert "870,00" in text(client.get(detail))
 
-    session = formation.sessions.get()
-    session.price_cents = 79000
-    services.session_save(session=session, formation=formation)
+    action = formation.actions.get()
+    action.price_cents = 79000
+    services.action_save(action=action, formation=formation)
 
     assert "790,00" in search_page(client) and "870,00" not in search_page(client)
     html = text(client.get(detail))
@@ -82,11 +82,11 @@ def test_a_rolled_back_change_never_reuses_a_generation(formation):
 
     before = generations()
     with pytest.raises(RuntimeError), transaction.atomic():
-        formation.sessions.update(price_cents=1)
+        formation.sessions.update(places=1)
         rolled_back = generations()
         raise RuntimeError
     assert generations() == before
-    formation.sessions.update(price_cents=2)
+    formation.sessions.update(places=2)
     assert generations().catalogue not in (before.catalogue, rolled_back.catalogue)
 
 

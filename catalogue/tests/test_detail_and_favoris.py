@@ -15,13 +15,20 @@ pytestmark = pytest.mark.django_db
 def formation():
     formation = FormationFactory(
         intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel",
-        duree_heures=10,
         objectifs="Mesurer son niveau d'anglais.",
         contenu="Test de positionnement et entraînement.",
-        prerequis="Aucun.",
         resultats_attendus="Certification Bright Language.",
     )
-    SessionFactory(formation=formation, address="18 Rue des Feivres", commune=commune("metz"), price_cents=87000)
+    SessionFactory(
+        formation=formation,
+        address="18 Rue des Feivres",
+        commune=commune("metz"),
+        price_cents=87000,
+        duree_heures=10,
+        prerequis="Niveau A2.",
+        rythmes=["soiree"],
+        modalites_pedagogiques="Groupe de 6.",
+    )
     return formation
 
 
@@ -30,7 +37,7 @@ def detail_url(formation):
 
 
 def test_detail_page_shows_what_a_person_needs(client, formation):
-    later = SessionFactory(formation=formation, commune=commune("metz"), start_date=timezone.localdate() + datetime.timedelta(days=60))
+    later = SessionFactory(action=formation.actions.get(), start_date=timezone.localdate() + datetime.timedelta(days=60))
     response = client.get(detail_url(formation))
     html = text(response)
     assert response.status_code == 200
@@ -41,7 +48,9 @@ def test_detail_page_shows_what_a_person_needs(client, formation):
         "Objectifs",
         "Contenus",
         "Résultats attendus",
-        "Prérequis",
+        "Prérequis : Niveau A2.",
+        "Rythme : En soirée",
+        "Modalités pédagogiques : Groupe de 6.",
         "Certification",
         "Lieu de la formation",
         "18 Rue des Feivres",

@@ -19,8 +19,12 @@ from equipes.models import TeamRole
 HEADER = ";".join(offer_import.COLUMNS)
 
 
+def future_day(days: int) -> datetime.date:
+    return timezone.localdate() + datetime.timedelta(days=days)
+
+
 def future(days: int) -> str:
-    return (timezone.localdate() + datetime.timedelta(days=days)).strftime("%d/%m/%Y")
+    return future_day(days).strftime("%d/%m/%Y")
 
 
 def line(**values) -> str:
@@ -30,8 +34,10 @@ def line(**values) -> str:
         "certification_type": "RS",
         "certification_code": "5367",
         "objectifs": "Communiquer en anglais au travail.",
+        "action_code": "METZ",
         "duree_heures": "40",
         "modalite": "presentiel",
+        "rythme": "en soirée, le week-end",
         "session_code": "S1",
         "date_debut": future(30),
         "date_fin": future(60),
@@ -50,7 +56,7 @@ def csv_file(*lines: str, name="catalogue.csv", encoding="utf-8") -> SimpleUploa
 
 VALID = [
     line(),
-    line(session_code="S2", date_debut=future(90), date_fin=future(120), prix_ttc="1 150,50"),
+    line(session_code="S2", action_code="", date_debut=future(90), date_fin=future(120), prix_ttc="1 150,50", inscription_fin=future(80)),
     line(
         formation_code="EXCEL-1",
         intitule="Excel, les bases",
@@ -89,8 +95,13 @@ def test_a_valid_file_is_checked_without_writing_then_imported_once(organisme, o
     assert (done.status, done.done, done.created, done.updated, done.unchanged, done.percent) == ("done", 3, 3, 0, 0, 100)
     english = Formation.objects.get(numero=f"{organisme.siret}_ANG-B2")
     assert english.certification.code == "5367" and english.duree_heures == 40 and english.organisme == organisme
+    # Two actions: the one coded METZ, and one identified by its description (no code).
+    metz, other = english.actions.order_by("reference")
+    assert metz.reference == "METZ" and metz.rythmes == ["soiree", "weekend"] and other.reference.startswith("auto-")
+    assert english.rythmes == ["soiree", "weekend"]
     sessions = {s.reference: s for s in Session.objects.filter(formation__organisme=organisme)}
     assert sessions["S2"].price_cents == 115_050 and sessions["S1"].commune.code_insee == "57463" and sessions["S1"].places == 10
+    assert sessions["S1"].action == metz and sessions["S2"].action == other and sessions["S2"].registration_closes == future_day(80)
     assert sessions["E1"].permanent_entry and sessions["E1"].commune is None and sessions["E1"].formation.modalite == "distance"
 
     # The same file again: nothing changes.
@@ -102,12 +113,12 @@ def test_a_valid_file_is_checked_without_writing_then_imported_once(organisme, o
     assert Session.objects.filter(formation__organisme=organisme).count() == 3
     assert Formation.objects.get(numero=f"{organisme.siret}_ANG-B2").updated_at == stamp
 
-    # A changed price updates that session only.
-    changed = check(organisme, organisme_user, csv_file(VALID[0], VALID[1].replace("1 150,50", "1 190"), VALID[2]))
+    # A changed price of a coded action updates that action and its session only.
+    changed = check(organisme, organisme_user, csv_file(VALID[0].replace(";1200;", ";1190;"), VALID[1], VALID[2]))
     offer_import.confirm(offer_import=changed)
     changed = offer_import.run(changed.pk)
     assert (changed.created, changed.updated, changed.unchanged) == (0, 1, 2)
-    assert Session.objects.get(reference="S2").price_cents == 119_000
+    assert Session.objects.get(reference="S1").price_cents == 119_000 and metz.sessions.get().price_cents == 119_000
 
 
 def test_every_rejected_row_is_reported_with_its_line_field_and_reason(organisme, organisme_user, places):
@@ -116,8 +127,8 @@ def test_every_rejected_row_is_reported_with_its_line_field_and_reason(organisme
         line(session_code="S2", date_debut="31/02/2027"),  # 3
         line(session_code="S3", code_commune="99999"),  # 4
         line(session_code="S4", prix_ttc=""),  # 5
-        line(session_code="S5", duree_heures="12"),  # 6: the formation said 40 on line 2
-        line(session_code="S1"),  # 7: S1 twice
+        line(session_code="S5", duree_heures="12"),  # 6: its action said 40 on line 2
+        line(session_code="S1", rythme="la nuit"),  # 7: S1 twice, an unknown rythm
         line(formation_code="X", session_code="X1", certification_code="9999999"),  # 8
         line(formation_code="Y Z", session_code="Y1", modalite="visio", tva="19,6", places="0"),  # 9
         line(formation_code="OLD", session_code="O1", date_debut="01/01/2020", date_fin="31/01/2020"),  # 10
@@ -132,6 +143,7 @@ def test_every_rejected_row_is_reported_with_its_line_field_and_reason(organisme
         ("ligne 5", "prix_ttc"),
         ("ligne 6", "duree_heures"),
         ("ligne 7", "session_code"),
+        ("ligne 7", "rythme"),
         ("ligne 8", "certification_code"),
         ("ligne 9", "formation_code"),
         ("ligne 9", "modalite"),
@@ -159,7 +171,9 @@ LHEO = """<?xml version="1.0" encoding="UTF-8"?>
   <contact-formation><coordonnees><nom>Martin</nom><prenom>Alix</prenom><courriel>caces@of.example</courriel></coordonnees></contact-formation>
   <action numero="A1">
     <modalites-enseignement>0</modalites-enseignement>
+    <rythme-formation>En journée, du lundi au mercredi</rythme-formation>
     <conditions-specifiques>Aptitude médicale.</conditions-specifiques>
+    <modalites-pedagogiques>Plateau technique, 4 stagiaires par chariot.</modalites-pedagogiques>
     <lieu-de-formation><coordonnees><adresse><ligne>2 rue du Port</ligne><codepostal>57000</codepostal><ville>Metz</ville><code-INSEE-commune>57463</code-INSEE-commune></adresse></coordonnees></lieu-de-formation>
     <modalites-entrees-sorties>0</modalites-entrees-sorties>
     <session numero="S-2027-01"><periode><debut>{start}</debut><fin>{end}</fin></periode></session>
@@ -183,8 +197,10 @@ def test_an_lheo_file_is_imported(organisme, organisme_user, places):
     offer_import.confirm(offer_import=checked)
     offer_import.run(checked.pk)
     formation = Formation.objects.get(numero=f"{organisme.siret}_CACES-R489")
-    assert formation.prerequis == "Aptitude médicale." and formation.duree_heures == 21 and formation.contact_email == "caces@of.example"
-    assert formation.contact_name == "Alix Martin" and formation.certification.code == "5367"
+    action = formation.actions.get()
+    assert action.reference == "A1" and action.prerequis == "Aptitude médicale." and action.duree_heures == 21
+    assert action.contact_email == "caces@of.example" and action.contact_name == "Alix Martin" and formation.certification.code == "5367"
+    assert action.rythmes == ["journee"] and action.modalites_pedagogiques == "Plateau technique, 4 stagiaires par chariot."
     assert sorted(formation.sessions.values_list("reference", "price_cents", "address")) == [
         ("S-2027-01", 89_000, "2 rue du Port"),
         ("S-2027-02", 89_000, "2 rue du Port"),

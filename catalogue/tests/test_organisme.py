@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Formation, Session
-from catalogue.tests.factories import CertificationFactory, FormationFactory, SessionFactory, commune
+from catalogue.models import Action, Formation, Session
+from catalogue.tests.factories import ActionFactory, CertificationFactory, FormationFactory, SessionFactory, commune
 from cpf_portal.testing import text
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +23,27 @@ def formation_data(**overrides):
         "objectifs": "Parler anglais au travail.",
         "contenu": "Oral, écrit.",
         "resultats_attendus": "TOEIC",
-        "prerequis": "Aucun.",
-        "duree_heures": "30",
-        "modalite": "presentiel",
         "domaine": "Langues",
     }
     data.update(overrides)
     return data
+
+
+def action_data(**overrides):
+    data = {
+        "modalite": "presentiel",
+        "address": "18 Rue des Feivres",
+        "lieu": "Metz (57070)",
+        "rythmes": ["soiree", "weekend"],
+        "modalites_pedagogiques": "Groupe de 8.",
+        "prerequis": "",
+        "duree_heures": "30",
+        "heures_hebdo": "6",
+        "prix": "870,00",
+        "contact_email": "inscriptions@of.example",
+    }
+    data.update(overrides)
+    return {k: v for k, v in data.items() if v != ""}
 
 
 def session_data(**overrides):
@@ -38,9 +52,6 @@ def session_data(**overrides):
         "permanent_entry": "",
         "start_date": start.isoformat(),
         "end_date": (start + datetime.timedelta(days=5)).isoformat(),
-        "address": "18 Rue des Feivres",
-        "lieu": "Metz (57070)",
-        "prix": "870,00",
         "places": "12",
     }
     data.update(overrides)
@@ -62,12 +73,33 @@ def test_create_formation_then_session(staff_client, organisme_user):
     assert formation.organisme == organisme_user.organisme
     assert formation.numero == f"{organisme_user.organisme.siret}_ANG-PRO"
     assert formation.certification.code == "5367"
-    response = staff_client.post(reverse("catalogue:organisme-session-create", args=[formation.public_id]), session_data())
+    response = staff_client.post(reverse("catalogue:organisme-action-create", args=[formation.public_id]), action_data())
+    action = Action.objects.get()
+    assert response.url == reverse("catalogue:organisme-action", args=[action.public_id])
+    assert action.formation == formation and action.rythmes == ["soiree", "weekend"] and action.heures_hebdo == 6
+    response = staff_client.post(reverse("catalogue:organisme-session-create", args=[action.public_id]), session_data())
     assert response.status_code == 302
     session = Session.objects.get()
+    assert session.action == action and session.formation == formation
     assert session.price_cents == 87000 and session.commune.name == "Metz" and session.latitude == pytest.approx(49.108118)
     page = text(staff_client.get(response.url))
-    assert "870,00" in page and "Metz (57000)" in page
+    assert "870,00" in page and "Metz (57000)" in page and "Le week-end" in page
+    formation.refresh_from_db()  # its summaries of its actions, for the search
+    assert formation.duree_heures == 30 and formation.modalites == ["presentiel"] and formation.rythmes == ["soiree", "weekend"]
+
+
+def test_a_changed_action_moves_its_sessions_price_and_place(staff_client, organisme_user):
+    session = SessionFactory(formation=FormationFactory(organisme=organisme_user.organisme), price_cents=50_000)
+    commune("nancy")
+    response = staff_client.post(reverse("catalogue:organisme-action", args=[session.action.public_id]), action_data(lieu="Nancy", prix="640"))
+    assert response.status_code == 302
+    session.refresh_from_db()
+    assert session.price_cents == 64_000 and session.commune.name == "Nancy" and session.latitude == pytest.approx(48.690111)
+    response = staff_client.post(
+        reverse("catalogue:organisme-action", args=[session.action.public_id]), action_data(modalite="distance", lieu="", address="")
+    )
+    session.refresh_from_db()
+    assert session.commune is None and session.address == "" and session.formation.search_index.remote
 
 
 @pytest.mark.parametrize(
@@ -75,6 +107,26 @@ def test_create_formation_then_session(staff_client, organisme_user):
     [
         ({"duree_heures": "0"}, "duree_heures", "au moins 1 heure"),
         ({"duree_heures": "-3"}, "duree_heures", "au moins 1 heure"),
+        ({"heures_hebdo": "0"}, "heures_hebdo", "au moins 1 heure"),
+        ({"prix": "-1"}, "prix", "ne peut pas être négatif"),
+        ({"prix": "cher"}, "prix", "Saisissez un nombre"),
+        ({"lieu": "Zzzzz"}, "lieu", "Commune introuvable"),
+        ({"lieu": ""}, "lieu", "Indiquez la commune"),
+        ({"rythmes": ["nuit"]}, "rythmes", "choix valide"),
+        ({"tva": "1000"}, "tva", "choix valide"),
+    ],
+)
+def test_action_validation(staff_client, organisme_user, overrides, field, message):
+    formation = FormationFactory(organisme=organisme_user.organisme)
+    response = staff_client.post(reverse("catalogue:organisme-action-create", args=[formation.public_id]), action_data(**overrides))
+    assert response.status_code == 400
+    assert any(message in str(e) for e in response.context["form"].errors[field]), response.context["form"].errors
+    assert not Action.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "overrides, field, message",
+    [
         ({"intitule": ""}, "intitule", "obligatoire"),
         ({"code": "a b"}, "code", "lettres, des chiffres"),
         ({"certification_code": "RS9999"}, "certification_code", "n'est pas connue"),
@@ -91,40 +143,38 @@ def test_formation_validation(staff_client, overrides, field, message):
 @pytest.mark.parametrize(
     "overrides, field, message",
     [
-        ({"prix": "-1"}, "prix", "ne peut pas être négatif"),
-        ({"prix": "cher"}, "prix", "Saisissez un nombre"),
         ({"end_date": "2020-01-01"}, "end_date", "postérieure ou égale"),
         ({"start_date": "", "end_date": ""}, "start_date", "date de début"),
-        ({"lieu": "Zzzzz"}, "lieu", "Commune introuvable"),
-        ({"lieu": ""}, "lieu", "Indiquez la commune"),
         ({"places": "0"}, "places", "supérieure ou égale à 1"),
+        ({"registration_opens": "2030-01-10", "registration_closes": "2030-01-01"}, "registration_closes", "doit suivre leur ouverture"),
+        ({"registration_closes": "2099-01-01"}, "registration_closes", "au plus tard le dernier jour"),
     ],
 )
 def test_session_validation(staff_client, organisme_user, overrides, field, message):
-    formation = FormationFactory(organisme=organisme_user.organisme)
-    response = staff_client.post(reverse("catalogue:organisme-session-create", args=[formation.public_id]), session_data(**overrides))
+    action = ActionFactory(formation=FormationFactory(organisme=organisme_user.organisme))
+    response = staff_client.post(reverse("catalogue:organisme-session-create", args=[action.public_id]), session_data(**overrides))
     assert response.status_code == 400
     assert any(message in str(e) for e in response.context["form"].errors[field]), response.context["form"].errors
     assert not Session.objects.exists()
 
 
 def test_permanent_entry_session_without_dates(staff_client, organisme_user):
-    formation = FormationFactory(organisme=organisme_user.organisme)
+    action = ActionFactory(formation=FormationFactory(organisme=organisme_user.organisme))
     staff_client.post(
-        reverse("catalogue:organisme-session-create", args=[formation.public_id]),
+        reverse("catalogue:organisme-session-create", args=[action.public_id]),
         session_data(permanent_entry="on", start_date="", end_date=""),
     )
     session = Session.objects.get()
     assert session.permanent_entry and session.start_date is None
 
 
-def test_remote_formation_sessions_have_no_place(staff_client, organisme_user):
-    formation = FormationFactory(organisme=organisme_user.organisme, modalite="distance")
-    form_page = text(staff_client.get(reverse("catalogue:organisme-session-create", args=[formation.public_id])))
-    assert "Commune du lieu de formation" not in form_page
-    data = session_data()
-    del data["lieu"], data["address"]
-    assert staff_client.post(reverse("catalogue:organisme-session-create", args=[formation.public_id]), data).status_code == 302
+def test_remote_action_sessions_have_no_place(staff_client, organisme_user):
+    formation = FormationFactory(organisme=organisme_user.organisme)
+    data = action_data(modalite="distance", lieu="Metz", address="1 rue ignorée")
+    assert staff_client.post(reverse("catalogue:organisme-action-create", args=[formation.public_id]), data).status_code == 302
+    action = Action.objects.get()
+    assert action.commune is None and action.address == ""
+    assert staff_client.post(reverse("catalogue:organisme-session-create", args=[action.public_id]), session_data()).status_code == 302
     assert Session.objects.get().commune is None
 
 
@@ -160,7 +210,9 @@ def test_another_organisme_gets_404_everywhere(client, organisme_user, other_org
     client.force_login(organisme_user)
     for url in (
         reverse("catalogue:organisme-formation", args=[formation.public_id]),
-        reverse("catalogue:organisme-session-create", args=[formation.public_id]),
+        reverse("catalogue:organisme-action-create", args=[formation.public_id]),
+        reverse("catalogue:organisme-action", args=[session.action.public_id]),
+        reverse("catalogue:organisme-session-create", args=[session.action.public_id]),
         reverse("catalogue:organisme-session", args=[session.public_id]),
     ):
         assert client.get(url).status_code == 404, url
@@ -208,10 +260,11 @@ def test_home_counts_requests_to_answer_and_published_formations(client, organis
     assert f'href="{reverse("dossiers:organisme-inbox")}"' in page
 
 
-def test_formation_vat_rate_is_chosen_by_the_organisme_and_exempt_by_default(staff_client):
-    staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data())
-    assert Formation.objects.get().tva == Formation.Tva.EXONEREE
-    staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data(code="ANG-2", tva="2000"))
-    assert Formation.objects.get(numero__endswith="ANG-2").tva == Formation.Tva.NORMALE
-    response = staff_client.post(reverse("catalogue:organisme-formation-create"), formation_data(code="ANG-3", tva="1000"))
-    assert response.status_code == 400 and "Sélectionnez un choix valide" in text(response)
+def test_action_vat_rate_is_chosen_by_the_organisme_and_exempt_by_default(staff_client, organisme_user):
+    formation = FormationFactory(organisme=organisme_user.organisme)
+    staff_client.post(reverse("catalogue:organisme-action-create", args=[formation.public_id]), action_data())
+    assert Action.objects.get().tva == Formation.Tva.EXONEREE
+    response = staff_client.post(reverse("catalogue:organisme-action-create", args=[formation.public_id]), action_data(tva="2000", prix="1200"))
+    action = Action.objects.get(tva=Formation.Tva.NORMALE)
+    assert action.price_ht_cents == 100_000
+    assert "1 200,00 € TTC, soit 1 000,00 € HT" in text(staff_client.get(response.url)).replace("\u202f", " ").replace("\xa0", " ")

@@ -77,20 +77,13 @@ def test_organisme_price_change_is_recorded(client, organisme_user):
     )
     client.force_login(organisme_user)
     response = client.post(
-        reverse("catalogue:organisme-session", args=[session.public_id]),
-        {
-            "start_date": start.isoformat(),
-            "end_date": (start + datetime.timedelta(days=5)).isoformat(),
-            "address": "18 Rue des Feivres",
-            "lieu": "Metz (57070)",
-            "prix": "990,00",
-            "places": "12",
-        },
+        reverse("catalogue:organisme-action", args=[session.action.public_id]),
+        {"modalite": "presentiel", "address": "18 Rue des Feivres", "lieu": "Metz (57070)", "prix": "990,00", "duree_heures": "35"},
         REMOTE_ADDR="198.51.100.7",
     )
     assert response.status_code == 302
-    assert Session.objects.get(pk=session.pk).price_cents == 99_000
-    entry = entries_for(session).filter(action=LogEntry.Action.UPDATE).last()
+    assert Session.objects.get(pk=session.pk).price_cents == 99_000  # the session follows its action
+    entry = entries_for(session.action).filter(action=LogEntry.Action.UPDATE).last()
     assert entry.changes["price_cents"] == [87_000, 99_000]
     assert entry.actor == organisme_user
     assert entry.remote_addr == "198.51.100.7"

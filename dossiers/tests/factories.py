@@ -44,11 +44,15 @@ def give_rights(titulaire, cents: int):
 
 def session_for(organisme, *, price_cents=87_000, start=None, duree=10, days=4, tva=0):
     start = start or start_in_working_days(20)
-    formation = FormationFactory(
-        organisme=organisme, intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel", duree_heures=duree, tva=tva
-    )
+    formation = FormationFactory(organisme=organisme, intitule="Anglais - Test Bright Language - évaluation d'Anglais professionnel")
     return SessionFactory(
-        formation=formation, commune=commune("metz"), price_cents=price_cents, start_date=start, end_date=start + datetime.timedelta(days=days)
+        formation=formation,
+        commune=commune("metz"),
+        price_cents=price_cents,
+        duree_heures=duree,
+        tva=tva,
+        start_date=start,
+        end_date=start + datetime.timedelta(days=days),
     )
 
 

@@ -19,8 +19,8 @@ NOON = datetime.datetime(2026, 12, 1, 12, 0, tzinfo=datetime.UTC)  # a Tuesday
 
 @pytest.fixture
 def with_prerequisites(session):
-    session.formation.prerequis = "Niveau B1 attesté (test de positionnement)."
-    session.formation.save(update_fields=["prerequis"])
+    session.action.prerequis = "Niveau B1 attesté (test de positionnement)."
+    session.action.save(update_fields=["prerequis"])
     return session
 
 
@@ -83,8 +83,8 @@ def test_the_organisme_page_offers_the_acknowledgement_and_then_shows_the_new_de
 def test_the_contact_d_inscription_receives_the_new_dossier_e_mail(titulaire_with_rights, session, send_queued_emails):
     from django.core import mail
 
-    session.formation.contact_email = "inscriptions-anglais@cp-formation.example"
-    session.formation.save(update_fields=["contact_email"])
+    session.action.contact_email = "inscriptions-anglais@cp-formation.example"
+    session.action.save(update_fields=["contact_email"])
     dossier = f.sent(titulaire_with_rights, session)
     send_queued_emails()
     to_contact = [m for m in mail.outbox if m.to == ["inscriptions-anglais@cp-formation.example"]]

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Role, Structure, User
 from accounts.two_factor import APP_NAME, confirmed_app, needs_second_factor, secret_of
 from catalogue.models import Formation, Organisme
-from catalogue.seed import ensure_seed_example, seed_catalogue
+from catalogue.seed import ensure_demo_actions, ensure_seed_example, seed_catalogue
 from cpf_portal import demo_dossiers
 from equipes.models import Membership, TeamRole
 from equipes.services import member_add
@@ -69,6 +69,7 @@ class Command(BaseCommand):
         seed_structures()
         france_travail_metz = Structure.objects.filter(type=Structure.Type.FRANCE_TRAVAIL, name="France Travail Metz").first()
         example = ensure_seed_example(organisme, today=timezone.localdate())
+        every_way = ensure_demo_actions(organisme, today=timezone.localdate())
         if Formation.objects.count() < 2:
             report = seed_catalogue(formations=formations)
             self.stdout.write(f"Catalogue de démonstration : {report.formations} formations, {report.sessions} sessions.")
@@ -129,6 +130,7 @@ class Command(BaseCommand):
         staff = User.objects.get(email="organisme@cpf-demo.example")
         self.stdout.write(f"Dossiers et facturation de CP-FORMATION : {demo_dossiers.load(organisme, staff, DEMO_PASSWORD)}")
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
+        self.stdout.write(f"Une action par modalité et par rythme : « {every_way.intitule} » (/formations/{every_way.numero}/)")
         self.stdout.write(self.style.SUCCESS(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})"))
         self.stdout.write(
             "  Organismes et administration : ajoutez la clé TOTP dans une application d'authentification (code demandé après le mot de passe)."
