@@ -35,6 +35,7 @@ from notifications.services import email_queue, notify_from_template
 
 from . import pdf, sepa
 from .models import BankAccount, Invoice, InvoiceCounter, InvoiceLine, PaymentBatch
+from .signals import invoices_paid
 
 PAYMENT_DAYS = 30  # calendar days from the invoice to its payment (docs/regles.md §7)
 
@@ -292,6 +293,7 @@ def batch_execute(*, batch: PaymentBatch, by, now: datetime.datetime | None = No
     batch.status, batch.executed_at, batch.executed_by = PaymentBatch.Status.EXECUTED, now, by
     batch.save(update_fields=["status", "executed_at", "executed_by"])
     _tell_paid(invoices, batch)
+    invoices_paid.send(sender=Invoice, invoices=invoices)
     return len(invoices)
 
 

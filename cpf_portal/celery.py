@@ -62,6 +62,11 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.alert_overdue_invoices",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Webhook retries (each event also queues a delivery run when it commits).
+    "api-deliver-webhooks": {
+        "task": "api.tasks.deliver_webhooks",
+        "schedule": 60.0,
+    },
     "notifications-requeue-stuck-emails": {
         "task": "notifications.tasks.requeue_stuck_emails",
         "schedule": crontab(minute="*/15"),

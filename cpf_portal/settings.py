@@ -184,6 +184,8 @@ INSTALLED_APPS = [
     "interlocuteurs",
     "mes_donnees",
     "billing",
+    "ninja",  # the API's OpenAPI views
+    "api",
     "cpf_portal",  # project-wide management commands (load_demo, run_periodic_jobs)
 ]
 
@@ -208,6 +210,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Writes through the API: recorded with their key, replayed for a repeated Idempotency-Key.
+    "api.middleware.ApiWriteMiddleware",
     "cpf_portal.middleware.UserFacingErrorMiddleware",
     "cpf_portal.audit.AuditMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
@@ -355,6 +359,8 @@ AUTH_PASSWORD_VALIDATORS = [
 CPF_ACTIVATION_CODE_TTL_MINUTES = env_int("CPF_ACTIVATION_CODE_TTL_MINUTES", 15, minimum=1)
 # An organisme's catalogue file (CSV or LHÉO, zipped or not): the most it may weigh, even unzipped.
 CPF_OFFER_IMPORT_MAX_BYTES = env_int("CPF_OFFER_IMPORT_MAX_BYTES", 20_000_000, minimum=1_000_000)
+# The organismes' API: requests allowed per key (429 with Retry-After beyond), as « N/unit ».
+CPF_API_RATE = env.str("CPF_API_RATE", default="600/m")
 # An organisme's invitation link (« Mon équipe ») is valid this many days, once.
 CPF_INVITATION_TTL_DAYS = env_int("CPF_INVITATION_TTL_DAYS", 7, minimum=1)
 # The name authenticator apps show beside the account (two-factor login of staff and operators).

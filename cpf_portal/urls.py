@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.v1 import api as api_v1
+
 from . import health, metrics, views
 
 admin.site.site_header = "Mon Compte Formation — administration"
@@ -25,6 +27,8 @@ urlpatterns = [
     path("", include("interlocuteurs.urls")),
     path("", include("mes_donnees.urls")),
     path("", include("notifications.urls")),
+    path("", include("api.urls")),  # before the API itself: its /api/v1/docs/ page
+    path("api/v1/", api_v1.urls),
     path("admin/", admin.site.urls),
     # Operations: load balancers, Prometheus (README « Exploitation »).
     path("sante/", health.ready, name="sante"),

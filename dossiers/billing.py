@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from django.dispatch import Signal
 
 from .money import cents, consumed_share
 from .states import BillingState, TransitionNotAllowed
@@ -76,12 +77,17 @@ def may(dossier, name: str) -> bool:
     return dossier.billing_state in MOVES[name].sources
 
 
+# Sent after each billing move, in its transaction (the webhooks' outbox listens).
+moved = Signal()
+
+
 def move(dossier, name: str) -> None:
     """Fire the billing move ``name`` on ``dossier`` (saved by the caller)."""
     billing_move = MOVES[name]
     if dossier.billing_state not in billing_move.sources:
         raise TransitionNotAllowed(f"Facturation : « {billing_move.label} » impossible, le dossier est « {B(dossier.billing_state).label} ».")
     dossier.billing_state = billing_move.target
+    moved.send(sender=type(dossier), dossier=dossier, name=name)
 
 
 def acompte_applies(start: datetime.date | None, end: datetime.date | None) -> bool:

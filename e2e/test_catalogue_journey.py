@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from catalogue.models import Favori
 from catalogue.seed import ensure_seed_example
 from catalogue.services import search_terms_refresh
-from catalogue.tests.factories import OrganismeFactory, SessionFactory, commune
+from catalogue.tests.factories import FormationFactory, OrganismeFactory, SessionFactory, commune
 from e2e.conftest import field
 
 SEED_TITLE = "Anglais - Test Bright Language - évaluation d'Anglais professionnel"
@@ -14,7 +14,7 @@ SEED_TITLE = "Anglais - Test Bright Language - évaluation d'Anglais professionn
 @pytest.mark.django_db(transaction=True)
 def test_search_english_near_metz_open_the_training_add_it_to_favourites(live_server, page, titulaire, screenshot):
     ensure_seed_example(OrganismeFactory(raison_sociale="CP-FORMATION"), today=timezone.localdate())
-    SessionFactory(commune=commune("marseille"), formation__intitule="Anglais à Marseille")
+    SessionFactory(commune=commune("marseille"), formation=FormationFactory(intitule="Anglais à Marseille"))
     commune("montigny")
     search_terms_refresh()
 

@@ -111,6 +111,10 @@ class TeamEvent(models.Model):
         ROLES_CHANGED = "roles_changed", "Rôles modifiés"
         REMOVED = "removed", "Accès retiré"
         LEFT = "left", "Départ de l'équipe"
+        API_KEY_CREATED = "api_key_created", "Clé d'API créée"
+        API_KEY_REVOKED = "api_key_revoked", "Clé d'API révoquée"
+        WEBHOOK_ADDED = "webhook_added", "Webhook ajouté"
+        WEBHOOK_DISABLED = "webhook_disabled", "Webhook désactivé"
 
     organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="team_events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="par")

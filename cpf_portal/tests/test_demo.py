@@ -61,3 +61,16 @@ def test_demo_team_has_one_person_per_role_each_with_a_working_authenticator_key
     assert TOTPDevice.objects.filter(user__email="lecteur@cpf-demo.example").count() == 1
     admin_secret = secret
     assert admin_secret in again.getvalue().replace(" ", "")  # printed again at every `make run`
+
+
+@pytest.mark.django_db
+def test_demo_organisme_offers_every_modality_and_rythm_and_prerequisites():
+    from catalogue.models import Action, Modalite, Rythme
+
+    out = io.StringIO()
+    call_command("load_demo", formations=40, stdout=out)
+    actions = Action.objects.filter(formation__organisme__raison_sociale="CP-FORMATION")
+    assert set(actions.values_list("modalite", flat=True)) == set(Modalite.values)
+    assert {rythme for rythmes in actions.values_list("rythmes", flat=True) for rythme in rythmes} == set(Rythme.values)
+    assert actions.exclude(prerequis="").exists() and all(action.sessions.exists() for action in actions)
+    assert "Une action par modalité et par rythme" in out.getvalue()

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Role, Structure, User
 from accounts.two_factor import APP_NAME, confirmed_app, needs_second_factor, secret_of
+from api.models import ApiKey, Scope, digest
 from catalogue.models import Formation, Organisme
 from catalogue.seed import ensure_demo_actions, ensure_seed_example, seed_catalogue
 from cpf_portal import demo_dossiers
@@ -42,6 +43,23 @@ TEAM = [
     ("lecteur@cpf-demo.example", [TeamRole.LECTEUR], "Léa", "Fontaine"),
 ]
 TEAM_ROLES = {email: roles for email, roles, _first, _last in TEAM}
+
+
+# CP-FORMATION's API key, the same at every `make run` (a real key is shown once, at random).
+DEMO_API_KEY = "cpf_demo0001_CleDeDemonstrationCpFormation2026"
+
+
+def demo_api_key(organisme, by) -> str:
+    if not ApiKey.objects.filter(prefix="demo0001").exists():
+        ApiKey.objects.create(
+            organisme=organisme,
+            name="Démonstration (CRM)",
+            prefix="demo0001",
+            key_digest=digest(DEMO_API_KEY),
+            scopes=list(Scope.values),
+            created_by=by,
+        )
+    return DEMO_API_KEY
 
 
 def demo_totp(user) -> str:
@@ -129,6 +147,7 @@ class Command(BaseCommand):
             rows.append((label, email, f"NIR {user.nir_display}" if user.nir else demo_totp(user)))
         staff = User.objects.get(email="organisme@cpf-demo.example")
         self.stdout.write(f"Dossiers et facturation de CP-FORMATION : {demo_dossiers.load(organisme, staff, DEMO_PASSWORD)}")
+        self.stdout.write(f"Clé d'API de CP-FORMATION (tous périmètres, /api/v1/docs/) : {demo_api_key(organisme, staff)}")
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
         self.stdout.write(f"Une action par modalité et par rythme : « {every_way.intitule} » (/formations/{every_way.numero}/)")
         self.stdout.write(self.style.SUCCESS(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})"))

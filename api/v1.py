@@ -1,0 +1,392 @@
+"""``/api/v1/``: the organismes' API (django-ninja: the OpenAPI 3 document is generated from
+these typed operations). Every query is scoped to the key's organisme (another organisme's
+object → 404); every operation checks the key's scopes (→ 403); writes go through the same
+forms and services as the pages, so guards, version checks and messages are the pages'."""
+
+import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef
+from django.http import Http404, HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+from ninja import NinjaAPI, Query, Router, Schema
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.pagination import CursorPagination, paginate
+from ninja.security import HttpBearer
+from ninja.throttling import AuthRateThrottle
+
+from billing.models import Invoice
+from catalogue.models import Action, Formation, Session
+from cpf_portal.errors import ConflictError, UserFacingError
+from dossiers import billing as dossier_billing
+from dossiers import services as dossier_services
+from dossiers.forms import REFUSAL_REASONS
+from dossiers.models import Dossier, DossierEvent
+from dossiers.states import Actor, BillingState, Status, TransitionNotAllowed
+from dossiers.views.organisme import ACTIONS
+from dossiers.workflow import TRANSITIONS, ExitReason
+from equipes.permissions import Right
+
+from . import keys
+from .models import Event
+from .schemas import (
+    ActionDetail,
+    DossierDetail,
+    DossierOut,
+    FormationDetail,
+    FormationOut,
+    InvoiceOut,
+    KeyInfo,
+    Problem,
+    References,
+    SessionOut,
+    TransitionIn,
+)
+
+PROBLEM = "application/problem+json"
+
+
+class KeyAuth(HttpBearer):
+    """``Authorization: Bearer cpf_…``: the organisme's active key, else 401."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        return keys.authenticate(token)
+
+
+class KeyRateThrottle(AuthRateThrottle):
+    """Requests per key, at the rate of ``CPF_API_RATE`` (read at each request)."""
+
+    def __init__(self):
+        super().__init__(settings.CPF_API_RATE)
+
+    def allow_request(self, request):
+        if self.rate != settings.CPF_API_RATE:
+            self.rate = settings.CPF_API_RATE
+            self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
+
+api = NinjaAPI(
+    title="Mon Compte Formation — API des organismes",
+    version="1",
+    description="Catalogue, dossiers et facturation d'un organisme de formation. Authentification : `Authorization: Bearer <clé>`.",
+    urls_namespace="api-v1",
+    docs_url=None,  # the documentation page is the site's own (api.views.docs)
+    auth=KeyAuth(),
+    throttle=[KeyRateThrottle()],
+)
+
+
+# --- Errors as problem+json -------------------------------------------------------------------
+
+
+def problem(status: int, title: str, detail: str = "", errors: dict | None = None) -> JsonResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "errors": errors or {}}
+    return JsonResponse(body, status=status, content_type=PROBLEM, json_dumps_params={"ensure_ascii": False})
+
+
+TITLES = {
+    400: "Requête invalide",
+    401: "Clé d'API absente ou invalide",
+    403: "Périmètre insuffisant",
+    404: "Introuvable",
+    409: "Conflit",
+    422: "Requête invalide",
+    429: "Trop de requêtes",
+}
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return problem(401, TITLES[401], "Envoyez une clé active de votre organisme : « Authorization: Bearer <clé> ».")
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    status = exc.status_code
+    detail = "Réessayez plus tard." if status == 429 else str(exc.message)
+    return problem(status, TITLES.get(status, "Erreur"), detail)
+
+
+# Pydantic's errors (by their type) in French.
+MESSAGES = {
+    "missing": "Ce champ est obligatoire.",
+    "int_parsing": "Saisissez un nombre entier.",
+    "int_type": "Saisissez un nombre entier.",
+    "int_from_float": "Saisissez un nombre entier.",
+    "bool_parsing": "Indiquez true ou false.",
+    "bool_type": "Indiquez true ou false.",
+    "date_parsing": "Saisissez une date au format AAAA-MM-JJ.",
+    "date_from_datetime_parsing": "Saisissez une date au format AAAA-MM-JJ.",
+    "date_from_datetime_inexact": "Saisissez une date au format AAAA-MM-JJ.",
+    "date_type": "Saisissez une date au format AAAA-MM-JJ.",
+    "datetime_parsing": "Saisissez une date et une heure au format ISO 8601.",
+    "datetime_from_date_parsing": "Saisissez une date et une heure au format ISO 8601.",
+    "datetime_type": "Saisissez une date et une heure au format ISO 8601.",
+    "enum": "Choisissez une valeur de la liste (voir /references).",
+    "string_type": "Saisissez un texte.",
+    "model_attributes_type": "Envoyez un objet JSON.",
+    "model_type": "Envoyez un objet JSON.",
+    "dict_type": "Envoyez un objet JSON.",
+    "json_invalid": "Le corps de la requête n'est pas un JSON valide.",
+    "greater_than_equal": "La valeur est trop petite.",
+    "less_than": "La valeur est trop grande.",
+    "less_than_equal": "La valeur est trop grande.",
+}
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        field = ".".join(str(part) for part in error.get("loc", [])[1:]) or "requête"
+        errors.setdefault(field, []).append(MESSAGES.get(error.get("type", ""), "Valeur invalide."))
+    return problem(422, TITLES[422], "Certains champs ne sont pas valides.", errors)
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return problem(404, TITLES[404], "Cet objet n'existe pas ou n'appartient pas à votre organisme.")
+
+
+@api.exception_handler(TransitionNotAllowed)
+def _not_allowed(request, exc):
+    return problem(409, TITLES[409], str(exc))
+
+
+@api.exception_handler(ConflictError)
+def _conflict(request, exc):
+    return problem(409, TITLES[409], str(exc))
+
+
+@api.exception_handler(UserFacingError)
+def _refused(request, exc):
+    return problem(400, TITLES[400], str(exc))
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_invalid(request, exc):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"requête": exc.messages}
+    return problem(400, TITLES[400], "Certains champs ne sont pas valides.", errors)
+
+
+def need(request, right: Right) -> None:
+    if right not in request.auth.rights:
+        raise AuthorizationError(message=f"Cette clé n'a pas le périmètre nécessaire ({right.value}).")
+
+
+def organisme(request):
+    return request.auth.organisme
+
+
+ERRORS = {401: Problem, 403: Problem, 404: Problem, 422: Problem, 429: Problem}
+WRITE_ERRORS = {**ERRORS, 400: Problem, 409: Problem}
+
+
+# --- Key --------------------------------------------------------------------------------------
+
+
+@api.get("/moi", response={200: KeyInfo, **ERRORS}, summary="La clé utilisée et son organisme", tags=["Clé"])
+def me(request):
+    key = request.auth
+    return {
+        "organisme": key.organisme.raison_sociale,
+        "siret": key.organisme.siret,
+        "name": key.name,
+        "scopes": key.scopes,
+        "expires_at": key.expires_at,
+    }
+
+
+@api.get(
+    "/references", response={200: References, **ERRORS}, summary="Codes et libellés (états, transitions, motifs, événements)", tags=["Références"]
+)
+def references(request):
+    return {
+        "statuses": [{"code": c, "label": label} for c, label in Status.choices],
+        "billing_states": [{"code": c, "label": label} for c, label in BillingState.choices],
+        "transitions": [{"code": name, "label": TRANSITIONS[name].label} for name in ACTIONS],
+        "refusal_reasons": [value for value, _ in REFUSAL_REASONS if value],
+        "exit_reasons": [{"code": c, "label": label} for c, label in ExitReason.choices],
+        "webhook_events": [{"code": c, "label": label} for c, label in Event.choices],
+    }
+
+
+# --- Catalogue --------------------------------------------------------------------------------
+
+catalogue = Router(tags=["Catalogue"])
+
+
+class FormationFilters(Schema):
+    active: bool | None = None
+    q: str | None = None
+
+
+@catalogue.get("/formations", response={200: list[FormationOut], **ERRORS}, summary="Formations de l'organisme")
+@paginate(CursorPagination, ordering=("id",), page_size=50, max_page_size=200)
+def formations(request, filters: Query[FormationFilters]):
+    need(request, Right.CATALOGUE_VOIR)
+    rows = Formation.objects.for_organisme(organisme(request)).select_related("certification")
+    if filters.active is not None:
+        rows = rows.filter(active=filters.active)
+    if filters.q:
+        rows = rows.filter(intitule__icontains=filters.q)
+    return rows
+
+
+@catalogue.get("/formations/{formation_id}", response={200: FormationDetail, **ERRORS}, summary="Une formation et ses actions")
+def formation(request, formation_id: str):
+    need(request, Right.CATALOGUE_VOIR)
+    rows = Formation.objects.for_organisme(organisme(request)).select_related("certification").prefetch_related("actions__commune")
+    return get_object_or_404(rows, public_id=_uuid(formation_id))
+
+
+@catalogue.get("/actions/{action_id}", response={200: ActionDetail, **ERRORS}, summary="Une action et ses sessions")
+def action(request, action_id: str):
+    need(request, Right.CATALOGUE_VOIR)
+    rows = Action.objects.filter(formation__organisme=organisme(request)).select_related("formation", "commune").prefetch_related("sessions")
+    return get_object_or_404(rows, public_id=_uuid(action_id))
+
+
+@catalogue.get("/sessions/{session_id}", response={200: SessionOut, **ERRORS}, summary="Une session")
+def session(request, session_id: str):
+    need(request, Right.CATALOGUE_VOIR)
+    return get_object_or_404(Session.objects.filter(formation__organisme=organisme(request)), public_id=_uuid(session_id))
+
+
+class ActiveIn(Schema):
+    active: bool
+
+
+@catalogue.post("/sessions/{session_id}/ouverture", response={200: SessionOut, **WRITE_ERRORS}, summary="Ouvrir ou fermer une session")
+def session_open(request, session_id: str, body: ActiveIn):
+    from catalogue import services as catalogue_services
+
+    need(request, Right.CATALOGUE_GERER)
+    found = get_object_or_404(Session.objects.filter(formation__organisme=organisme(request)), public_id=_uuid(session_id))
+    return catalogue_services.session_set_active(session=found, active=body.active)
+
+
+@catalogue.post("/formations/{formation_id}/publication", response={200: FormationOut, **WRITE_ERRORS}, summary="Publier ou désactiver une formation")
+def formation_publish(request, formation_id: str, body: ActiveIn):
+    from catalogue import services as catalogue_services
+
+    need(request, Right.CATALOGUE_GERER)
+    found = get_object_or_404(Formation.objects.for_organisme(organisme(request)).select_related("certification"), public_id=_uuid(formation_id))
+    return catalogue_services.formation_set_active(formation=found, active=body.active)
+
+
+def _uuid(text: str):
+    import uuid
+
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise Http404 from None
+
+
+# --- Dossiers ---------------------------------------------------------------------------------
+
+dossiers = Router(tags=["Dossiers"])
+DOSSIER_RELATED = ("formation", "session__action")
+
+
+class DossierFilters(Schema):
+    status: Status | None = None
+    billing_state: BillingState | None = None
+    session: str | None = None
+    start_after: datetime.date | None = None
+    start_before: datetime.date | None = None
+    updated_since: datetime.datetime | None = None
+
+
+@dossiers.get("/dossiers", response={200: list[DossierOut], **ERRORS}, summary="Dossiers reçus par l'organisme")
+@paginate(CursorPagination, ordering=("id",), page_size=50, max_page_size=200)
+def dossier_list(request, filters: Query[DossierFilters]):
+    need(request, Right.DOSSIERS_VOIR)
+    rows = Dossier.objects.for_organisme(organisme(request)).select_related(*DOSSIER_RELATED)
+    if filters.status:
+        rows = rows.filter(status=filters.status)
+    if filters.billing_state:
+        rows = rows.filter(billing_state=filters.billing_state)
+    if filters.session:
+        rows = rows.filter(session__public_id=_uuid(filters.session))
+    if filters.start_after:
+        rows = rows.filter(start_date__gte=filters.start_after)
+    if filters.start_before:
+        rows = rows.filter(start_date__lte=filters.start_before)
+    if filters.updated_since:
+        rows = rows.filter(Exists(DossierEvent.objects.filter(dossier=OuterRef("pk"), created_at__gte=filters.updated_since)))
+    return rows
+
+
+def _dossier(request, numero: str) -> Dossier:
+    return get_object_or_404(Dossier.objects.for_organisme(organisme(request)).select_related(*DOSSIER_RELATED), numero=numero)
+
+
+@dossiers.get("/dossiers/{numero}", response={200: DossierDetail, **ERRORS}, summary="Un dossier, son financement et son historique")
+def dossier_detail(request, numero: str):
+    need(request, Right.DOSSIERS_VOIR)
+    return _dossier(request, numero)
+
+
+@dossiers.post(
+    "/dossiers/{numero}/{transition}",
+    response={200: DossierDetail, **WRITE_ERRORS},
+    summary="Faire une transition (acknowledge, propose, refuse, enter, no_show, cancel_by_organisme, declare_service_done)",
+)
+def dossier_transition(request, numero: str, transition: str, body: TransitionIn):
+    """The same form and service as the dossier's page: the same checks and messages. The
+    version read comes in ``version`` or the ``If-Match`` header; a stale one → 409."""
+    need(request, Right.DOSSIERS_TRAITER)
+    dossier = _dossier(request, numero)
+    if transition not in ACTIONS or Actor.ORGANISME not in TRANSITIONS[transition].actors:
+        raise Http404
+    data = body.form_data()
+    if "version" not in data and request.headers.get("If-Match"):
+        data["version"] = request.headers["If-Match"].strip('W/"')
+    form = ACTIONS[transition].form(dossier, data)
+    if not form.is_valid():
+        if set(form.errors) == {"version"}:
+            raise TransitionNotAllowed("Indiquez la version du dossier (champ « version » ou en-tête If-Match).")
+        raise DjangoValidationError({field: list(messages) for field, messages in form.errors.items()})
+    dossier_services.dossier_transition(
+        dossier_id=dossier.pk,
+        name=transition,
+        actor=Actor.ORGANISME,
+        by=request.auth.created_by,
+        payload=ACTIONS[transition].payload(form),
+        expected_version=form.cleaned_data["version"],
+    )
+    return _dossier(request, numero)
+
+
+# --- Billing ----------------------------------------------------------------------------------
+
+facturation = Router(tags=["Facturation"])
+
+
+@facturation.get("/a-facturer", response={200: list[DossierOut], **ERRORS}, summary="Dossiers à facturer")
+@paginate(CursorPagination, ordering=("id",), page_size=50, max_page_size=200)
+def to_bill(request):
+    need(request, Right.FACTURATION_VOIR)
+    return dossier_billing.to_bill(Dossier.objects.filter(organisme=organisme(request))).select_related(*DOSSIER_RELATED)
+
+
+@facturation.get("/factures", response={200: list[InvoiceOut], **ERRORS}, summary="Factures et avoirs")
+@paginate(CursorPagination, ordering=("id",), page_size=50, max_page_size=200)
+def invoices(request):
+    need(request, Right.FACTURATION_VOIR)
+    return Invoice.objects.filter(organisme=organisme(request))
+
+
+@facturation.get("/factures/{number}", response={200: InvoiceOut, **ERRORS}, summary="Une facture")
+def invoice(request, number: str):
+    need(request, Right.FACTURATION_VOIR)
+    return get_object_or_404(Invoice.objects.filter(organisme=organisme(request)), number=number)
+
+
+api.add_router("/", catalogue)
+api.add_router("/", dossiers)
+api.add_router("/", facturation)
