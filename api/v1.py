@@ -11,10 +11,12 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from ninja import NinjaAPI, Query, Router, Schema
+from ninja import Status as Answer
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.pagination import CursorPagination, paginate
 from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
+from pydantic import Field
 
 from billing.models import Invoice
 from catalogue.models import Action, Formation, Session
@@ -67,7 +69,19 @@ class KeyRateThrottle(AuthRateThrottle):
         return super().allow_request(request)
 
 
-api = NinjaAPI(
+class CpfApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        """Ninja's document, with the errors' content type as they are sent (problem+json)."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for methods in schema["paths"].values():
+            for operation in methods.values():
+                for status, response in operation.get("responses", {}).items():
+                    if int(status) >= 400 and "application/json" in response.get("content", {}):
+                        response["content"] = {PROBLEM: response["content"]["application/json"]}
+        return schema
+
+
+api = CpfApi(
     title="Mon Compte Formation — API des organismes",
     version="1",
     description="Catalogue, dossiers et facturation d'un organisme de formation. Authentification : `Authorization: Bearer <clé>`.",
@@ -277,6 +291,144 @@ def formation_publish(request, formation_id: str, body: ActiveIn):
     return catalogue_services.formation_set_active(formation=found, active=body.active)
 
 
+# Writes of the offer: the pages' forms validate the body (same fields, same messages), the
+# catalogue's services write; PUT replaces the whole description.
+
+
+def _form_data(body: Schema) -> dict:
+    data = {}
+    for name, value in body.model_dump(exclude_none=True).items():
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif isinstance(value, list):
+            data[name] = [str(item) for item in value]
+        elif isinstance(value, datetime.date):
+            data[name] = value.isoformat()
+        else:
+            data[name] = str(value)
+    return data
+
+
+def _valid(form):
+    if not form.is_valid():
+        raise DjangoValidationError({field: list(messages) for field, messages in form.errors.items()})
+    return form
+
+
+class FormationIn(Schema):
+    code: str = Field(description="Votre code de la formation : son numéro public sera SIRET_code.")
+    intitule: str
+    certification_type: str | None = Field(None, description="RNCP, RS, PERMIS, BILAN, VAE, CREATION ; vide sans certification.")
+    certification_code: str | None = None
+    description: str | None = None
+    objectifs: str | None = None
+    contenu: str | None = None
+    resultats_attendus: str | None = None
+    domaine: str | None = None
+
+
+class ActionIn(Schema):
+    modalite: str = Field(description="presentiel, distance ou mixte.")
+    lieu: str | None = Field(None, description="Commune (nom ou code postal) ; sans objet à distance.")
+    address: str | None = None
+    rythmes: list[str] = Field(default_factory=list, description="journee, soiree, weekend, temps_partiel.")
+    modalites_pedagogiques: str | None = None
+    prerequis: str | None = None
+    duree_heures: int
+    heures_hebdo: int | None = None
+    prix: str = Field(description="Prix TTC en euros (« 1200,50 »).")
+    tva: int | None = Field(None, description="0, 550 ou 2000 (points de base).")
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+
+
+class SessionIn(Schema):
+    permanent_entry: bool = False
+    start_date: datetime.date | None = None
+    end_date: datetime.date | None = None
+    registration_opens: datetime.date | None = None
+    registration_closes: datetime.date | None = None
+    places: int = 12
+    reference: str | None = None
+
+
+def _formation_of(request, formation_id):
+    return get_object_or_404(Formation.objects.for_organisme(organisme(request)).select_related("certification"), public_id=_uuid(formation_id))
+
+
+def _action_of(request, action_id):
+    rows = Action.objects.filter(formation__organisme=organisme(request)).select_related("formation", "commune")
+    return get_object_or_404(rows, public_id=_uuid(action_id))
+
+
+def _save_formation(request, body: FormationIn, instance=None):
+    from catalogue import services as catalogue_services
+    from catalogue.forms import FormationForm
+
+    form = _valid(FormationForm(_form_data(body), instance=instance, organisme=organisme(request)))
+    formation = catalogue_services.formation_save(formation=form.apply(), organisme=organisme(request))
+    return Formation.objects.select_related("certification").prefetch_related("actions__commune").get(pk=formation.pk)
+
+
+@catalogue.post("/formations", response={201: FormationDetail, **WRITE_ERRORS}, summary="Créer une formation")
+def formation_create(request, body: FormationIn):
+    need(request, Right.CATALOGUE_GERER)
+    return Answer(201, _save_formation(request, body))
+
+
+@catalogue.put("/formations/{formation_id}", response={200: FormationDetail, **WRITE_ERRORS}, summary="Modifier une formation")
+def formation_update(request, formation_id: str, body: FormationIn):
+    need(request, Right.CATALOGUE_GERER)
+    return _save_formation(request, body, _formation_of(request, formation_id))
+
+
+def _save_action(request, body: ActionIn, formation, instance=None):
+    from catalogue import services as catalogue_services
+    from catalogue.forms import ActionForm
+
+    form = _valid(ActionForm(_form_data(body), instance=instance, formation=formation))
+    action = catalogue_services.action_save(action=form.apply(), formation=formation)
+    return Action.objects.select_related("formation", "commune").prefetch_related("sessions").get(pk=action.pk)
+
+
+@catalogue.post("/formations/{formation_id}/actions", response={201: ActionDetail, **WRITE_ERRORS}, summary="Ajouter une action à une formation")
+def action_create(request, formation_id: str, body: ActionIn):
+    need(request, Right.CATALOGUE_GERER)
+    return Answer(201, _save_action(request, body, _formation_of(request, formation_id)))
+
+
+@catalogue.put(
+    "/actions/{action_id}", response={200: ActionDetail, **WRITE_ERRORS}, summary="Modifier une action (ses sessions en suivent le prix et le lieu)"
+)
+def action_update(request, action_id: str, body: ActionIn):
+    need(request, Right.CATALOGUE_GERER)
+    found = _action_of(request, action_id)
+    return _save_action(request, body, found.formation, found)
+
+
+def _save_session(request, body: SessionIn, action, instance=None):
+    from catalogue import services as catalogue_services
+    from catalogue.forms import SessionForm
+
+    form = _valid(SessionForm(_form_data(body), instance=instance, action=action))
+    return catalogue_services.session_save(session=form.apply(), action=action)
+
+
+@catalogue.post("/actions/{action_id}/sessions", response={201: SessionOut, **WRITE_ERRORS}, summary="Ajouter une session à une action")
+def session_create(request, action_id: str, body: SessionIn):
+    need(request, Right.CATALOGUE_GERER)
+    return Answer(201, _save_session(request, body, _action_of(request, action_id)))
+
+
+@catalogue.put("/sessions/{session_id}", response={200: SessionOut, **WRITE_ERRORS}, summary="Modifier une session")
+def session_update(request, session_id: str, body: SessionIn):
+    need(request, Right.CATALOGUE_GERER)
+    found = get_object_or_404(Session.objects.filter(formation__organisme=organisme(request)).select_related("action"), public_id=_uuid(session_id))
+    return _save_session(request, body, found.action, found)
+
+
 def _uuid(text: str):
     import uuid
 
@@ -385,6 +537,34 @@ def invoices(request):
 def invoice(request, number: str):
     need(request, Right.FACTURATION_VOIR)
     return get_object_or_404(Invoice.objects.filter(organisme=organisme(request)), number=number)
+
+
+@facturation.get(
+    "/factures/{number}/pdf",
+    response={200: None, **ERRORS},
+    summary="Le PDF d'une facture",
+    openapi_extra={"responses": {200: {"description": "PDF", "content": {"application/pdf": {}}}}},
+)
+def invoice_pdf(request, number: str):
+    from billing.views import serve_pdf
+
+    need(request, Right.FACTURATION_VOIR)
+    return serve_pdf(get_object_or_404(Invoice.objects.filter(organisme=organisme(request)), number=number))
+
+
+class InvoiceIn(Schema):
+    dossiers: list[str] = Field(description="Les numéros des dossiers à facturer (voir /a-facturer).")
+
+
+@facturation.post("/factures", response={201: InvoiceOut, **WRITE_ERRORS}, summary="Facturer des dossiers (une facture)")
+def invoice_create(request, body: InvoiceIn):
+    from billing import services as billing_services
+
+    need(request, Right.FACTURATION_GERER)
+    ids = list(Dossier.objects.filter(organisme=organisme(request), numero__in=body.dossiers).values_list("pk", flat=True))
+    if not ids or len(ids) != len(set(body.dossiers)):
+        raise Http404
+    return Answer(201, billing_services.invoice_issue(organisme=organisme(request), dossier_ids=ids, by=request.auth.created_by))
 
 
 api.add_router("/", catalogue)

@@ -275,6 +275,10 @@ def _endpoint_failed(endpoint: WebhookEndpoint, now: datetime.datetime) -> None:
 def verify(secret: str, headers: dict, body: bytes, *, tolerance: int = 300, now: float | None = None) -> bool:
     """What a receiver does (and the README shows): the signature of ``<timestamp>.<body>``
     matches, and the timestamp is recent (no replay of an old request)."""
-    timestamp = int(headers.get("X-CPF-Timestamp", "0"))
+    headers = {name.lower(): value for name, value in headers.items()}  # header names have no case
+    try:
+        timestamp = int(headers.get("x-cpf-timestamp", ""))
+    except ValueError:
+        return False
     expected = "v1=" + signature(secret, timestamp, body)
-    return hmac.compare_digest(expected, headers.get("X-CPF-Signature", "")) and abs((now or time.time()) - timestamp) <= tolerance
+    return hmac.compare_digest(expected, headers.get("x-cpf-signature", "")) and abs((now or time.time()) - timestamp) <= tolerance

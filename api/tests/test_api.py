@@ -209,3 +209,96 @@ def test_demo_key_is_printed_and_works(db):
     plain = line.split()[-1]
     assert Api(plain).get("/moi").json()["organisme"] == "CP-FORMATION"
     assert Api(plain).get("/dossiers").json()["results"]
+
+
+def test_the_offer_is_written_through_the_pages_forms(api, organisme):
+    from catalogue.models import Formation
+    from catalogue.tests.factories import CertificationFactory, commune
+
+    CertificationFactory(type="RS", code="5367")
+    commune("metz")
+    response = api.post("/formations", {"code": "ANG-B2", "intitule": "Anglais B2", "certification_type": "RS", "certification_code": "RS5367"})
+    assert response.status_code == 201, response.content
+    formation = Formation.objects.get(numero=f"{organisme.siret}_ANG-B2")
+    assert response.json()["certification"]["code"] == "RS5367"
+    action = {"modalite": "presentiel", "lieu": "Metz", "rythmes": ["soiree"], "duree_heures": 30, "prix": "870,00"}
+    response = api.post(f"/formations/{formation.public_id}/actions", action)
+    assert response.status_code == 201 and response.json()["price_cents"] == 87_000
+    action_id = response.json()["id"]
+    start = (timezone.localdate() + datetime.timedelta(days=20)).isoformat()
+    end = (timezone.localdate() + datetime.timedelta(days=25)).isoformat()
+    response = api.post(f"/actions/{action_id}/sessions", {"start_date": start, "end_date": end, "places": 8})
+    assert response.status_code == 201 and response.json()["places"] == 8
+    session = formation.sessions.get()
+    assert session.price_cents == 87_000 and session.commune.name == "Metz"
+    response = api.client.put(f"/api/v1/actions/{action_id}", {**action, "prix": "990"}, content_type="application/json", headers=api.headers)
+    assert response.status_code == 200
+    session.refresh_from_db()
+    assert session.price_cents == 99_000
+    # The forms' messages, next to their fields; nothing written.
+    response = api.post(f"/formations/{formation.public_id}/actions", {**action, "lieu": "", "duree_heures": 0})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "duree_heures": ["La durée doit être d'au moins 1 heure."],
+        "lieu": ["Indiquez la commune où se déroule l'action (ou la modalité « À distance »)."],
+    }
+    assert formation.actions.count() == 1
+    response = api.post("/formations", {"code": "ANG-B2", "intitule": "Encore"})
+    assert response.status_code == 400 and response.json()["errors"]["code"] == ["Vous avez déjà une formation avec ce code."]
+
+
+def test_invoices_are_issued_and_downloaded(api, organisme, organisme_user):
+    from billing import services as billing_services
+    from billing.tests.conftest import RIB, finished
+
+    billing_services.bank_account_save(organisme=organisme, by=organisme_user, **RIB)
+    dossier = finished(organisme_user, f.session_for(organisme))
+    assert [d["numero"] for d in api.get("/a-facturer").json()["results"]] == [dossier.numero]
+    response = api.post("/factures", {"dossiers": [dossier.numero]})
+    assert response.status_code == 201, response.content
+    number = response.json()["number"]
+    assert api.get(f"/factures/{number}").json()["total_ttc_cents"] == dossier.billable_cents
+    pdf = api.get(f"/factures/{number}/pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert api.get("/a-facturer").json()["results"] == []
+    assert api.post("/factures", {"dossiers": ["0000000000"]}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("status", "transition", "body"),
+    [
+        ("sent", "refuse", {"motive": "Session complète"}),
+        ("accepted", "enter", {}),
+        ("accepted", "no_show", {}),
+        ("in_training", "declare_service_done", {"exit_reason": "complete", "completion_rate": 100}),
+    ],
+)
+def test_each_transition_through_the_api_equals_the_page(
+    client, api, titulaire_with_rights, other_titulaire, organisme_user, organisme, status, transition, body
+):
+    import time_machine
+
+    from conftest import RIGHTS_CENTS
+    from financing.models import Movement
+
+    f.give_rights(other_titulaire, RIGHTS_CENTS)  # the same rights: the same split
+    made = [
+        f.dossier_in(status, titulaire=person, session=f.session_for(organisme), organisme_user=organisme_user)
+        for person in (titulaire_with_rights, other_titulaire)
+    ]
+    by_api, by_page = made
+    with time_machine.travel(f.after_start(by_api, days=3) if status != "sent" else timezone.now(), tick=False):
+        extra = {"exit_date": timezone.localdate().isoformat()} if transition == "declare_service_done" else {}
+        response = api.post(f"/dossiers/{by_api.numero}/{transition}", {**body, **extra, "version": by_api.version})
+        assert response.status_code == 200, response.content
+        client.force_login(organisme_user)
+        page = client.post(reverse("dossiers:organisme-action", args=[by_page.numero, transition]), {**body, **extra, "version": by_page.version})
+        assert page.status_code == 302
+    for dossier in made:
+        dossier.refresh_from_db()
+    fields = ("status", "version", "billing_state", "billable_cents", "locked_cents", "consumed_cents", "refusal_reason", "completion_rate")
+    assert [getattr(by_api, name) for name in fields] == [getattr(by_page, name) for name in fields]
+    ledger = [sorted(Movement.objects.filter(dossier=d).values_list("kind", "amount_cents")) for d in made]
+    assert ledger[0] == ledger[1]
+    history = [list(DossierEvent.objects.filter(dossier=d).order_by("id").values_list("transition", "to_status")) for d in made]
+    assert history[0] == history[1] and history[0][-1][0] == transition
