@@ -4,13 +4,14 @@ object → 404); every operation checks the key's scopes (→ 403); writes go th
 forms and services as the pages, so guards, version checks and messages are the pages'."""
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
-from ninja import NinjaAPI, Query, Router, Schema
+from ninja import File, Form, NinjaAPI, Query, Router, Schema, UploadedFile
 from ninja import Status as Answer
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 from ninja.pagination import CursorPagination, paginate
@@ -34,6 +35,7 @@ from . import keys
 from .models import Event
 from .schemas import (
     ActionDetail,
+    Coded,
     DossierDetail,
     DossierOut,
     FormationDetail,
@@ -430,8 +432,6 @@ def session_update(request, session_id: str, body: SessionIn):
 
 
 def _uuid(text: str):
-    import uuid
-
     try:
         return uuid.UUID(text)
     except ValueError:
@@ -483,6 +483,41 @@ def dossier_detail(request, numero: str):
     return _dossier(request, numero)
 
 
+class ProofOut(Schema):
+    id: uuid.UUID
+    kind: Coded
+    content_type: str
+    size: int
+    uploaded_at: datetime.datetime
+
+    @staticmethod
+    def resolve_id(obj):
+        return obj.public_id
+
+    @staticmethod
+    def resolve_kind(obj):
+        return {"code": obj.kind, "label": obj.get_kind_display()}
+
+    @staticmethod
+    def resolve_uploaded_at(obj):
+        return obj.created_at
+
+
+@dossiers.post("/dossiers/{numero}/justificatifs", response={201: ProofOut, **WRITE_ERRORS}, summary="Déposer un justificatif de réalisation")
+def proof_upload(request, numero: str, kind: Form[str], file: File[UploadedFile]):
+    """PDF, JPEG or PNG of 5 Mo at most (the type read from the content), once the entry is declared."""
+    from dossiers.forms import ProofForm
+
+    need(request, Right.DOSSIERS_TRAITER)
+    dossier = _dossier(request, numero)
+    form = _valid(ProofForm({"kind": kind}, {"file": file}))
+    proof = dossier_services.proof_add(
+        dossier=dossier, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], content_type=form.content_type, by=request.auth.created_by
+    )
+    return Answer(201, proof)
+
+
+# Before the transitions' route, which would take « justificatifs » for a transition.
 @dossiers.post(
     "/dossiers/{numero}/{transition}",
     response={200: DossierDetail, **WRITE_ERRORS},

@@ -23,6 +23,12 @@ def make_key(organisme, user, scopes=("dossiers", "catalogue", "facturation"), *
     return key, plain
 
 
+def pdf_upload():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("feuille.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n", content_type="application/pdf")
+
+
 class Api:
     """A client of the API with a key."""
 
@@ -95,11 +101,36 @@ def test_another_organisme_s_objects_are_404_on_every_endpoint(
         ("post", f"/dossiers/{theirs.numero}/refuse"),
         ("post", f"/sessions/{their_session.public_id}/ouverture"),
         ("post", f"/formations/{their_session.formation.public_id}/publication"),
+        ("put", f"/formations/{their_session.formation.public_id}"),
+        ("post", f"/formations/{their_session.formation.public_id}/actions"),
+        ("put", f"/actions/{their_session.action.public_id}"),
+        ("post", f"/actions/{their_session.action.public_id}/sessions"),
+        ("put", f"/sessions/{their_session.public_id}"),
+        ("post", f"/dossiers/{theirs.numero}/justificatifs"),
         ("get", "/factures/000001"),
+        ("get", "/factures/000001/pdf"),
+        ("post", "/factures"),
     ]
     for method, url in urls:
-        body = {"active": False, "version": theirs.version, "motive": "Session complète"}
-        response = api.get(url) if method == "get" else api.post(url, body)
+        body = {
+            "active": False,
+            "version": theirs.version,
+            "motive": "Session complète",
+            "code": "X",
+            "intitule": "X",
+            "modalite": "distance",
+            "duree_heures": 7,
+            "prix": "10",
+            "dossiers": [theirs.numero],
+        }
+        if method == "get":
+            response = api.get(url)
+        elif method == "put":
+            response = api.client.put(f"/api/v1{url}", body, content_type="application/json", headers=api.headers)
+        elif url.endswith("justificatifs"):
+            response = api.client.post(f"/api/v1{url}", {"kind": "autre", "file": pdf_upload()}, headers=api.headers)
+        else:
+            response = api.post(url, body)
         assert response.status_code == 404, url
         assert response["Content-Type"] == "application/problem+json", url
     assert theirs.numero not in api.get("/dossiers").content.decode()
@@ -302,3 +333,22 @@ def test_each_transition_through_the_api_equals_the_page(
     assert ledger[0] == ledger[1]
     history = [list(DossierEvent.objects.filter(dossier=d).order_by("id").values_list("transition", "to_status")) for d in made]
     assert history[0] == history[1] and history[0][-1][0] == transition
+    told = [
+        sorted(title.replace(d.numero, "N") for title in Notification.objects.filter(user=d.titulaire).values_list("title", flat=True)) for d in made
+    ]
+    assert told[0] == told[1] and told[0]
+
+
+def test_a_proof_is_uploaded_with_the_page_s_checks(api, titulaire_with_rights, organisme, organisme_user):
+    dossier = f.dossier_in("in_training", titulaire=titulaire_with_rights, session=f.session_for(organisme), organisme_user=organisme_user)
+    url = f"/api/v1/dossiers/{dossier.numero}/justificatifs"
+    response = api.client.post(url, {"kind": "emargement", "file": pdf_upload()}, headers=api.headers)
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"]["code"] == "emargement" and response.json()["content_type"] == "application/pdf"
+    assert dossier.proofs.count() == 1
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    fake = SimpleUploadedFile("feuille.pdf", b"MZ pas un PDF", content_type="application/pdf")
+    response = api.client.post(url, {"kind": "emargement", "file": fake}, headers=api.headers)
+    assert response.status_code == 400 and "file" in response.json()["errors"]
+    assert dossier.proofs.count() == 1
