@@ -1,4 +1,5 @@
 from django.urls import path
+from django.views.generic import RedirectView
 
 from . import views
 
@@ -12,4 +13,5 @@ urlpatterns = [
     path("espace-organisme/api/webhooks/<uuid:public_id>/activation/", views.webhook_toggle, name="webhook-toggle"),
     path("espace-organisme/api/webhooks/<uuid:public_id>/envois/<int:delivery_id>/rejouer/", views.delivery_replay, name="delivery-replay"),
     path("api/v1/docs/", views.docs, name="docs"),
+    path("api/v1/", RedirectView.as_view(pattern_name="api:docs"), name="root"),
 ]

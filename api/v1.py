@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import File, Form, NinjaAPI, Query, Router, Schema, UploadedFile
 from ninja import Status as Answer
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
@@ -469,8 +470,16 @@ def dossier_list(request, filters: Query[DossierFilters]):
     if filters.start_before:
         rows = rows.filter(start_date__lte=filters.start_before)
     if filters.updated_since:
-        rows = rows.filter(Exists(DossierEvent.objects.filter(dossier=OuterRef("pk"), created_at__gte=filters.updated_since)))
+        rows = rows.filter(Exists(DossierEvent.objects.filter(dossier=OuterRef("pk"), created_at__gte=_utc(filters.updated_since, "updated_since"))))
     return rows
+
+
+def _utc(moment: datetime.datetime, field: str) -> datetime.datetime:
+    """In UTC (any offset Python reads, the database too), or a 422 for an impossible moment."""
+    try:
+        return moment.astimezone(datetime.UTC) if moment.tzinfo else timezone.make_aware(moment).astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        raise ValidationError([{"loc": ("query", field), "type": "datetime_parsing"}]) from None
 
 
 def _dossier(request, numero: str) -> Dossier:

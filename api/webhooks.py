@@ -18,6 +18,7 @@ import secrets
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
@@ -93,14 +94,17 @@ def replay(*, delivery: Delivery) -> Delivery:
 # --- Events (outbox) --------------------------------------------------------------------------
 
 
-def emit(*, organisme_id: int, event: str, subject: str, resource: str, data: dict, now: datetime.datetime | None = None) -> int:
+def emit(*, organisme_id: int | None, event: str, subject: str, resource: str, data: Callable[[], dict], now: datetime.datetime | None = None) -> int:
     """One delivery per active endpoint of the organisme that chose ``event``, written in the
-    current transaction; the sending task is queued once it commits."""
+    current transaction; the sending task is queued once it commits. ``data()`` (the object as
+    the API represents it) is computed only when some endpoint wants the event."""
+    if organisme_id is None:
+        return 0
     now = now or timezone.now()
     endpoints = list(WebhookEndpoint.objects.filter(organisme_id=organisme_id, active=True, events__contains=[event]).values_list("pk", flat=True))
     if not endpoints:
         return 0
-    payload = json.loads(json.dumps({"type": event, "created_at": now, resource: data}, cls=DjangoJSONEncoder))
+    payload = json.loads(json.dumps({"type": event, "created_at": now, resource: data()}, cls=DjangoJSONEncoder))
     Delivery.objects.bulk_create(Delivery(endpoint_id=pk, event=event, subject=subject, payload=payload, created_at=now) for pk in endpoints)
     _kick()
     return len(endpoints)
@@ -123,34 +127,73 @@ def _on_dossier_event(sender, instance, created, **kwargs):
         return
     dossier = instance.dossier
     event = Event.DOSSIER_CREATED if instance.transition == "send" else Event.DOSSIER_STATUS
-    emit(organisme_id=dossier.organisme_id, event=event, subject=f"dossier:{dossier.numero}", resource="dossier", data=_dossier_data(dossier))
+    emit(organisme_id=dossier.organisme_id, event=event, subject=f"dossier:{dossier.numero}", resource="dossier", data=lambda: _dossier_data(dossier))
 
 
 def _on_billing_move(sender, dossier, name, **kwargs):
-    data = _dossier_data(dossier)
+    if "organisme_id" in dossier.get_deferred_fields():
+        return  # a set-based job's partial rows: announced by _on_recorded_in_bulk
+    data = lambda: _dossier_data(dossier)  # noqa: E731
     emit(organisme_id=dossier.organisme_id, event=Event.DOSSIER_BILLING, subject=f"dossier:{dossier.numero}", resource="dossier", data=data)
+
+
+def _on_recorded_in_bulk(sender, transition, dossier_ids, **kwargs):
+    """A deadline job moved these dossiers: one query finds those whose organisme listens."""
+    listening = WebhookEndpoint.objects.filter(active=True).values("organisme_id")
+    from dossiers.models import Dossier
+
+    events = [Event.DOSSIER_STATUS, *([Event.DOSSIER_BILLING] if transition == "validate_service" else [])]
+    for dossier in Dossier.objects.filter(pk__in=dossier_ids, organisme_id__in=listening).select_related("formation", "session__action"):
+        for event in events:
+            emit(
+                organisme_id=dossier.organisme_id,
+                event=event,
+                subject=f"dossier:{dossier.numero}",
+                resource="dossier",
+                data=lambda d=dossier: _dossier_data(d),
+            )
 
 
 def _on_proof(sender, instance, created, **kwargs):
     if created:
         dossier = instance.dossier
-        data = {**_dossier_data(dossier), "document": {"id": str(instance.public_id), "kind": instance.kind}}
+
+        def data():
+            return {**_dossier_data(dossier), "document": {"id": str(instance.public_id), "kind": instance.kind}}
+
         emit(organisme_id=dossier.organisme_id, event=Event.DOSSIER_DOCUMENT, subject=f"dossier:{dossier.numero}", resource="dossier", data=data)
 
 
 def _on_invoices_paid(sender, invoices, **kwargs):
     from .schemas import InvoiceOut
 
+    def data_of(invoice):
+        def data():
+            invoice.refresh_from_db(fields=["status", "paid_at", "payment_reference"])
+            return InvoiceOut.from_orm(invoice).model_dump(mode="json")
+
+        return data
+
     for invoice in invoices:
-        invoice.refresh_from_db(fields=["status", "paid_at", "payment_reference"])
-        data = InvoiceOut.from_orm(invoice).model_dump(mode="json")
-        emit(organisme_id=invoice.organisme_id, event=Event.INVOICE_PAID, subject=f"invoice:{invoice.number}", resource="invoice", data=data)
+        emit(
+            organisme_id=invoice.organisme_id,
+            event=Event.INVOICE_PAID,
+            subject=f"invoice:{invoice.number}",
+            resource="invoice",
+            data=data_of(invoice),
+        )
 
 
 def _on_catalogue(sender, instance, **kwargs):
     formation = instance if sender.__name__ == "Formation" else instance.formation
     data = {"kind": sender.__name__.lower(), "id": str(instance.public_id), "formation": formation.numero}
-    emit(organisme_id=formation.organisme_id, event=Event.CATALOGUE_CHANGED, subject=f"formation:{formation.numero}", resource="catalogue", data=data)
+    emit(
+        organisme_id=formation.organisme_id,
+        event=Event.CATALOGUE_CHANGED,
+        subject=f"formation:{formation.numero}",
+        resource="catalogue",
+        data=lambda: data,
+    )
 
 
 def connect() -> None:
@@ -158,10 +201,12 @@ def connect() -> None:
     from catalogue.models import Action, Formation, Session
     from dossiers.billing import moved
     from dossiers.models import DossierEvent, ServiceProof
+    from dossiers.services import recorded_in_bulk
 
     post_save.connect(_on_dossier_event, sender=DossierEvent, dispatch_uid="api_dossier_event")
     post_save.connect(_on_proof, sender=ServiceProof, dispatch_uid="api_proof")
     moved.connect(_on_billing_move, dispatch_uid="api_billing_move")
+    recorded_in_bulk.connect(_on_recorded_in_bulk, dispatch_uid="api_recorded_in_bulk")
     invoices_paid.connect(_on_invoices_paid, dispatch_uid="api_invoices_paid")
     for model in (Formation, Action, Session):
         post_save.connect(_on_catalogue, sender=model, dispatch_uid=f"api_catalogue_{model.__name__}")

@@ -12,7 +12,19 @@ from cpf_portal.forms import CpfForm
 from cpf_portal.money import from_cents, to_cents
 
 from . import cache
-from .models import ACTION_TYPES, REPERTORIES, Action, Certification, Formation, Modalite, Rythme, Session, Tva
+from .models import (
+    ACTION_CONTACT_FIELDS,
+    ACTION_TEACHING_FIELDS,
+    ACTION_TYPES,
+    REPERTORIES,
+    Action,
+    Certification,
+    Formation,
+    Modalite,
+    Rythme,
+    Session,
+    Tva,
+)
 from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
 
 MAX_PRICE_EUROS = Decimal("100000")
@@ -249,19 +261,7 @@ class ActionForm(CpfForm, forms.ModelForm):
 
     class Meta:
         model = Action
-        fields = [
-            "modalite",
-            "address",
-            "rythmes",
-            "modalites_pedagogiques",
-            "prerequis",
-            "duree_heures",
-            "heures_hebdo",
-            "tva",
-            "contact_name",
-            "contact_email",
-            "contact_phone",
-        ]
+        fields = ["modalite", "address", *ACTION_TEACHING_FIELDS[1:], "tva", *ACTION_CONTACT_FIELDS]
         labels = {
             "address": "Adresse du lieu de formation",
             "duree_heures": "Durée indicative en heures",

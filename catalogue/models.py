@@ -223,6 +223,11 @@ class Formation(models.Model):
         return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
 
 
+# An action's fields by kind (forms, files and the generator list them from here).
+ACTION_TEACHING_FIELDS = ["modalite", "rythmes", "modalites_pedagogiques", "prerequis", "duree_heures", "heures_hebdo"]
+ACTION_CONTACT_FIELDS = ["contact_name", "contact_email", "contact_phone"]
+
+
 class Action(models.Model):
     """EDOF's « action de formation »: one way the organisme sells a formation — where
     (a place, à distance or mixte), how (modalités pédagogiques, rythme), for how long, at

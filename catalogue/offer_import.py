@@ -44,7 +44,21 @@ from cpf_portal.queue import enqueue, enqueue_on_commit
 
 from .importer import DAY_FORMATS as OPEN_DATA_DAY_FORMATS
 from .importer import read_date, read_decimal
-from .models import ACTION_TYPES, NUMERO_VALIDATOR, REPERTORIES, Action, Certification, Commune, Formation, OfferImport, Organisme, Rythme, Session
+from .models import (
+    ACTION_CONTACT_FIELDS,
+    ACTION_TEACHING_FIELDS,
+    ACTION_TYPES,
+    NUMERO_VALIDATOR,
+    REPERTORIES,
+    Action,
+    Certification,
+    Commune,
+    Formation,
+    OfferImport,
+    Organisme,
+    Rythme,
+    Session,
+)
 
 # The formation's description, as read from a row and as compared between its rows.
 DESCRIPTION = ["intitule", "certification_type", "certification_code", "objectifs", "contenu", "resultats_attendus"]
@@ -89,21 +103,7 @@ TVA = {"": 0, "0": 0, "5,5": 550, "5.5": 550, "20": 2000}
 YES, NO = {"oui", "o", "1", "true", "vrai", "x"}, {"", "non", "n", "0", "false", "faux"}
 # The formation's fields: every row of one formation must agree on them; the same for an action.
 FORMATION_FIELDS = DESCRIPTION
-ACTION_FIELDS = [
-    "modalite",
-    "rythmes",
-    "modalites_pedagogiques",
-    "prerequis",
-    "duree_heures",
-    "heures_hebdo",
-    "tva",
-    "address",
-    "commune_id",
-    "price_cents",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-]
+ACTION_FIELDS = [*ACTION_TEACHING_FIELDS, "tva", "address", "commune_id", "price_cents", *ACTION_CONTACT_FIELDS]
 SESSION_FIELDS = ["action", "start_date", "end_date", "permanent_entry", "registration_opens", "registration_closes", "places"]
 CHUNK = 500
 

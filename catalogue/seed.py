@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .models import Action, Certification, Commune, Formation, Modalite, Organisme, Rythme, Session
+from .models import ACTION_CONTACT_FIELDS, ACTION_TEACHING_FIELDS, Action, Certification, Commune, Formation, Modalite, Organisme, Rythme, Session
 from .seed_data import DOMAINS, ORGANISME_PREFIXES, ORGANISME_SUFFIXES, STREETS, VARIANTS
 from .services import search_terms_refresh
 
@@ -178,19 +178,12 @@ ACTION_COPY_COLUMNS = [
     "public_id",
     "formation_id",
     "reference",
-    "modalite",
-    "rythmes",
-    "modalites_pedagogiques",
-    "prerequis",
-    "duree_heures",
-    "heures_hebdo",
+    *ACTION_TEACHING_FIELDS,
     "price_cents",
     "tva",
     "address",
     "commune_id",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
+    *ACTION_CONTACT_FIELDS,
     "created_at",
     "updated_at",
 ]

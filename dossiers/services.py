@@ -12,6 +12,7 @@ import uuid
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -356,6 +357,11 @@ RETURNING id, dossier_id
 """
 
 
+# Sent in the transaction of a set-based job (its events are written without post_save), with
+# the dossiers it moved: the webhooks' outbox listens.
+recorded_in_bulk = Signal()
+
+
 def expire_overdue(*, now: datetime.datetime | None = None, batch: int = 1000) -> int:
     """« Annulé sans suite »: requests the organisme did not answer and proposals the
     titulaire did not accept in time, set-based (one statement per batch: state, version,
@@ -370,6 +376,7 @@ def expire_overdue(*, now: datetime.datetime | None = None, batch: int = 1000) -
                 rows = cursor.fetchall()
             if rows:
                 notify_many([(dossier_id, event_id) for event_id, dossier_id in rows], "expire", ("titulaire", "organisme"))
+                recorded_in_bulk.send(sender=Dossier, transition="expire", dossier_ids=[dossier_id for _, dossier_id in rows])
         total += len(rows)
         if len(rows) < batch:
             return total
@@ -422,6 +429,7 @@ def validate_due_services(*, now: datetime.datetime | None = None, batch: int = 
                     ]
                 )
                 notify_many([(event.dossier_id, event.pk) for event in events], "validate_service", ("titulaire",))
+                recorded_in_bulk.send(sender=Dossier, transition="validate_service", dossier_ids=[event.dossier_id for event in events])
         total += len(due)
         if len(due) < batch:
             return total

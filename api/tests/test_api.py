@@ -214,6 +214,10 @@ def test_lists_are_cursor_paginated_and_filtered(api, titulaire_with_rights, org
         assert api.get("/dossiers").status_code == 200
     since = timezone.now().isoformat()
     assert api.get("/dossiers", updated_since=since).json()["results"] == []
+    # Any offset Python reads (found by the contract test: +16:05 was a 500), an impossible moment a 422.
+    assert len(api.get("/dossiers", updated_since="0249-08-04T11:57:27+16:05").json()["results"]) == 4
+    response = api.get("/dossiers", updated_since="0001-01-01T00:00:00+10:00")
+    assert response.status_code == 422 and "updated_since" in response.json()["errors"]
 
 
 def test_the_openapi_document_describes_every_operation(client):

@@ -195,3 +195,14 @@ def test_team_pages_manage_keys_and_endpoints(client, organisme, organisme_user,
     Membership.objects.filter(user=organisme_user).update(roles=["lecteur"])
     assert client.get(reverse("api:keys")).status_code == 403
     assert client.get(reverse("api:webhooks")).status_code == 403
+
+
+def test_the_deadline_jobs_announce_what_they_change(endpoint, receiver, titulaire_with_rights, organisme):
+    from dossiers import services
+
+    dossier = f.sent(titulaire_with_rights, f.session_for(organisme))
+    assert services.expire_overdue(now=dossier.deadline_at + datetime.timedelta(seconds=1)) == 1
+    assert list(Delivery.objects.order_by("id").values_list("event", flat=True)) == [Event.DOSSIER_CREATED, Event.DOSSIER_STATUS]
+    webhooks.deliver_due()
+    webhooks.deliver_due()
+    assert [event["dossier"]["status"]["code"] for event in receiver.events()] == ["sent", "expired"]
