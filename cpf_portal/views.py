@@ -5,7 +5,10 @@ from django.conf import settings
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+
+from financing import services as financing
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +43,15 @@ def help_index(request):
 
 @require_GET
 def help_cpf(request):
-    return render(request, "pages/aide/cpf.html")
+    # The rules in force today, from the operators' dated tables.
+    today = timezone.localdate()
+    caps = [(financing.CAP_LABELS.get(cap.action_type, cap.get_action_type_display()), cap) for cap in financing.caps_in_force(today)]
+    context = {
+        "participation_cents": financing.participation_on(today),
+        "exemptions": [financing.JOBSEEKER, *financing.EXEMPTING_FINANCEURS.values()],
+        "caps": caps,
+    }
+    return render(request, "pages/aide/cpf.html", context)
 
 
 @require_GET

@@ -216,7 +216,9 @@ class DossierAbondement(models.Model):
         EMPLOYEUR = "employeur", "Employeur"
         FRANCE_TRAVAIL = "france_travail", "France Travail"
         REGION = "region", "Région"
-        OPCO = "opco", "OPCO"
+        OPCO = "opco", "OPCO, branche ou accord de groupe"
+        C2P = "c2p", "Points C2P (reconversion)"
+        ATMP = "atmp", "Abondement AT/MP (incapacité d'au moins 10 %)"
         AUTRE = "autre", "Autre financeur"
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="abondements")

@@ -12,12 +12,10 @@ from __future__ import annotations
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Sum
-
 from financing import payments
 from financing import services as ledger
 
-from .models import Dossier, DossierAbondement
+from .models import Dossier
 from .states import DossierError, ExitReason
 
 ABONDEMENTS_BACK = ledger.ABONDEMENTS_BACK
@@ -30,15 +28,18 @@ def split_for(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSpli
     """« Mon financement » of the dossier now: its price (proposed or catalogue), the
     titulaire's available rights, its abondements, the participation in force."""
     account = ledger.account_for(dossier.titulaire)
-    abondements = dossier.abondements.aggregate(total=Sum("amount_cents"))["total"] or 0
-    employer = dossier.abondements.filter(financeur=DossierAbondement.Financeur.EMPLOYEUR).exists()
+    rows = list(dossier.abondements.values_list("financeur", "amount_cents"))
+    certification = dossier.formation.certification
+    action_type, code = (certification.type, certification.code) if certification else ("", "")
     return ledger.compute_split(
         price_cents=dossier.effective_price_cents,
         available_cents=ledger.balances(account)["available"],
-        abondements_cents=abondements,
+        abondements_cents=sum(amount for _, amount in rows),
         on_date=today,
-        participation_exempt=ledger.participation_exempt(dossier.titulaire, employer_abondement=employer),
+        exemption=ledger.participation_exemption(dossier.titulaire, [financeur for financeur, _ in rows]),
         avoirs_cents=payments.avoirs_available(dossier.titulaire),
+        cap_cents=ledger.cap_on(today, action_type, code) if action_type else None,
+        cap_label=ledger.CAP_LABELS.get(action_type, ""),
     )
 
 

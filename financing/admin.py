@@ -15,7 +15,18 @@ from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
 
 from . import services
-from .models import Avoir, CpfAccount, DifAttestation, DifDeclaration, Movement, ParticipationForfaitaire, Payment, Refund, YearlyDeclaration
+from .models import (
+    Avoir,
+    CpfAccount,
+    DifAttestation,
+    DifDeclaration,
+    FundingCap,
+    Movement,
+    ParticipationForfaitaire,
+    Payment,
+    Refund,
+    YearlyDeclaration,
+)
 from .views import _serve
 
 
@@ -208,6 +219,14 @@ class DifDeclarationAdmin(admin.ModelAdmin):
         if not request.user.has_perm("financing.view_difattestation"):
             raise PermissionDenied
         return _serve(get_object_or_404(DifAttestation, public_id=public_id))
+
+
+@admin.register(FundingCap)
+class FundingCapAdmin(admin.ModelAdmin):
+    """Next year's caps are added here with their date of effect (the split switches at midnight)."""
+
+    list_display = ["action_type", "start_date", "amount_cents", "excluded_codes", "source"]
+    list_filter = ["action_type"]
 
 
 @admin.register(ParticipationForfaitaire)

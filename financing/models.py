@@ -8,10 +8,12 @@ movement, never by editing or deleting one.
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from catalogue.models import ACTION_TYPES
 from cpf_portal.files import private_name
 from cpf_portal.money import euros
 
@@ -210,6 +212,33 @@ class ParticipationForfaitaire(models.Model):
 
     def __str__(self):
         return f"{euros(self.amount_cents)} à partir du {self.start_date:%d/%m/%Y}"
+
+
+class FundingCap(models.Model):
+    """« Plafonds de prise en charge », by type d'action and date of effect: the most the CPF
+    rights pay for one training of that type (the rest falls to the reste à payer or to
+    co-financing). Operators add next year's row in the admin: nothing to deploy."""
+
+    action_type = models.CharField("type d'action", max_length=10, choices=[(key, label) for key, label in ACTION_TYPES.items()])
+    start_date = models.DateField("applicable à partir du")
+    amount_cents = models.PositiveIntegerField("plafond des droits (centimes)")
+    excluded_codes = ArrayField(
+        models.CharField(max_length=20),
+        verbose_name="certifications exclues (codes)",
+        default=list,
+        blank=True,
+        help_text="Exemple : 5080 pour CléA (RS5080).",
+    )
+    source = models.CharField("texte", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "plafond de prise en charge"
+        verbose_name_plural = "plafonds de prise en charge"
+        ordering = ["action_type", "-start_date"]
+        constraints = [models.UniqueConstraint(fields=["action_type", "start_date"], name="financing_fundingcap_unique")]
+
+    def __str__(self):
+        return f"{ACTION_TYPES.get(self.action_type, self.action_type)} : {euros(self.amount_cents)} à partir du {self.start_date:%d/%m/%Y}"
 
 
 class Payment(models.Model):

@@ -23,6 +23,7 @@ from .models import (
     CpfAccount,
     DifAttestation,
     DifDeclaration,
+    FundingCap,
     Movement,
     MovementKind,
     ParticipationForfaitaire,
@@ -441,6 +442,10 @@ class FinancingSplit:
     droits_cents: int
     reste_a_payer_cents: int
     avoir_cents: int = 0  # the part of the reste à payer the titulaire's avoirs pay, before the card
+    exemption: str = ""  # why no participation forfaitaire is due (« » when it is)
+    cap_cents: int | None = None  # the most the rights may pay for this type of action
+    cap_label: str = ""  # « pour un bilan de compétences »
+    capped: bool = False  # the rights stop at the cap (they would pay more without it)
 
     @property
     def covered_by_rights(self) -> bool:
@@ -458,10 +463,51 @@ def participation_on(day: datetime.date) -> int:
     return rule.amount_cents if rule else 0
 
 
+# Why no participation forfaitaire is due, by co-financing (docs/regles.md §7, CDC).
+EXEMPTING_FINANCEURS = {
+    "employeur": "votre employeur abonde votre formation",
+    "opco": "un OPCO, votre branche ou un accord de groupe cofinance votre formation",
+    "c2p": "vous utilisez vos points C2P pour une reconversion",
+    "atmp": "vous utilisez votre abondement de victime d'accident du travail ou de maladie professionnelle",
+}
+JOBSEEKER = "vous êtes demandeur d'emploi"
+
+
+def participation_exemption(user, financeurs=()) -> str:
+    """Why ``user`` pays no participation forfaitaire on a training co-financed by
+    ``financeurs`` (abondements' kinds), or « » when it is due."""
+    if getattr(user, "employment_status", "") == EmploymentStatus.DEMANDEUR_EMPLOI:
+        return JOBSEEKER
+    return next((reason for financeur, reason in EXEMPTING_FINANCEURS.items() if financeur in set(financeurs)), "")
+
+
 def participation_exempt(user, *, employer_abondement: bool = False) -> bool:
-    """Jobseekers, and trainings co-financed by an employer, pay no participation
-    (docs/regles.md §7)."""
-    return employer_abondement or getattr(user, "employment_status", "") == EmploymentStatus.DEMANDEUR_EMPLOI
+    return bool(participation_exemption(user, ["employeur"] if employer_abondement else []))
+
+
+# « pour un bilan de compétences »: the cap's sentence, per type d'action.
+CAP_LABELS = {
+    "RS": "pour une certification du répertoire spécifique",
+    "RNCP": "pour une certification RNCP",
+    "PERMIS": "pour un permis de conduire",
+    "BILAN": "pour un bilan de compétences",
+    "VAE": "pour une VAE",
+    "CREATION": "pour une formation à la création ou reprise d'entreprise",
+}
+
+
+def caps_in_force(day: datetime.date) -> list[FundingCap]:
+    """The cap of each type of action on ``day`` (the « Aide » page reads them)."""
+    return list(FundingCap.objects.filter(start_date__lte=day).order_by("action_type", "-start_date").distinct("action_type"))
+
+
+def cap_on(day: datetime.date, action_type: str, code: str = "") -> int | None:
+    """The cap of the rights for this type of action (and certification code) on ``day``,
+    or None (no cap, or the certification is excluded from it)."""
+    rule = FundingCap.objects.filter(action_type=action_type, start_date__lte=day).order_by("-start_date").first()
+    if rule is None or code in rule.excluded_codes:
+        return None
+    return rule.amount_cents
 
 
 def compute_split(
@@ -473,16 +519,21 @@ def compute_split(
     participation_exempt: bool = False,
     participation_cents: int | None = None,
     avoirs_cents: int = 0,
+    exemption: str = "",
+    cap_cents: int | None = None,
+    cap_label: str = "",
 ) -> FinancingSplit:
-    """Abondements first, then the rights, up to the price less the participation; the
-    person pays the rest by card (when the rest already exceeds the participation, the
-    participation is inside it). The titulaire's avoirs pay the reste à payer before the card."""
+    """Abondements first, then the rights, up to the price less the participation and up to
+    the cap of the type of action; the person pays the rest by card (when the rest already
+    exceeds the participation, the participation is inside it). The titulaire's avoirs pay
+    the reste à payer before the card."""
     if participation_cents is None:
-        participation_cents = 0 if participation_exempt else participation_on(on_date)
+        participation_cents = 0 if (participation_exempt or exemption) else participation_on(on_date)
     participation = min(participation_cents, price_cents)
     payable_by_others = price_cents - participation
     abondements = max(0, min(abondements_cents, payable_by_others))
-    droits = max(0, min(available_cents, payable_by_others - abondements))
+    uncapped = max(0, min(available_cents, payable_by_others - abondements))
+    droits = min(uncapped, cap_cents) if cap_cents is not None else uncapped
     return FinancingSplit(
         price_cents=price_cents,
         available_cents=available_cents,
@@ -491,6 +542,10 @@ def compute_split(
         droits_cents=droits,
         reste_a_payer_cents=price_cents - abondements - droits,
         avoir_cents=max(0, min(avoirs_cents, price_cents - abondements - droits)),
+        exemption=exemption if participation_cents == 0 else "",
+        cap_cents=cap_cents,
+        cap_label=cap_label,
+        capped=droits < uncapped,
     )
 
 
