@@ -167,6 +167,52 @@ def ensure_demo_actions(organisme: Organisme, *, today: datetime.date) -> Format
     return formation
 
 
+# One training of each eligible action without a certification, near Metz (the rules of 2026:
+# the bilan's cap shows at 2 000 €, the permis needs a co-financing for a salarié).
+DEMO_TYPES = [
+    ("PERMIS-B", "PERMIS", "PERMIS-B", "Permis de conduire catégorie B", "Permis B - formation accélérée à Metz", 35, 150_000),
+    ("BILAN", "BILAN", "BILAN", "Bilan de compétences", "Bilan de compétences - faire le point sur son projet professionnel", 24, 200_000),
+    ("VAE", "VAE", "VAE", "Accompagnement VAE", "Accompagnement à la validation des acquis de l'expérience (VAE)", 24, 180_000),
+    (
+        "CREATION",
+        "CREATION",
+        "CREA-ENT",
+        "Actions de formation à la création ou reprise d'entreprise",
+        "Créer ou reprendre son entreprise",
+        42,
+        120_000,
+    ),
+]
+
+
+def ensure_demo_action_types(organisme: Organisme, *, today: datetime.date) -> list[Formation]:
+    """A permis B, a bilan de compétences, a VAE and a création d'entreprise training of
+    ``organisme`` in Metz (idempotent; none without the communes)."""
+    metz = Commune.objects.filter(code_insee="57463").first()
+    if metz is None:
+        return []
+    made = []
+    for code, ctype, ccode, libelle, title, hours, price in DEMO_TYPES:
+        certification, _ = Certification.objects.get_or_create(type=ctype, code=ccode, defaults={"libelle": libelle})
+        formation, created = Formation.objects.get_or_create(
+            numero=f"{organisme.siret}_{code}", defaults={"intitule": title, "organisme": organisme, "certification": certification}
+        )
+        if created:
+            action = Action.objects.create(
+                formation=formation,
+                modalite=Modalite.PRESENTIEL,
+                rythmes=[Rythme.JOURNEE],
+                duree_heures=hours,
+                price_cents=price,
+                commune=metz,
+                address="18 Rue des Feivres",
+            )
+            start = today + datetime.timedelta(days=35)
+            Session(start_date=start, end_date=start + datetime.timedelta(days=20), places=8).follow(action).save()
+        made.append(formation)
+    return made
+
+
 SEED_RYTHMES = [["journee"], ["soiree"], ["weekend"], ["temps_partiel"], ["soiree", "weekend"]]
 PEDAGOGIES = [
     "Cours en groupe de 8 à 12 personnes, exercices pratiques et mises en situation.",

@@ -10,6 +10,7 @@ import datetime
 import secrets
 import uuid
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.dispatch import Signal
@@ -39,6 +40,10 @@ def _new_numero() -> str:
     return str(1_000_000_000 + secrets.randbelow(9_000_000_000))
 
 
+# Requests not yet answered or accepted: what the cap per action counts.
+OPEN_REQUESTS = [Status.DRAFT, Status.SENT, Status.PROPOSED]
+
+
 def dossier_create(*, titulaire, session: Session, today: datetime.date | None = None) -> Dossier:
     """« S'inscrire à cette session » → « Continuer »: a dossier « En cours de création »."""
     today = today or timezone.localdate()
@@ -52,6 +57,11 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
     existing = Dossier.objects.open().filter(titulaire=titulaire, session=session).first()
     if existing is not None:
         return existing
+    cap = settings.CPF_MAX_OPEN_REQUESTS_PER_ACTION
+    if Dossier.objects.filter(titulaire=titulaire, session__action_id=session.action_id, status__in=OPEN_REQUESTS).count() >= cap:
+        raise DossierError(
+            f"Vous avez déjà {cap} demandes en cours pour cette formation : attendez une réponse ou annulez l'une d'elles avant d'en créer une autre."
+        )
     for _ in range(5):
         try:
             with transaction.atomic():

@@ -77,8 +77,45 @@ def guard_send(ctx: Context) -> None:
     session = Session.objects.select_related("formation__organisme").get(pk=dossier.session_id)
     if refusal := session.registration_refusal(ctx.today):
         raise DossierError(refusal)
+    if refusal := bilan_refusal(dossier, ctx.now):
+        raise DossierError(refusal)
     if not ctx.payload.get("consent"):
         raise DossierError("Cochez la case pour accepter le financement de votre formation.")
+
+
+# A bilan de compétences is financed when one of its kind was not within the last years.
+FINANCED = [Status.ACCEPTED, Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEBITED, Status.CANCELLED_NOT_REALIZED]
+
+
+def bilan_refusal(dossier, now: datetime.datetime) -> str:
+    """Why the CPF cannot finance this bilan de compétences (« » when it can, or when the
+    dossier is not a bilan): too short, or another one financed within the last years."""
+    from dateutil.relativedelta import relativedelta
+
+    from .models import Dossier
+
+    certification = dossier.formation.certification
+    if certification is None or certification.type != "BILAN":
+        return ""
+    hours = dossier.effective_duree_heures
+    if hours < settings.CPF_BILAN_MIN_HOURS:
+        return f"Un bilan de compétences financé par le CPF dure au moins {settings.CPF_BILAN_MIN_HOURS} heures (celui-ci : {hours} h)."
+    every = relativedelta(years=settings.CPF_BILAN_EVERY_YEARS)
+    previous = (
+        Dossier.objects.filter(
+            titulaire_id=dossier.titulaire_id, formation__certification__type="BILAN", status__in=FINANCED, accepted_at__gt=now - every
+        )
+        .exclude(pk=dossier.pk)
+        .order_by("-accepted_at")
+        .first()
+    )
+    if previous:
+        possible = timezone.localdate(previous.accepted_at + every)
+        return (
+            f"Le CPF finance un bilan de compétences tous les {settings.CPF_BILAN_EVERY_YEARS} ans : votre bilan du dossier n° {previous.numero} "
+            f"a été accepté le {timezone.localdate(previous.accepted_at):%d/%m/%Y}. Un nouveau bilan pourra être financé à partir du {possible:%d/%m/%Y}."
+        )
+    return ""
 
 
 def guard_propose(ctx: Context) -> None:

@@ -74,3 +74,6 @@ def test_demo_organisme_offers_every_modality_and_rythm_and_prerequisites():
     assert {rythme for rythmes in actions.values_list("rythmes", flat=True) for rythme in rythmes} == set(Rythme.values)
     assert actions.exclude(prerequis="").exists() and all(action.sessions.exists() for action in actions)
     assert "Une action par modalité et par rythme" in out.getvalue()
+    # One training of each eligible action without a certification, in Metz (issue 16).
+    types = set(actions.filter(commune__code_insee="57463").values_list("formation__certification__type", flat=True))
+    assert {"PERMIS", "BILAN", "VAE", "CREATION"} <= types

@@ -15,7 +15,7 @@ from accounts.models import Role, Structure, User
 from accounts.two_factor import APP_NAME, confirmed_app, needs_second_factor, secret_of
 from api.models import ApiKey, Scope, digest
 from catalogue.models import Formation, Organisme
-from catalogue.seed import ensure_demo_actions, ensure_seed_example, seed_catalogue
+from catalogue.seed import ensure_demo_action_types, ensure_demo_actions, ensure_seed_example, seed_catalogue
 from cpf_portal import demo_dossiers
 from equipes.models import Membership, TeamRole
 from equipes.services import member_add
@@ -88,6 +88,7 @@ class Command(BaseCommand):
         france_travail_metz = Structure.objects.filter(type=Structure.Type.FRANCE_TRAVAIL, name="France Travail Metz").first()
         example = ensure_seed_example(organisme, today=timezone.localdate())
         every_way = ensure_demo_actions(organisme, today=timezone.localdate())
+        ensure_demo_action_types(organisme, today=timezone.localdate())
         if Formation.objects.count() < 2:
             report = seed_catalogue(formations=formations)
             self.stdout.write(f"Catalogue de démonstration : {report.formations} formations, {report.sessions} sessions.")
