@@ -184,11 +184,11 @@ class DossierOut(Schema):
 
     @staticmethod
     def resolve_start_date(obj):
-        return obj.proposed_start_date or obj.start_date
+        return obj.effective_start_date
 
     @staticmethod
     def resolve_end_date(obj):
-        return obj.proposed_end_date or obj.end_date
+        return obj.effective_end_date
 
     @staticmethod
     def resolve_duree_heures(obj):
@@ -197,7 +197,7 @@ class DossierOut(Schema):
     @staticmethod
     def resolve_financing(obj):
         return {
-            "price_cents": obj.proposed_price_cents or obj.price_cents,
+            "price_cents": obj.effective_price_cents,
             "droits_cents": obj.droits_cents,
             "abondements_cents": obj.abondements_cents,
             "participation_cents": obj.participation_cents,
