@@ -1,16 +1,22 @@
 """The rules of 2026 in a browser: a bilan de compétences at 2 000 € shows 1 600 € of rights
 (its cap), 400 € of reste à payer which includes the participation forfaitaire, and says why."""
 
+import datetime
+
 import pytest
 from playwright.sync_api import expect
 
 from catalogue.tests.factories import CertificationFactory, FormationFactory, SessionFactory, commune
 from dossiers.tests import factories as f
 from e2e.conftest import login
+from financing.models import FundingCap, ParticipationForfaitaire
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_bilan_at_2000_euros_is_capped_at_1600_euros_of_rights(live_server, page, titulaire, screenshot):
+    # The rows of the data migrations (a transactional test may find the tables emptied by another).
+    FundingCap.objects.get_or_create(action_type="BILAN", start_date=datetime.date(2026, 3, 1), defaults={"amount_cents": 160_000})
+    ParticipationForfaitaire.objects.get_or_create(start_date=datetime.date(2026, 1, 1), defaults={"amount_cents": 10_320})
     f.give_rights(titulaire, 500_000)
     bilan = FormationFactory(intitule="Bilan de compétences à Metz", certification=CertificationFactory(type="BILAN", code="BILAN"))
     session = SessionFactory(formation=bilan, commune=commune("metz"), price_cents=200_000, duree_heures=24, start_date=f.start_in_working_days(20))
