@@ -397,11 +397,6 @@ DOSSIER_ORGANISME_REPLY_WORKING_DAYS = env_int("DOSSIER_ORGANISME_REPLY_WORKING_
 # A formation with prérequis: the organisme answers within 30 calendar days of the sending
 # (after acknowledging within DOSSIER_ORGANISME_REPLY_WORKING_DAYS).
 DOSSIER_PREREQUISITES_REPLY_DAYS = env_int("DOSSIER_PREREQUISITES_REPLY_DAYS", 30, minimum=1)
-# A bilan de compétences financed by the CPF: at least this many hours, one every so many years.
-CPF_BILAN_MIN_HOURS = env_int("CPF_BILAN_MIN_HOURS", 13, minimum=1)
-CPF_BILAN_EVERY_YEARS = env_int("CPF_BILAN_EVERY_YEARS", 5, minimum=1)
-# Requests a titulaire may have open at once for one action (2019 CGU: 5).
-CPF_MAX_OPEN_REQUESTS_PER_ACTION = env_int("CPF_MAX_OPEN_REQUESTS_PER_ACTION", 5, minimum=1)
 DOSSIER_TITULAIRE_REPLY_WORKING_DAYS = env_int("DOSSIER_TITULAIRE_REPLY_WORKING_DAYS", 4, minimum=1)
 DOSSIER_MIN_START_WORKING_DAYS = env_int("DOSSIER_MIN_START_WORKING_DAYS", 11)
 DOSSIER_RETRACTATION_WORKING_DAYS = env_int("DOSSIER_RETRACTATION_WORKING_DAYS", 11)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from financing import services as financing
+from financing.models import DatedRule
 
 
 @lru_cache(maxsize=1)
@@ -50,6 +51,8 @@ def help_cpf(request):
         "participation_cents": financing.participation_on(today),
         "exemptions": [financing.JOBSEEKER, *financing.EXEMPTING_FINANCEURS.values()],
         "caps": caps,
+        "bilan_min_hours": financing.rule_on(DatedRule.Key.BILAN_MIN_HOURS, today),
+        "bilan_every_years": financing.rule_on(DatedRule.Key.BILAN_EVERY_YEARS, today),
     }
     return render(request, "pages/aide/cpf.html", context)
 

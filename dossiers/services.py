@@ -10,7 +10,6 @@ import datetime
 import secrets
 import uuid
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.dispatch import Signal
@@ -23,7 +22,7 @@ from catalogue.models import Session
 from equipes.permissions import Right, members_with
 from financing import payments
 from financing import services as ledger
-from financing.models import CpfAccount, Payment
+from financing.models import CpfAccount, DatedRule, Payment
 from notifications.services import notify_from_template
 
 from . import billing, deadlines, money, workflow
@@ -57,8 +56,8 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
     existing = Dossier.objects.open().filter(titulaire=titulaire, session=session).first()
     if existing is not None:
         return existing
-    cap = settings.CPF_MAX_OPEN_REQUESTS_PER_ACTION
-    if Dossier.objects.filter(titulaire=titulaire, session__action_id=session.action_id, status__in=OPEN_REQUESTS).count() >= cap:
+    cap = ledger.rule_on(DatedRule.Key.MAX_OPEN_REQUESTS, today)
+    if cap and Dossier.objects.filter(titulaire=titulaire, session__action_id=session.action_id, status__in=OPEN_REQUESTS).count() >= cap:
         raise DossierError(
             f"Vous avez déjà {cap} demandes en cours pour cette formation : attendez une réponse ou annulez l'une d'elles avant d'en créer une autre."
         )

@@ -92,15 +92,22 @@ def bilan_refusal(dossier, now: datetime.datetime) -> str:
     dossier is not a bilan): too short, or another one financed within the last years."""
     from dateutil.relativedelta import relativedelta
 
+    from financing.models import DatedRule
+    from financing.services import rule_on
+
     from .models import Dossier
 
     certification = dossier.formation.certification
     if certification is None or certification.type != "BILAN":
         return ""
-    hours = dossier.effective_duree_heures
-    if hours < settings.CPF_BILAN_MIN_HOURS:
-        return f"Un bilan de compétences financé par le CPF dure au moins {settings.CPF_BILAN_MIN_HOURS} heures (celui-ci : {hours} h)."
-    every = relativedelta(years=settings.CPF_BILAN_EVERY_YEARS)
+    today = timezone.localdate(now)
+    hours, minimum = dossier.effective_duree_heures, rule_on(DatedRule.Key.BILAN_MIN_HOURS, today)
+    if minimum and hours < minimum:
+        return f"Un bilan de compétences financé par le CPF dure au moins {minimum} heures (celui-ci : {hours} h)."
+    years = rule_on(DatedRule.Key.BILAN_EVERY_YEARS, today)
+    if not years:
+        return ""
+    every = relativedelta(years=years)
     previous = (
         Dossier.objects.filter(
             titulaire_id=dossier.titulaire_id, formation__certification__type="BILAN", status__in=FINANCED, accepted_at__gt=now - every
@@ -112,7 +119,7 @@ def bilan_refusal(dossier, now: datetime.datetime) -> str:
     if previous:
         possible = timezone.localdate(previous.accepted_at + every)
         return (
-            f"Le CPF finance un bilan de compétences tous les {settings.CPF_BILAN_EVERY_YEARS} ans : votre bilan du dossier n° {previous.numero} "
+            f"Le CPF finance un bilan de compétences tous les {years} ans : votre bilan du dossier n° {previous.numero} "
             f"a été accepté le {timezone.localdate(previous.accepted_at):%d/%m/%Y}. Un nouveau bilan pourra être financé à partir du {possible:%d/%m/%Y}."
         )
     return ""

@@ -18,6 +18,7 @@ from . import services
 from .models import (
     Avoir,
     CpfAccount,
+    DatedRule,
     DifAttestation,
     DifDeclaration,
     FundingCap,
@@ -219,6 +220,14 @@ class DifDeclarationAdmin(admin.ModelAdmin):
         if not request.user.has_perm("financing.view_difattestation"):
             raise PermissionDenied
         return _serve(get_object_or_404(DifAttestation, public_id=public_id))
+
+
+@admin.register(DatedRule)
+class DatedRuleAdmin(admin.ModelAdmin):
+    """Bilan de compétences and open requests: next year's figures are added with their date."""
+
+    list_display = ["key", "start_date", "value", "source"]
+    list_filter = ["key"]
 
 
 @admin.register(FundingCap)

@@ -241,6 +241,30 @@ class FundingCap(models.Model):
         return f"{ACTION_TYPES.get(self.action_type, self.action_type)} : {euros(self.amount_cents)} à partir du {self.start_date:%d/%m/%Y}"
 
 
+class DatedRule(models.Model):
+    """The other figures of the rules in force, by date of effect (operators add next year's
+    row in the admin). Before a key's first row, its rule does not apply."""
+
+    class Key(models.TextChoices):
+        BILAN_MIN_HOURS = "bilan_min_hours", "Bilan de compétences : durée minimale (heures)"
+        BILAN_EVERY_YEARS = "bilan_every_years", "Bilan de compétences : un seul financé tous les (années)"
+        MAX_OPEN_REQUESTS = "max_open_requests", "Demandes en cours à la fois pour une même action (au plus)"
+
+    key = models.CharField("règle", max_length=30, choices=Key)
+    start_date = models.DateField("applicable à partir du")
+    value = models.PositiveIntegerField("valeur")
+    source = models.CharField("texte", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "règle datée"
+        verbose_name_plural = "règles datées"
+        ordering = ["key", "-start_date"]
+        constraints = [models.UniqueConstraint(fields=["key", "start_date"], name="financing_datedrule_unique")]
+
+    def __str__(self):
+        return f"{self.get_key_display()} : {self.value} à partir du {self.start_date:%d/%m/%Y}"
+
+
 class Payment(models.Model):
     """A card payment of a reste à payer. The card number is never stored: its last four
     digits only."""

@@ -21,6 +21,7 @@ from .models import (
     DIF_MAX_HOURS,
     EUROS_PER_DIF_HOUR,
     CpfAccount,
+    DatedRule,
     DifAttestation,
     DifDeclaration,
     FundingCap,
@@ -494,6 +495,12 @@ CAP_LABELS = {
     "VAE": "pour une VAE",
     "CREATION": "pour une formation à la création ou reprise d'entreprise",
 }
+
+
+def rule_on(key: str, day: datetime.date) -> int | None:
+    """The value of the dated rule ``key`` on ``day`` (None before its first row: no rule)."""
+    rule = DatedRule.objects.filter(key=key, start_date__lte=day).order_by("-start_date").first()
+    return rule.value if rule else None
 
 
 def caps_in_force(day: datetime.date) -> list[FundingCap]:

@@ -51,12 +51,26 @@ def test_other_trainings_are_not_bilans(titulaire_with_rights, organisme):
     assert f._fire(dossier, "send", Actor.TITULAIRE, titulaire_with_rights, {"consent": True}).status == "sent"
 
 
-def test_at_most_five_open_requests_for_one_action(titulaire_with_rights, organisme, settings):
+def test_at_most_five_open_requests_for_one_action(titulaire_with_rights, organisme):
     session = f.session_for(organisme)
     action = session.action
-    for _ in range(settings.CPF_MAX_OPEN_REQUESTS_PER_ACTION):
+    for _ in range(5):
         f.draft(titulaire_with_rights, SessionFactory(action=action, start_date=timezone.localdate() + datetime.timedelta(days=40)))
     with pytest.raises(DossierError, match="déjà 5 demandes en cours pour cette formation"):
         f.draft(titulaire_with_rights, SessionFactory(action=action))
     # Another action of the same formation, or another formation: allowed.
     assert f.draft(titulaire_with_rights, f.session_for(organisme)).status == "draft"
+
+
+def test_the_rules_are_dated_rows_an_operator_adds(titulaire_with_rights, organisme):
+    """A new minimum from tomorrow: today's request is sent under today's rule."""
+    from financing.models import DatedRule
+    from financing.services import rule_on
+
+    today = timezone.localdate()
+    DatedRule.objects.create(key=DatedRule.Key.BILAN_MIN_HOURS, start_date=today + datetime.timedelta(days=1), value=20)
+    assert rule_on(DatedRule.Key.BILAN_MIN_HOURS, today) == 13
+    assert rule_on(DatedRule.Key.BILAN_MIN_HOURS, today + datetime.timedelta(days=1)) == 20
+    assert rule_on(DatedRule.Key.BILAN_MIN_HOURS, datetime.date(2026, 2, 28)) is None  # before the first row: no rule
+    dossier = f.draft(titulaire_with_rights, bilan_session(organisme, 15))
+    assert f._fire(dossier, "send", Actor.TITULAIRE, titulaire_with_rights, {"consent": True}).status == "sent"

@@ -86,6 +86,7 @@ def test_the_help_page_explains_the_rules_from_the_same_tables(client):
     assert "1 600,00 € pour un bilan de compétences" in page and "900,00 € pour un permis de conduire" in page
     assert "sauf la certification 5080" in page and "103,20 € aujourd'hui" in page
     assert "vous utilisez vos points C2P pour une reconversion" in page
+    assert "Un bilan de compétences est financé s'il dure au moins 13 heures, un seul tous les 5 ans." in page
 
 
 def test_a_bilan_at_2000_euros_shows_1600_euros_of_rights_and_the_cap(client, titulaire, organisme):
