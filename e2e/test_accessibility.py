@@ -455,8 +455,10 @@ def test_catalogue_import_pages(live_server, audit_page, cast, tmp_path):
     page.get_by_role("button", name="Importer les 2 sessions valides").click()
     audit.check("import-en-file")
     checked = OfferImport.objects.get()
+    page.goto("about:blank")  # stops the queued page's polling: its reload would abort the next visit
     OfferImport.objects.filter(pk=checked.pk).update(status="running", done=1, started_at=timezone.now())
     audit.visit(url + f"/espace-organisme/catalogue/import/{checked.public_id}/", "import-en-cours")
+    page.goto("about:blank")
     offer_import.run(checked.pk)
     audit.visit(url + f"/espace-organisme/catalogue/import/{checked.public_id}/", "import-termine")
     audit.visit(url + "/espace-organisme/catalogue/?q=import", "catalogue-filtre")
