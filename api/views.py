@@ -17,12 +17,6 @@ from .models import ApiKey, Delivery, WebhookEndpoint
 DELIVERIES_SHOWN = 50
 
 
-def _errors_to_form(form, error: ValidationError) -> None:
-    for field, errors in error.message_dict.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
-
-
 @organisme_required(Right.EQUIPE_GERER)
 @require_http_methods(["GET", "POST"])
 def api_keys(request):
@@ -41,7 +35,7 @@ def api_keys(request):
                 )
                 form = ApiKeyForm()
             except ValidationError as error:
-                _errors_to_form(form, error)
+                form.add_service_errors(error)
         if plain is None:
             status = 400
     context = {"form": form, "plain": plain, "keys": ApiKey.objects.filter(organisme=organisme).select_related("created_by")}
@@ -66,7 +60,7 @@ def webhook_list(request):
         try:
             endpoint = webhooks.endpoint_add(organisme=organisme, url=form.cleaned_data["url"], events=form.cleaned_data["events"], by=request.user)
         except ValidationError as error:
-            _errors_to_form(form, error)
+            form.add_service_errors(error)
         else:
             messages.success(request, "Le point de réception est ajouté. Vérifiez la signature des envois avec le secret ci-dessous.")
             return redirect("api:webhook", public_id=endpoint.public_id)

@@ -30,14 +30,6 @@ def _sessions(request):
     return Session.objects.filter(formation__organisme=request.user.organisme)
 
 
-def _errors_to_form(form, error: ValidationError, aliases=None) -> None:
-    """A service's ValidationError shown next to the form's fields (or above the form)."""
-    for field, errors in error.message_dict.items():
-        target = (aliases or {}).get(field, field)
-        for message in errors:
-            form.add_error(target if target in form.fields else None, message)
-
-
 @organisme_required(Right.CATALOGUE_VOIR)
 def formation_list(request):
     form = CatalogueFilterForm(request.GET or None)
@@ -109,7 +101,7 @@ def _save_formation(request, form):
     try:
         formation = services.formation_save(formation=form.apply(), organisme=request.user.organisme)
     except ValidationError as error:
-        _errors_to_form(form, error)
+        form.add_service_errors(error)
         return None
     return formation
 
@@ -156,7 +148,7 @@ def _save_action(request, form):
     try:
         return services.action_save(action=form.apply(), formation=form.formation)
     except ValidationError as error:
-        _errors_to_form(form, error, {"commune": "lieu"})
+        form.add_service_errors(error, {"commune": "lieu"})
         return None
 
 
@@ -188,7 +180,7 @@ def _save_session(request, form):
     try:
         return services.session_save(session=form.apply(), action=form.action)
     except ValidationError as error:
-        _errors_to_form(form, error)
+        form.add_service_errors(error)
         return None
 
 

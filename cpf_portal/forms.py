@@ -47,6 +47,14 @@ class CpfForm(DsfrBaseForm):
                 field.disabled = True
         return self
 
+    def add_service_errors(self, error, aliases: dict | None = None) -> None:
+        """A service's ``ValidationError`` shown next to the form's fields (``aliases``: the
+        model's name of a field → the form's), or above the form for the others."""
+        for field, messages in error.message_dict.items():
+            target = (aliases or {}).get(field, field)
+            for message in messages:
+                self.add_error(target if target in self.fields else None, message)
+
     @property
     def error_summary(self) -> list[tuple[str, str, str]]:
         """(field id, label, message) of every field error, for the summary at the top."""
