@@ -25,6 +25,7 @@ class ApiWriteMiddleware:
         key = keys.authenticate(authorization.removeprefix("Bearer ").strip()) if authorization.startswith("Bearer ") else None
         if key is None:
             return self.get_response(request)  # the API answers 401
+        request.api_key = key  # the API's authentication takes it: the key is looked up once
         idempotency_key = request.headers.get("Idempotency-Key", "").strip()[:200]
         digest = hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + request.body).hexdigest()
         write = ApiWrite(api_key=key, idempotency_key=idempotency_key, method=request.method, path=request.path[:500], request_digest=digest)
@@ -47,13 +48,13 @@ class ApiWriteMiddleware:
     def _replay(key, idempotency_key: str, digest: str):
         from django.http import HttpResponse
 
-        from .v1 import problem
+        from .v1 import TITLES, problem
 
         first = ApiWrite.objects.get(api_key=key, idempotency_key=idempotency_key)
         if first.request_digest != digest:
-            return problem(422, "Requête invalide", "Cette clé d'idempotence a déjà servi pour une autre requête.")
+            return problem(422, TITLES[422], "Cette clé d'idempotence a déjà servi pour une autre requête.")
         if first.status_code is None:
-            return problem(409, "Conflit", "Une requête avec cette clé d'idempotence est en cours : réessayez dans un instant.")
+            return problem(409, TITLES[409], "Une requête avec cette clé d'idempotence est en cours : réessayez dans un instant.")
         response = HttpResponse(bytes(first.response_body), status=first.status_code, content_type=first.content_type)
         response["Idempotent-Replayed"] = "true"
         return response

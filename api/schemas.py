@@ -262,19 +262,6 @@ class TransitionIn(Schema):
     exit_date: datetime.date | None = Field(None, description="declare_service_done : date de sortie.")
     force_majeure: bool | None = Field(None, description="declare_service_done : abandon pour force majeure.")
 
-    def form_data(self) -> dict[str, str]:
-        """As the page's form posts them."""
-        data = {}
-        for name, value in self.model_dump(exclude_none=True).items():
-            if isinstance(value, bool):
-                if value:
-                    data[name] = "on"
-            elif isinstance(value, datetime.date):
-                data[name] = value.isoformat()
-            else:
-                data[name] = str(value)
-        return data
-
 
 class References(Schema):
     statuses: list[Coded]

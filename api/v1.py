@@ -56,7 +56,8 @@ class KeyAuth(HttpBearer):
     """``Authorization: Bearer cpf_…``: the organisme's active key, else 401."""
 
     def authenticate(self, request: HttpRequest, token: str):
-        return keys.authenticate(token)
+        # A write's key was found already by ApiWriteMiddleware (the same header).
+        return getattr(request, "api_key", None) or keys.authenticate(token)
 
 
 class KeyRateThrottle(AuthRateThrottle):
@@ -294,11 +295,12 @@ def formation_publish(request, formation_id: str, body: ActiveIn):
     return catalogue_services.formation_set_active(formation=found, active=body.active)
 
 
-# Writes of the offer: the pages' forms validate the body (same fields, same messages), the
-# catalogue's services write; PUT replaces the whole description.
+# Writes: the pages' forms validate the body (same fields, same messages), the services write;
+# for the offer, PUT replaces the whole description.
 
 
 def _form_data(body: Schema) -> dict:
+    """The body as the page's form posts it (text, « on » for a ticked box, lists as lists)."""
     data = {}
     for name, value in body.model_dump(exclude_none=True).items():
         if isinstance(value, bool):
@@ -539,14 +541,13 @@ def dossier_transition(request, numero: str, transition: str, body: TransitionIn
     dossier = _dossier(request, numero)
     if transition not in ACTIONS or Actor.ORGANISME not in TRANSITIONS[transition].actors:
         raise Http404
-    data = body.form_data()
+    data = _form_data(body)
     if "version" not in data and request.headers.get("If-Match"):
         data["version"] = request.headers["If-Match"].strip('W/"')
     form = ACTIONS[transition].form(dossier, data)
-    if not form.is_valid():
-        if set(form.errors) == {"version"}:
-            raise TransitionNotAllowed("Indiquez la version du dossier (champ « version » ou en-tête If-Match).")
-        raise DjangoValidationError({field: list(messages) for field, messages in form.errors.items()})
+    if not form.is_valid() and set(form.errors) == {"version"}:
+        raise TransitionNotAllowed("Indiquez la version du dossier (champ « version » ou en-tête If-Match).")
+    _valid(form)
     dossier_services.dossier_transition(
         dossier_id=dossier.pk,
         name=transition,

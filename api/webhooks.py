@@ -116,25 +116,27 @@ def _kick() -> None:
     enqueue_on_commit(deliver_webhooks)
 
 
-def _dossier_data(dossier) -> dict:
-    from .schemas import DossierOut
+def emit_dossier(dossier, event: str, **extra) -> int:
+    """``emit`` for a dossier: the dossier as the API represents it (and ``extra``)."""
 
-    return DossierOut.from_orm(dossier).model_dump(mode="json")
+    def data():
+        from .schemas import DossierOut
+
+        return {**DossierOut.from_orm(dossier).model_dump(mode="json"), **extra}
+
+    return emit(organisme_id=dossier.organisme_id, event=event, subject=f"dossier:{dossier.numero}", resource="dossier", data=data)
 
 
 def _on_dossier_event(sender, instance, created, **kwargs):
     if not created or instance.transition == "create":  # a draft is the titulaire's own
         return
-    dossier = instance.dossier
-    event = Event.DOSSIER_CREATED if instance.transition == "send" else Event.DOSSIER_STATUS
-    emit(organisme_id=dossier.organisme_id, event=event, subject=f"dossier:{dossier.numero}", resource="dossier", data=lambda: _dossier_data(dossier))
+    emit_dossier(instance.dossier, Event.DOSSIER_CREATED if instance.transition == "send" else Event.DOSSIER_STATUS)
 
 
 def _on_billing_move(sender, dossier, name, **kwargs):
     if "organisme_id" in dossier.get_deferred_fields():
         return  # a set-based job's partial rows: announced by _on_recorded_in_bulk
-    data = lambda: _dossier_data(dossier)  # noqa: E731
-    emit(organisme_id=dossier.organisme_id, event=Event.DOSSIER_BILLING, subject=f"dossier:{dossier.numero}", resource="dossier", data=data)
+    emit_dossier(dossier, Event.DOSSIER_BILLING)
 
 
 def _on_recorded_in_bulk(sender, transition, dossier_ids, **kwargs):
@@ -145,23 +147,12 @@ def _on_recorded_in_bulk(sender, transition, dossier_ids, **kwargs):
     events = [Event.DOSSIER_STATUS, *([Event.DOSSIER_BILLING] if transition == "validate_service" else [])]
     for dossier in Dossier.objects.filter(pk__in=dossier_ids, organisme_id__in=listening).select_related("formation", "session__action"):
         for event in events:
-            emit(
-                organisme_id=dossier.organisme_id,
-                event=event,
-                subject=f"dossier:{dossier.numero}",
-                resource="dossier",
-                data=lambda d=dossier: _dossier_data(d),
-            )
+            emit_dossier(dossier, event)
 
 
 def _on_proof(sender, instance, created, **kwargs):
     if created:
-        dossier = instance.dossier
-
-        def data():
-            return {**_dossier_data(dossier), "document": {"id": str(instance.public_id), "kind": instance.kind}}
-
-        emit(organisme_id=dossier.organisme_id, event=Event.DOSSIER_DOCUMENT, subject=f"dossier:{dossier.numero}", resource="dossier", data=data)
+        emit_dossier(instance.dossier, Event.DOSSIER_DOCUMENT, document={"id": str(instance.public_id), "kind": instance.kind})
 
 
 def _on_invoices_paid(sender, invoices, **kwargs):
