@@ -458,9 +458,14 @@ class FinancingSplit:
         return self.reste_a_payer_cents - self.avoir_cents
 
 
+def in_force(rows, day: datetime.date):
+    """The row of a dated table (rows with a ``start_date``) in force on ``day``, or None."""
+    return rows.filter(start_date__lte=day).order_by("-start_date").first()
+
+
 def participation_on(day: datetime.date) -> int:
     """The participation forfaitaire in force on ``day`` (0 before 2 May 2024)."""
-    rule = ParticipationForfaitaire.objects.filter(start_date__lte=day).order_by("-start_date").first()
+    rule = in_force(ParticipationForfaitaire.objects.all(), day)
     return rule.amount_cents if rule else 0
 
 
@@ -499,7 +504,7 @@ CAP_LABELS = {
 
 def rule_on(key: str, day: datetime.date) -> int | None:
     """The value of the dated rule ``key`` on ``day`` (None before its first row: no rule)."""
-    rule = DatedRule.objects.filter(key=key, start_date__lte=day).order_by("-start_date").first()
+    rule = in_force(DatedRule.objects.filter(key=key), day)
     return rule.value if rule else None
 
 
@@ -511,7 +516,7 @@ def caps_in_force(day: datetime.date) -> list[FundingCap]:
 def cap_on(day: datetime.date, action_type: str, code: str = "") -> int | None:
     """The cap of the rights for this type of action (and certification code) on ``day``,
     or None (no cap, or the certification is excluded from it)."""
-    rule = FundingCap.objects.filter(action_type=action_type, start_date__lte=day).order_by("-start_date").first()
+    rule = in_force(FundingCap.objects.filter(action_type=action_type), day)
     if rule is None or code in rule.excluded_codes:
         return None
     return rule.amount_cents
