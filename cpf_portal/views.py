@@ -53,6 +53,7 @@ def help_cpf(request):
         "caps": caps,
         "bilan_min_hours": financing.rule_on(DatedRule.Key.BILAN_MIN_HOURS, today),
         "bilan_every_years": financing.rule_on(DatedRule.Key.BILAN_EVERY_YEARS, today),
+        "permis_min_cofinancing_cents": financing.rule_on(DatedRule.Key.PERMIS_MIN_COFINANCING, today),
     }
     return render(request, "pages/aide/cpf.html", context)
 

@@ -8,8 +8,9 @@ from cpf_portal.forms import CpfForm
 from cpf_portal.money import to_cents
 from cpf_portal.templatetags import euros
 from financing.forms import SniffedFileMixin
+from financing.services import THIRD_PARTY_FINANCEURS
 
-from .models import ServiceProof
+from .models import DossierAbondement, ServiceProof
 from .workflow import ExitReason, Status
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
@@ -30,6 +31,32 @@ class VersionForm(CpfForm):
     dossier changed in between) is refused instead of acting on what the person did not see."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AbondementForm(VersionForm):
+    amount = forms.DecimalField(
+        label="Montant de l'abondement (€)",
+        min_value=Decimal("1"),
+        max_value=Decimal("50000"),
+        decimal_places=2,
+        localize=True,
+        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={"min_value": "Le montant doit être d'au moins 1 €."},
+    )
+
+
+class CofinancingForm(AbondementForm):
+    """A co-financing the titulaire declares on his draft (his employer's, his région's…)."""
+
+    financeur = forms.ChoiceField(
+        label="Qui cofinance votre formation ?",
+        choices=[(value, label) for value, label in DossierAbondement.Financeur.choices if value in THIRD_PARTY_FINANCEURS],
+    )
+    financeur_name = forms.CharField(label="Nom du financeur", help_text="Exemple : Transports Lorrains SARL", max_length=200)
+    field_order = ["financeur", "financeur_name", "amount", "version"]
+
+    def setup_fields(self):
+        self.fields["amount"].label = "Montant du cofinancement (€)"
 
 
 class SaveToAccountForm(CpfForm):

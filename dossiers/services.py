@@ -262,23 +262,35 @@ def reconcile_payments(*, older_than_minutes: int = 10, now: datetime.datetime |
 # --- Abondements ------------------------------------------------------------------------------
 
 
+def _abondement_dossier(dossier: Dossier, expected_version: int | None) -> Dossier:
+    """The dossier locked for a change of its abondements; with ``expected_version``, a
+    dossier changed since the page was shown is refused (as dossier_transition does)."""
+    dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
+    if expected_version is not None and expected_version != dossier.version:
+        raise TransitionNotAllowed("Le dossier a changé entre-temps : vérifiez avant d'agir.")
+    return dossier
+
+
 @transaction.atomic
 def abondement_add(
     *, dossier: Dossier, financeur: str, financeur_name: str, amount_cents: int, by, expected_version: int | None = None
 ) -> DossierAbondement:
-    """Complementary financing on a dossier not yet accepted; the split is recomputed. With
-    ``expected_version``, a dossier changed since the page was shown is refused (checked
-    under the row lock, as dossier_transition does)."""
-    dossier = Dossier.objects.select_for_update(of=("self",)).get(pk=dossier.pk)
-    if expected_version is not None and expected_version != dossier.version:
-        raise TransitionNotAllowed("Le dossier a changé entre-temps : vérifiez avant d'agir.")
-    if dossier.status not in (Status.SENT, Status.PROPOSED):
+    """Complementary financing on a dossier not yet accepted; the split is recomputed.
+    A conseiller or an operator adds it to a dossier sent or proposed; the titulaire declares
+    a co-financing (his employer's, his région's…) on his draft, before sending it."""
+    dossier = _abondement_dossier(dossier, expected_version)
+    declared = by is not None and by.pk == dossier.titulaire_id
+    if declared and dossier.status != Status.DRAFT:
+        raise DossierError("Un cofinancement se déclare avant l'envoi du dossier.")
+    if not declared and dossier.status not in (Status.SENT, Status.PROPOSED):
         raise DossierError("Un abondement s'ajoute quand le dossier est envoyé ou proposé par l'organisme, avant son acceptation.")
     if amount_cents <= 0:
         raise DossierError("Le montant doit être positif.")
     abondement = DossierAbondement.objects.create(
         dossier=dossier, financeur=financeur, financeur_name=financeur_name, amount_cents=amount_cents, added_by=by
     )
+    if declared:
+        return abondement
     money.refresh_split(dossier, today=timezone.localdate())
     dossier.save(update_fields=money.SPLIT_FIELDS)
     notify_from_template(
@@ -293,6 +305,17 @@ def abondement_add(
         url=reverse("dossiers:detail", args=[dossier.numero]),
     )
     return abondement
+
+
+@transaction.atomic
+def abondement_withdraw(*, dossier: Dossier, abondement_id: int, by, expected_version: int | None = None) -> None:
+    """The titulaire withdraws a co-financing he declared on his draft."""
+    dossier = _abondement_dossier(dossier, expected_version)
+    if dossier.status != Status.DRAFT:
+        raise DossierError("Un cofinancement se retire avant l'envoi du dossier.")
+    deleted, _ = DossierAbondement.objects.filter(pk=abondement_id, dossier=dossier, added_by=by).delete()
+    if not deleted:
+        raise DossierError("Ce cofinancement n'existe plus.")
 
 
 # --- Control of the service fait (operators) and its proofs (organismes) ---------------------------

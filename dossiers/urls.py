@@ -10,6 +10,8 @@ urlpatterns = [
     path("mes-dossiers/", titulaire.dossier_list, name="list"),
     path("mes-dossiers/<str:numero>/", titulaire.dossier_detail, name="detail"),
     path("mes-dossiers/<str:numero>/informations/", titulaire.dossier_info, name="info"),
+    path("mes-dossiers/<str:numero>/cofinancement/", titulaire.dossier_cofinancing, name="cofinancing"),
+    path("mes-dossiers/<str:numero>/cofinancement/<int:pk>/retrait/", titulaire.dossier_cofinancing_withdraw, name="cofinancing-withdraw"),
     path("mes-dossiers/<str:numero>/acceptation/", titulaire.dossier_accept, name="accept"),
     path("mes-dossiers/<str:numero>/actions/<slug:name>/", titulaire.dossier_action, name="action"),
     # Organisme

@@ -16,11 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
 from accounts.models import Role
 from catalogue.models import Session
+from cpf_portal.money import euros
+from financing.models import DatedRule
+from financing.services import THIRD_PARTY_FINANCEURS, is_jobseeker, rule_on
 
 from . import billing, deadlines, money
 from .states import Actor, ControlState, DossierError, ExitReason, Status, TransitionNotAllowed
@@ -79,6 +83,8 @@ def guard_send(ctx: Context) -> None:
         raise DossierError(refusal)
     if refusal := bilan_refusal(dossier, ctx.now):
         raise DossierError(refusal)
+    if refusal := permis_refusal(dossier, ctx.today):
+        raise DossierError(refusal)
     if not ctx.payload.get("consent"):
         raise DossierError("Cochez la case pour accepter le financement de votre formation.")
 
@@ -90,11 +96,6 @@ FINANCED = [Status.ACCEPTED, Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEB
 def bilan_refusal(dossier, now: datetime.datetime) -> str:
     """Why the CPF cannot finance this bilan de compétences (« » when it can, or when the
     dossier is not a bilan): too short, or another one financed within the last years."""
-    from dateutil.relativedelta import relativedelta
-
-    from financing.models import DatedRule
-    from financing.services import rule_on
-
     from .models import Dossier
 
     certification = dossier.formation.certification
@@ -123,6 +124,27 @@ def bilan_refusal(dossier, now: datetime.datetime) -> str:
             f"a été accepté le {timezone.localdate(previous.accepted_at):%d/%m/%Y}. Un nouveau bilan pourra être financé à partir du {possible:%d/%m/%Y}."
         )
     return ""
+
+
+def permis_refusal(dossier, today: datetime.date) -> str:
+    """Why the CPF cannot finance this permis de conduire (« » when it can, or when the dossier
+    is not a permis): a salarié needs a third party's co-financing of at least the amount in
+    force; a jobseeker does not."""
+    certification = dossier.formation.certification
+    if certification is None or certification.type != "PERMIS":
+        return ""
+    minimum = rule_on(DatedRule.Key.PERMIS_MIN_COFINANCING, today)
+    if not minimum or is_jobseeker(dossier.titulaire):
+        return ""
+    cofinanced = sum(a.amount_cents for a in dossier.abondements.all() if a.financeur in THIRD_PARTY_FINANCEURS)
+    if cofinanced >= minimum:
+        return ""
+    declared = f"Cofinancement déclaré à ce jour : {euros(cofinanced)}. " if cofinanced else ""
+    return (
+        f"Le CPF ne finance un permis de conduire que pour un demandeur d'emploi, ou avec un cofinancement d'au moins "
+        f"{euros(minimum)} par un tiers : votre employeur, France Travail, votre région ou un OPCO. {declared}"
+        "Déclarez ce cofinancement dans « Un cofinancement pour cette formation ? » pour envoyer votre dossier."
+    )
 
 
 def guard_propose(ctx: Context) -> None:

@@ -18,13 +18,13 @@ from playwright.sync_api import expect
 from accounts.tests.factories import ConseillerFactory, OperatorFactory, OrganismeStaffFactory, StructureFactory, TitulaireFactory
 from catalogue.seed import ensure_seed_example
 from catalogue.services import search_terms_refresh
-from catalogue.tests.factories import OrganismeFactory, commune
+from catalogue.tests.factories import CertificationFactory, OrganismeFactory, commune
 from dossiers import services
 from dossiers.tests import factories as f
 from dossiers.workflow import Actor
 from e2e.a11y import Audit
 from e2e.conftest import SCREENSHOTS, field, login, tick
-from financing.models import Payment
+from financing.models import DatedRule, Payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -189,6 +189,18 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     audit.check("dossier-nouveau")
     page.get_by_role("button", name="Valider").click()
     audit.check("dossier-informations-erreurs")
+    # A salarié's permis: not sendable without a co-financing; he declares one.
+    DatedRule.objects.get_or_create(key=DatedRule.Key.PERMIS_MIN_COFINANCING, start_date=datetime.date(2026, 3, 1), defaults={"value": 10_000})
+    permis = f.session_for(cast["organisme"])
+    permis.formation.certification = CertificationFactory(type="PERMIS", code="PERMIS-B")
+    permis.formation.save(update_fields=["certification"])
+    audit.visit(url + f"/mes-dossiers/{f.draft(titulaire, permis).numero}/", "dossier-permis-sans-cofinancement")
+    page.get_by_role("button", name="Déclarer ce cofinancement").click()
+    audit.check("cofinancement-erreurs")
+    page.get_by_label("Nom du financeur").fill("Transports Lorrains")
+    page.get_by_label("Montant du cofinancement (€)").fill("100")
+    page.get_by_role("button", name="Déclarer ce cofinancement").click()
+    audit.check("dossier-permis-cofinance")
     audit.visit(url + "/mes-dossiers/", "mes-dossiers")
     for name, dossier in states.items():
         audit.visit(url + f"/mes-dossiers/{dossier.numero}/", f"dossier-{name}")

@@ -249,6 +249,7 @@ class DatedRule(models.Model):
         BILAN_MIN_HOURS = "bilan_min_hours", "Bilan de compétences : durée minimale (heures)"
         BILAN_EVERY_YEARS = "bilan_every_years", "Bilan de compétences : un seul financé tous les (années)"
         MAX_OPEN_REQUESTS = "max_open_requests", "Demandes en cours à la fois pour une même action (au plus)"
+        PERMIS_MIN_COFINANCING = "permis_min_cofinancing", "Permis de conduire d'un salarié : cofinancement d'un tiers d'au moins (centimes)"
 
     key = models.CharField("règle", max_length=30, choices=Key)
     start_date = models.DateField("applicable à partir du")

@@ -477,12 +477,19 @@ EXEMPTING_FINANCEURS = {
     "atmp": "vous utilisez votre abondement de victime d'accident du travail ou de maladie professionnelle",
 }
 JOBSEEKER = "vous êtes demandeur d'emploi"
+# Who counts as a third party co-financing a salarié's permis (loi de finances 2026): not
+# the titulaire's own C2P points or AT/MP abondement.
+THIRD_PARTY_FINANCEURS = ("employeur", "france_travail", "region", "opco", "autre")
+
+
+def is_jobseeker(user) -> bool:
+    return getattr(user, "employment_status", "") == EmploymentStatus.DEMANDEUR_EMPLOI
 
 
 def participation_exemption(user, financeurs=()) -> str:
     """Why ``user`` pays no participation forfaitaire on a training co-financed by
     ``financeurs`` (abondements' kinds), or « » when it is due."""
-    if getattr(user, "employment_status", "") == EmploymentStatus.DEMANDEUR_EMPLOI:
+    if is_jobseeker(user):
         return JOBSEEKER
     return next((reason for financeur, reason in EXEMPTING_FINANCEURS.items() if financeur in set(financeurs)), "")
 

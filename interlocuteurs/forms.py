@@ -1,5 +1,4 @@
 import re
-from decimal import Decimal
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -7,7 +6,6 @@ from django.core.exceptions import ValidationError
 from accounts.models import Structure
 from catalogue.search import resolve_place
 from cpf_portal.forms import CpfForm
-from dossiers.forms import VersionForm
 
 
 class InterlocuteurSearchForm(CpfForm):
@@ -36,15 +34,3 @@ class InterlocuteurSearchForm(CpfForm):
         if value and not re.fullmatch(r"(0[1-9]|[1-8][0-9]|9[0-5]|2A|2B|97[1-6])", value):
             raise ValidationError("Saisissez un numéro de département : de 01 à 95, 2A, 2B ou 971 à 976.", code="departement")
         return value
-
-
-class AbondementForm(VersionForm):
-    amount = forms.DecimalField(
-        label="Montant de l'abondement (€)",
-        min_value=Decimal("1"),
-        max_value=Decimal("50000"),
-        decimal_places=2,
-        localize=True,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
-        error_messages={"min_value": "Le montant doit être d'au moins 1 €."},
-    )

@@ -17,10 +17,11 @@ from accounts.permissions import conseiller_required, titulaire_required
 from cpf_portal.http import render_form
 from cpf_portal.money import euros, to_cents
 from dossiers import money, services
+from dossiers.forms import AbondementForm
 from dossiers.models import Dossier, DossierAbondement
 from dossiers.states import DossierError, Status
 
-from .forms import AbondementForm, InterlocuteurSearchForm
+from .forms import InterlocuteurSearchForm
 from .services import search_structures
 
 DISPLAY = ("formation__organisme", "formation__certification", "session__commune", "titulaire", "payment")

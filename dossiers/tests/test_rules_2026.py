@@ -74,3 +74,106 @@ def test_the_rules_are_dated_rows_an_operator_adds(titulaire_with_rights, organi
     assert rule_on(DatedRule.Key.BILAN_MIN_HOURS, datetime.date(2026, 2, 28)) is None  # before the first row: no rule
     dossier = f.draft(titulaire_with_rights, bilan_session(organisme, 15))
     assert f._fire(dossier, "send", Actor.TITULAIRE, titulaire_with_rights, {"consent": True}).status == "sent"
+
+
+def permis_draft(titulaire, organisme):
+    formation = FormationFactory(organisme=organisme, certification=CertificationFactory(type="PERMIS", code="PERMIS-B"))
+    return f.draft(titulaire, SessionFactory(formation=formation, price_cents=120_000, duree_heures=30, start_date=f.start_in_working_days(20)))
+
+
+def send(dossier, titulaire):
+    return f._fire(dossier, "send", Actor.TITULAIRE, titulaire, {"consent": True})
+
+
+@pytest.mark.parametrize(
+    ("financeur", "cents", "sent"),
+    [
+        (None, 0, False),
+        ("employeur", 9_999, False),
+        ("employeur", 10_000, True),
+        ("region", 10_000, True),
+        ("opco", 10_000, True),
+        ("france_travail", 10_000, True),
+        ("c2p", 50_000, False),  # the titulaire's own points are not a third party
+    ],
+)
+def test_a_salaries_permis_needs_100_euros_from_a_third_party(titulaire_with_rights, organisme, financeur, cents, sent):
+    from dossiers import services
+
+    dossier = permis_draft(titulaire_with_rights, organisme)
+    if financeur:
+        services.abondement_add(
+            dossier=dossier, financeur=financeur, financeur_name="Transports Lorrains", amount_cents=cents, by=titulaire_with_rights
+        )
+    if sent:
+        assert send(dossier, titulaire_with_rights).status == "sent"
+    else:
+        with pytest.raises(DossierError, match="que pour un demandeur d'emploi, ou avec un cofinancement d'au moins 100,00\u00a0€ par un tiers"):
+            send(dossier, titulaire_with_rights)
+
+
+def test_a_jobseekers_permis_needs_no_cofinancing(titulaire_with_rights, organisme):
+    titulaire_with_rights.employment_status = "demandeur_emploi"
+    titulaire_with_rights.save(update_fields=["employment_status"])
+    assert send(permis_draft(titulaire_with_rights, organisme), titulaire_with_rights).status == "sent"
+
+
+def test_the_permis_rule_starts_on_its_date(titulaire_with_rights, organisme):
+    from dossiers.workflow import permis_refusal
+    from financing.models import DatedRule
+
+    dossier = permis_draft(titulaire_with_rights, organisme)
+    start = DatedRule.objects.get(key=DatedRule.Key.PERMIS_MIN_COFINANCING).start_date
+    assert permis_refusal(dossier, start - datetime.timedelta(days=1)) == ""
+    assert "100,00\u00a0€" in permis_refusal(dossier, start)
+
+
+def test_a_declared_cofinancing_belongs_to_the_draft(titulaire_with_rights, organisme, organisme_user):
+    from dossiers import services
+
+    dossier = permis_draft(titulaire_with_rights, organisme)
+    mine = services.abondement_add(dossier=dossier, financeur="employeur", financeur_name="SNCF", amount_cents=10_000, by=titulaire_with_rights)
+    with pytest.raises(DossierError, match="n'existe plus"):  # only the titulaire who declared it withdraws it
+        services.abondement_withdraw(dossier=dossier, abondement_id=mine.pk, by=organisme_user)
+    send(dossier, titulaire_with_rights)
+    with pytest.raises(DossierError, match="avant l'envoi"):
+        services.abondement_add(dossier=dossier, financeur="employeur", financeur_name="SNCF", amount_cents=10_000, by=titulaire_with_rights)
+    with pytest.raises(DossierError, match="avant l'envoi"):
+        services.abondement_withdraw(dossier=dossier, abondement_id=mine.pk, by=titulaire_with_rights)
+
+
+def test_the_titulaire_declares_a_cofinancing_on_his_draft_page(client, titulaire_with_rights, organisme, organisme_user, other_titulaire):
+    from django.urls import reverse
+
+    from cpf_portal.testing import text
+
+    dossier = permis_draft(titulaire_with_rights, organisme)
+    page_url = reverse("dossiers:detail", args=[dossier.numero])
+    url = reverse("dossiers:cofinancing", args=[dossier.numero])
+    client.force_login(titulaire_with_rights)
+    page = text(client.get(page_url))
+    assert "Ce dossier ne peut pas encore être envoyé" in page and "Envoyer mon dossier" not in page
+    post = {"financeur": "employeur", "financeur_name": "Transports Lorrains", "amount": "99,99", "version": dossier.version}
+    # A wrong amount is refused next to its field, nothing saved.
+    response = client.post(url, {**post, "amount": "abc"})
+    assert response.status_code == 400 and "Saisissez un nombre." in text(response)
+    assert not dossier.abondements.exists()
+    response = client.post(url, post)
+    assert response.status_code == 302, text(response)[-3000:]
+    page = text(client.get(page_url))
+    assert "Transports Lorrains (Employeur) : 99,99\u00a0€" in page and "Cofinancement déclaré à ce jour : 99,99\u00a0€." in page
+    withdraw = reverse("dossiers:cofinancing-withdraw", args=[dossier.numero, dossier.abondements.get().pk])
+    client.post(withdraw, {"version": dossier.version})
+    client.post(url, {**post, "amount": "100,00"})
+    page = text(client.get(page_url))
+    assert "Ce dossier ne peut pas encore être envoyé" not in page and "Envoyer mon dossier" in page
+    assert "Pas de participation forfaitaire obligatoire : votre employeur abonde votre formation." in page
+    # Sent, the organisme reads the declared co-financing in the dossier.
+    send(dossier, titulaire_with_rights)
+    client.force_login(organisme_user)
+    page = text(client.get(reverse("dossiers:organisme-detail", args=[dossier.numero])))
+    assert "Cofinancement déclaré par le titulaire" in page and "Transports Lorrains (Employeur)" in page
+    # Another titulaire's dossier is 404.
+    client.force_login(other_titulaire)
+    assert client.post(url, post).status_code == 404
+    assert client.post(withdraw, {"version": dossier.version}).status_code == 404

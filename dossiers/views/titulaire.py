@@ -15,11 +15,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.forms import PersonalInfoForm, ProfessionalInfoForm
 from accounts.permissions import titulaire_required
 from catalogue.models import Session
-from cpf_portal.money import euros
+from cpf_portal.money import euros, to_cents
 from financing.forms import CardForm
 
-from .. import money, services
-from ..forms import CancelForm, FinancingConsentForm, SaveToAccountForm, VersionForm
+from .. import money, services, workflow
+from ..forms import CancelForm, CofinancingForm, FinancingConsentForm, SaveToAccountForm, VersionForm
 from ..models import Dossier
 from ..states import Actor, Status, TransitionNotAllowed
 from .actions import Action, failed_label, open_actions, run_action
@@ -81,17 +81,25 @@ def _page(request, numero: str, bound: dict, status: int = 200):
     (``bound`` ones as submitted, with their errors), its history."""
     dossier = _dossier(request, numero)
     forms = open_actions(dossier, Actor.TITULAIRE, ACTIONS, bound)
+    today = timezone.localdate()
+    draft = {}
     if dossier.status == Status.DRAFT:
-        info = bound.get("info") or _info_forms(dossier, request.user)
-        forms.update(info)
-    split = money.split_for(dossier, today=timezone.localdate()) if dossier.status in (Status.DRAFT, Status.PROPOSED) else None
+        forms.update(bound.get("info") or _info_forms(dossier, request.user))
+        forms["cofinancing"] = bound.get("cofinancing") or CofinancingForm(initial={"version": dossier.version})
+        draft = {
+            "cofinancings": dossier.abondements.filter(added_by=request.user).order_by("created_at", "id"),
+            "send_refusal": workflow.permis_refusal(dossier, today),
+        }
+    split = money.split_for(dossier, today=today) if dossier.status in (Status.DRAFT, Status.PROPOSED) else None
     context = {
+        **draft,
         "dossier": dossier,
         "split": split,
         "forms": forms,
         "can_accept": dossier.status == Status.PROPOSED,
-        "failed": failed_label({name: form for name, form in bound.items() if name != "info"})
-        or ("Valider mes informations" if "info" in bound else ""),
+        "failed": failed_label({name: form for name, form in bound.items() if name not in ("info", "cofinancing")})
+        or ("Valider mes informations" if "info" in bound else "")
+        or ("Déclarer ce cofinancement" if "cofinancing" in bound else ""),
         "events": dossier.events.select_related("actor").order_by("created_at", "id"),
     }
     return render(request, "dossiers/detail.html", context, status=status)
@@ -145,6 +153,43 @@ def dossier_info(request, numero):
         save_to_account=forms["save"].cleaned_data["save_to_account"],
     )
     messages.success(request, "Vos informations sont validées. Vérifiez maintenant le financement de votre formation.")
+    return redirect(reverse("dossiers:detail", args=[numero]) + "#financement")
+
+
+@titulaire_required
+@require_POST
+def dossier_cofinancing(request, numero):
+    """« Déclarer ce cofinancement » (a draft only): an employer's, a région's… co-financing,
+    added to the split before the dossier is sent."""
+    dossier = _dossier(request, numero)
+    request.error_page = lambda status: _page(request, numero, {}, status)
+    form = CofinancingForm(request.POST, initial={"version": dossier.version})
+    if not form.is_valid():
+        return _page(request, numero, {"cofinancing": form}, 400)
+    amount = to_cents(form.cleaned_data["amount"])
+    services.abondement_add(
+        dossier=dossier,
+        financeur=form.cleaned_data["financeur"],
+        financeur_name=form.cleaned_data["financeur_name"],
+        amount_cents=amount,
+        by=request.user,
+        expected_version=form.cleaned_data["version"],
+    )
+    messages.success(request, f"Cofinancement de {euros(amount)} déclaré : le financement de votre formation est recalculé.")
+    return redirect(reverse("dossiers:detail", args=[numero]) + "#financement")
+
+
+@titulaire_required
+@require_POST
+def dossier_cofinancing_withdraw(request, numero, pk):
+    """« Retirer » a co-financing the titulaire declared on his draft."""
+    dossier = _dossier(request, numero)
+    request.error_page = lambda status: _page(request, numero, {}, status)
+    form = VersionForm(request.POST)
+    if not form.is_valid():
+        raise TransitionNotAllowed("Le dossier a changé entre-temps : vérifiez avant d'agir.")
+    services.abondement_withdraw(dossier=dossier, abondement_id=pk, by=request.user, expected_version=form.cleaned_data["version"])
+    messages.success(request, "Cofinancement retiré : le financement de votre formation est recalculé.")
     return redirect(reverse("dossiers:detail", args=[numero]) + "#financement")
 
 

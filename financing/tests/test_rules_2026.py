@@ -87,6 +87,7 @@ def test_the_help_page_explains_the_rules_from_the_same_tables(client):
     assert "sauf la certification 5080" in page and "103,20 € aujourd'hui" in page
     assert "vous utilisez vos points C2P pour une reconversion" in page
     assert "Un bilan de compétences est financé s'il dure au moins 13 heures, un seul tous les 5 ans." in page
+    assert "l'obtient avec un cofinancement d'au moins 100,00 € par un tiers" in page
 
 
 def test_a_bilan_at_2000_euros_shows_1600_euros_of_rights_and_the_cap(client, titulaire, organisme):
