@@ -57,6 +57,10 @@ class Dossier(models.Model):
     locked_cents = models.BigIntegerField("droits bloqués", default=0)
     consumed_cents = models.BigIntegerField("droits débités", default=0)
     payment = models.OneToOneField("financing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="dossier")
+    # Why no participation forfaitaire is due, and where that comes from (a declared situation,
+    # an abondement and who added it), kept for the control.
+    exemption = models.CharField("exonération de la participation", max_length=200, blank=True)
+    exemption_source = models.CharField("source de l'exonération", max_length=300, blank=True)
 
     # Billing by the organisme (``dossiers.billing``): the state, what is billable now (TTC),
     # the acompte (25 % of the order for a session over 3 months, once the entry is declared).
@@ -163,6 +167,12 @@ class Dossier(models.Model):
     @property
     def effective_end_date(self):
         return self.proposed_end_date or self.end_date
+
+    @property
+    def employment_status(self) -> str:
+        """The titulaire's situation for this dossier: as validated in its « Mes informations »
+        (kept with the dossier), else as in his account."""
+        return self.titulaire_info.get("employment_status") or self.titulaire.employment_status
 
     @property
     def effective_duree_heures(self) -> int:

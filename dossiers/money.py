@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from cpf_portal.money import euros
 from financing import payments
 from financing import services as ledger
 
@@ -36,14 +37,14 @@ def split_for(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSpli
         available_cents=ledger.balances(account)["available"],
         abondements_cents=sum(amount for _, amount in rows),
         on_date=today,
-        exemption=ledger.participation_exemption(dossier.titulaire, [financeur for financeur, _ in rows]),
+        exemption=ledger.participation_exemption(dossier.employment_status, [financeur for financeur, _ in rows]),
         avoirs_cents=payments.avoirs_available(dossier.titulaire),
         cap_cents=ledger.cap_on(today, action_type, code) if action_type else None,
         cap_label=ledger.CAP_LABELS.get(action_type, ""),
     )
 
 
-SPLIT_FIELDS = ["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents", "avoir_cents"]
+SPLIT_FIELDS = ["droits_cents", "abondements_cents", "participation_cents", "reste_a_payer_cents", "avoir_cents", "exemption", "exemption_source"]
 
 
 def refresh_split(dossier: Dossier, *, today: datetime.date) -> ledger.FinancingSplit:
@@ -54,7 +55,26 @@ def refresh_split(dossier: Dossier, *, today: datetime.date) -> ledger.Financing
     dossier.participation_cents = split.participation_cents
     dossier.reste_a_payer_cents = split.reste_a_payer_cents
     dossier.avoir_cents = split.avoir_cents
+    dossier.exemption = split.exemption
+    dossier.exemption_source = exemption_source(dossier, split.exemption)
     return split
+
+
+def exemption_source(dossier: Dossier, exemption: str) -> str:
+    """Where the exemption comes from, for the control: the situation the titulaire declared
+    (and when), or the abondement that brings it (who added it, when)."""
+    if not exemption:
+        return ""
+    if exemption == ledger.JOBSEEKER:
+        if dossier.titulaire_info.get("employment_status") and dossier.info_validated_at:
+            return f"Situation « Demandeur d'emploi » déclarée par le titulaire dans son dossier le {dossier.info_validated_at:%d/%m/%Y}"
+        return "Situation « Demandeur d'emploi » déclarée par le titulaire dans son compte"
+    kind = next(financeur for financeur, reason in ledger.EXEMPTING_FINANCEURS.items() if reason == exemption)
+    abondement = dossier.abondements.filter(financeur=kind).select_related("added_by").order_by("created_at", "id").first()
+    by = abondement.added_by
+    who = "un opérateur" if by is None else "le titulaire" if by.pk == dossier.titulaire_id else (by.get_full_name() or by.email)
+    name = f" {abondement.financeur_name}" if abondement.financeur_name else ""
+    return f"{abondement.get_financeur_display()}{name} : {euros(abondement.amount_cents)}, ajouté par {who} le {abondement.created_at:%d/%m/%Y}"
 
 
 # --- From acceptance to the end -----------------------------------------------------------------

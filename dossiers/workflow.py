@@ -20,11 +20,11 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.models import Role
+from accounts.models import EmploymentStatus, Role
 from catalogue.models import Session
 from cpf_portal.money import euros
 from financing.models import DatedRule
-from financing.services import THIRD_PARTY_FINANCEURS, is_jobseeker, rule_on
+from financing.services import THIRD_PARTY_FINANCEURS, rule_on
 
 from . import billing, deadlines, money
 from .states import Actor, ControlState, DossierError, ExitReason, Status, TransitionNotAllowed
@@ -134,7 +134,7 @@ def permis_refusal(dossier, today: datetime.date) -> str:
     if certification is None or certification.type != "PERMIS":
         return ""
     minimum = rule_on(DatedRule.Key.PERMIS_MIN_COFINANCING, today)
-    if not minimum or is_jobseeker(dossier.titulaire):
+    if not minimum or dossier.employment_status == EmploymentStatus.DEMANDEUR_EMPLOI:
         return ""
     cofinanced = sum(a.amount_cents for a in dossier.abondements.all() if a.financeur in THIRD_PARTY_FINANCEURS)
     if cofinanced >= minimum:

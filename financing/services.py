@@ -482,20 +482,16 @@ JOBSEEKER = "vous êtes demandeur d'emploi"
 THIRD_PARTY_FINANCEURS = ("employeur", "france_travail", "region", "opco", "autre")
 
 
-def is_jobseeker(user) -> bool:
-    return getattr(user, "employment_status", "") == EmploymentStatus.DEMANDEUR_EMPLOI
-
-
-def participation_exemption(user, financeurs=()) -> str:
-    """Why ``user`` pays no participation forfaitaire on a training co-financed by
-    ``financeurs`` (abondements' kinds), or « » when it is due."""
-    if is_jobseeker(user):
+def participation_exemption(employment_status: str, financeurs=()) -> str:
+    """Why a person in ``employment_status`` pays no participation forfaitaire on a training
+    co-financed by ``financeurs`` (abondements' kinds), or « » when it is due."""
+    if employment_status == EmploymentStatus.DEMANDEUR_EMPLOI:
         return JOBSEEKER
     return next((reason for financeur, reason in EXEMPTING_FINANCEURS.items() if financeur in set(financeurs)), "")
 
 
 def participation_exempt(user, *, employer_abondement: bool = False) -> bool:
-    return bool(participation_exemption(user, ["employeur"] if employer_abondement else []))
+    return bool(participation_exemption(getattr(user, "employment_status", ""), ["employeur"] if employer_abondement else []))
 
 
 # « pour un bilan de compétences »: the cap's sentence, per type d'action.

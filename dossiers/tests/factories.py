@@ -56,11 +56,17 @@ def session_for(organisme, *, price_cents=87_000, start=None, duree=10, days=4, 
     )
 
 
-def draft(titulaire, session, *, info=True):
+def draft(titulaire, session, *, info=True, employment_status=None):
+    """A draft; with ``info``, its « Mes informations » validated (the titulaire's situation
+    for this dossier: ``employment_status``, by default his account's, or salarié)."""
     dossier = services.dossier_create(titulaire=titulaire, session=session)
     if info:
         dossier = services.dossier_save_info(
-            dossier=dossier, titulaire=titulaire, professional=PROFESSIONAL, personal={**PERSONAL, "email": titulaire.email}, save_to_account=False
+            dossier=dossier,
+            titulaire=titulaire,
+            professional={**PROFESSIONAL, "employment_status": employment_status or titulaire.employment_status or "salarie"},
+            personal={**PERSONAL, "email": titulaire.email},
+            save_to_account=False,
         )
     return dossier
 

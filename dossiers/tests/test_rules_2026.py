@@ -76,9 +76,10 @@ def test_the_rules_are_dated_rows_an_operator_adds(titulaire_with_rights, organi
     assert f._fire(dossier, "send", Actor.TITULAIRE, titulaire_with_rights, {"consent": True}).status == "sent"
 
 
-def permis_draft(titulaire, organisme):
+def permis_draft(titulaire, organisme, employment_status=None):
     formation = FormationFactory(organisme=organisme, certification=CertificationFactory(type="PERMIS", code="PERMIS-B"))
-    return f.draft(titulaire, SessionFactory(formation=formation, price_cents=120_000, duree_heures=30, start_date=f.start_in_working_days(20)))
+    session = SessionFactory(formation=formation, price_cents=120_000, duree_heures=30, start_date=f.start_in_working_days(20))
+    return f.draft(titulaire, session, employment_status=employment_status)
 
 
 def send(dossier, titulaire):
@@ -112,10 +113,32 @@ def test_a_salaries_permis_needs_100_euros_from_a_third_party(titulaire_with_rig
             send(dossier, titulaire_with_rights)
 
 
-def test_a_jobseekers_permis_needs_no_cofinancing(titulaire_with_rights, organisme):
-    titulaire_with_rights.employment_status = "demandeur_emploi"
-    titulaire_with_rights.save(update_fields=["employment_status"])
-    assert send(permis_draft(titulaire_with_rights, organisme), titulaire_with_rights).status == "sent"
+def test_a_jobseekers_permis_needs_no_cofinancing_and_the_dossier_keeps_the_source(titulaire_with_rights, organisme):
+    """The situation validated in the dossier decides (not the account's), and the dossier
+    records where the exemption comes from."""
+    assert titulaire_with_rights.employment_status != "demandeur_emploi"
+    dossier = send(permis_draft(titulaire_with_rights, organisme, employment_status="demandeur_emploi"), titulaire_with_rights)
+    assert dossier.status == "sent" and dossier.participation_cents == 0
+    assert dossier.exemption == "vous êtes demandeur d'emploi"
+    assert (
+        dossier.exemption_source == f"Situation « Demandeur d'emploi » déclarée par le titulaire dans son dossier le {timezone.localdate():%d/%m/%Y}"
+    )
+
+
+def test_an_atmp_abondement_records_who_added_it(titulaire_with_rights, organisme):
+    from accounts.tests.factories import ConseillerFactory
+    from dossiers import services
+
+    dossier = f.sent(titulaire_with_rights, f.session_for(organisme))
+    assert dossier.participation_cents > 0 and dossier.exemption_source == ""
+    conseiller = ConseillerFactory(first_name="Claire", last_name="Martin")
+    services.abondement_add(dossier=dossier, financeur="atmp", financeur_name="CPAM de Moselle", amount_cents=20_000, by=conseiller)
+    dossier.refresh_from_db()
+    assert dossier.participation_cents == 0
+    assert (
+        dossier.exemption_source
+        == f"Abondement AT/MP (incapacité d'au moins 10 %) CPAM de Moselle : 200,00\u00a0€, ajouté par Claire Martin le {timezone.localdate():%d/%m/%Y}"
+    )
 
 
 def test_the_permis_rule_starts_on_its_date(titulaire_with_rights, organisme):
@@ -173,6 +196,9 @@ def test_the_titulaire_declares_a_cofinancing_on_his_draft_page(client, titulair
     client.force_login(organisme_user)
     page = text(client.get(reverse("dossiers:organisme-detail", args=[dossier.numero])))
     assert "Cofinancement déclaré par le titulaire" in page and "Transports Lorrains (Employeur)" in page
+    assert (
+        "Exonération de la participation forfaitaire" in page and "Employeur Transports Lorrains : 100,00\u00a0€, ajouté par le titulaire le" in page
+    )
     # Another titulaire's dossier is 404.
     client.force_login(other_titulaire)
     assert client.post(url, post).status_code == 404

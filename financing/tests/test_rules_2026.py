@@ -70,9 +70,8 @@ def test_the_dated_table_switches_at_midnight_on_its_date():
         ("salarie", [], ""),
     ],
 )
-def test_every_exemption_from_the_participation_with_its_reason(titulaire, status, financeurs, reason):
-    titulaire.employment_status = status
-    assert services.participation_exemption(titulaire, financeurs) == reason
+def test_every_exemption_from_the_participation_with_its_reason(status, financeurs, reason):
+    assert services.participation_exemption(status, financeurs) == reason
     split = services.compute_split(price_cents=50_000, available_cents=75_000, on_date=IN_FORCE, exemption=reason)
     assert split.participation_cents == (0 if reason else PF) and split.exemption == reason
 
