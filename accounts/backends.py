@@ -15,10 +15,17 @@ def normalize_identifier(identifier: str) -> str:
 
 
 def axes_username(request, credentials) -> str:
-    """django-axes counts failures per normalised identifier, so « 2 95 10 … » and
-    « 29510… » are the same login."""
+    """django-axes counts failures per account, whichever identifier is typed: the NIR and
+    the e-mail of one account share one counter (« compte:<id> »). An identifier of no
+    account is counted as typed, normalised (« 2 95 10 … » and « 29510… » are one)."""
     raw = (credentials or {}).get("username") or request.POST.get("username", "")
-    return normalize_identifier(raw)
+    identifier = normalize_identifier(raw)
+    account = User.objects.filter(**_lookup(identifier)).values_list("pk", flat=True).first() if identifier else None
+    return f"compte:{account}" if account else identifier
+
+
+def _lookup(identifier: str) -> dict:
+    return {"email__iexact": identifier} if "@" in identifier else {"nir": identifier}
 
 
 class NirOrEmailBackend(ModelBackend):
@@ -26,9 +33,8 @@ class NirOrEmailBackend(ModelBackend):
         if not username or password is None:
             return None
         identifier = normalize_identifier(username)
-        lookup = {"email__iexact": identifier} if "@" in identifier else {"nir": identifier}
         try:
-            user = User.objects.get(**lookup)
+            user = User.objects.get(**_lookup(identifier))
         except User.DoesNotExist:
             # Same cost as a real check, so timing does not tell which accounts exist.
             User().set_password(password)

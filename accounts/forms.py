@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils import timezone
 
 from cpf_portal.forms import CpfForm
@@ -101,20 +102,14 @@ class SignupForm(CpfForm):
     def setup_fields(self):
         self.fields["password"].help_text = password_help_text()
 
+    # A NIR or an e-mail that already has an account is not refused here: that would tell
+    # anyone who has an account. The signup answers as for a new one and the owner is told.
     def clean_nir(self):
         self.nir_info = nir_lib.validate(self.cleaned_data["nir"])
-        if User.objects.filter(nir=self.nir_info.nir).exists():
-            raise ValidationError(
-                "Un compte existe déjà avec ce numéro de sécurité sociale. Connectez-vous ou réinitialisez votre mot de passe.",
-                code="nir_taken",
-            )
         return self.nir_info.nir
 
     def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        if _email_taken(email):
-            raise ValidationError("Un compte existe déjà avec cette adresse électronique.", code="email_taken")
-        return email
+        return self.cleaned_data["email"].strip().lower()
 
     def clean_birth_date(self):
         birth_date = self.cleaned_data["birth_date"]
@@ -214,7 +209,14 @@ class PasswordResetForm(CpfForm, auth_forms.PasswordResetForm):
     )
 
     def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None):
-        email_queue(to=to_email, user=context.get("user"), template="accounts/emails/password_reset", context=context)
+        link = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        email_queue(
+            to=to_email,
+            user=context.get("user"),
+            template="accounts/emails/password_reset",
+            context={"user": context.get("user")},
+            secrets={"reset_url": f"{context['protocol']}://{context['domain']}{link}"},
+        )
 
 
 class SetPasswordForm(CpfForm, auth_forms.SetPasswordForm):

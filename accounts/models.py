@@ -335,3 +335,20 @@ class ActivationCode(models.Model):
 
     def __str__(self):
         return f"Code d'activation de {self.user} ({self.created_at:%d/%m/%Y %H:%M})"
+
+
+class PasswordResetRequest(models.Model):
+    """One « Mot de passe oublié » request, counted per address and per client (both kept as
+    keyed hashes, never in clear) to throttle them; forgotten with the login logs."""
+
+    address_key = models.CharField(max_length=64)
+    client_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "demande de nouveau mot de passe"
+        verbose_name_plural = "demandes de nouveau mot de passe"
+        indexes = [models.Index(fields=["address_key", "created_at"]), models.Index(fields=["client_key", "created_at"])]
+
+    def __str__(self):
+        return f"Demande du {self.created_at:%d/%m/%Y %H:%M}"

@@ -8,13 +8,14 @@ import hmac
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cpf_portal.errors import UserFacingError
 from notifications.services import email_queue
 
-from .models import ActivationCode, ContactRequest, Role, User
+from .models import ActivationCode, ContactRequest, PasswordResetRequest, Role, User
 
 
 class ActivationError(UserFacingError):
@@ -60,21 +61,49 @@ def titulaire_signup(
     email: str,
     password: str,
     apprenticeship_contract: bool,
-) -> User:
-    """Create a titulaire account (not yet activated) and e-mail its activation code."""
-    user = User.objects.create_user(
-        email=email,
-        password=password,
-        role=Role.TITULAIRE,
-        nir=nir,
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        birth_date=birth_date,
-        apprenticeship_contract=apprenticeship_contract,
-        cgu_accepted_at=timezone.now(),
-    )
-    activation_code_send(user=user, check_rate=False)
-    return user
+) -> User | None:
+    """Create a titulaire account (not yet activated) and e-mail its activation code.
+
+    When the NIR or the e-mail already has an account, nothing is created and None is
+    returned: the page answers as for a new account (so it tells no one who has one), and
+    the owner of that account is told by e-mail instead."""
+    owners = list(User.objects.filter(Q(nir=nir) | Q(email__iexact=email)))
+    if not owners:
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email=email,
+                    password=password,
+                    role=Role.TITULAIRE,
+                    nir=nir,
+                    first_name=first_name.strip(),
+                    last_name=last_name.strip(),
+                    birth_date=birth_date,
+                    apprenticeship_contract=apprenticeship_contract,
+                    cgu_accepted_at=timezone.now(),
+                )
+        except IntegrityError:  # created in between by a concurrent signup
+            owners = list(User.objects.filter(Q(nir=nir) | Q(email__iexact=email)))
+        else:
+            activation_code_send(user=user, check_rate=False)
+            return user
+    for owner in owners:
+        email_queue(
+            to=owner.email,
+            user=owner,
+            template="accounts/emails/signup_existing",
+            context={"user": owner, "by_nir": owner.nir == nir, "by_email": owner.email.lower() == email.lower()},
+        )
+    return None
+
+
+def wrong_code(attempts: int) -> ActivationError:
+    """The refusal of a wrong activation code after ``attempts`` wrong tries."""
+    remaining = settings.CPF_ACTIVATION_MAX_ATTEMPTS - attempts
+    if remaining <= 0:
+        return TooManyAttempts("Trop d'essais incorrects : ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code ».")
+    plural = "s" if remaining > 1 else ""
+    return CodeInvalid(f"Ce code est incorrect. Il vous reste {remaining} essai{plural}.", remaining)
 
 
 def _current_code(user: User) -> ActivationCode | None:
@@ -113,7 +142,8 @@ def activation_code_send(*, user: User, check_rate: bool = True) -> ActivationCo
         to=user.email,
         user=user,
         template="accounts/emails/activation_code",
-        context={"user": user, "code": code, "ttl": settings.CPF_ACTIVATION_CODE_TTL_MINUTES},
+        context={"user": user, "ttl": settings.CPF_ACTIVATION_CODE_TTL_MINUTES},
+        secrets={"code": code},
     )
     return activation
 
@@ -145,14 +175,11 @@ def _check_code(user: User, code: str, now: datetime.datetime) -> ActivationErro
         return CodeExpired("Ce code a expiré. Demandez un nouveau code avec « Renvoyer un code ».")
     if not hmac.compare_digest(current.code_hash, _hash_code(user, code)):
         current.attempts += 1
-        remaining = settings.CPF_ACTIVATION_MAX_ATTEMPTS - current.attempts
-        if remaining <= 0:
+        error = wrong_code(current.attempts)
+        if isinstance(error, TooManyAttempts):
             current.revoked_at = now
-            current.save(update_fields=["attempts", "revoked_at"])
-            return TooManyAttempts("Trop d'essais incorrects : ce code n'est plus valable. Demandez un nouveau code avec « Renvoyer un code ».")
-        current.save(update_fields=["attempts"])
-        plural = "s" if remaining > 1 else ""
-        return CodeInvalid(f"Ce code est incorrect. Il vous reste {remaining} essai{plural}.", remaining)
+        current.save(update_fields=["attempts", "revoked_at"])
+        return error
     current.used_at = now
     current.save(update_fields=["used_at"])
     user.activated_at = now
@@ -189,6 +216,21 @@ class RateLimited(UserFacingError):
 
 def _client_key(client_ip: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), (client_ip or "").encode(), hashlib.sha256).hexdigest()
+
+
+def password_reset_throttle(*, email: str, client_ip: str) -> bool:
+    """Count a « Mot de passe oublié » request: False when this address already had
+    CPF_PASSWORD_RESET_MAX_PER_ADDRESS links within the hour (the page answers the same, no
+    e-mail leaves, whether or not the address has an account); ``RateLimited`` when this
+    client made CPF_PASSWORD_RESET_MAX_PER_CLIENT requests within the hour."""
+    now = timezone.now()
+    recent = PasswordResetRequest.objects.filter(created_at__gte=now - datetime.timedelta(hours=1))
+    address, client = _client_key(email.strip().lower()), _client_key(client_ip)
+    if recent.filter(client_key=client).count() >= settings.CPF_PASSWORD_RESET_MAX_PER_CLIENT:
+        raise RateLimited("Trop de demandes de nouveau mot de passe depuis votre connexion : réessayez dans une heure.")
+    allowed = recent.filter(address_key=address).count() < settings.CPF_PASSWORD_RESET_MAX_PER_ADDRESS
+    PasswordResetRequest.objects.create(address_key=address, client_key=client, created_at=now)
+    return allowed
 
 
 @transaction.atomic

@@ -7,6 +7,8 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from .models import PasswordResetRequest
+
 
 @shared_task
 def purge_login_logs() -> int:
@@ -17,4 +19,5 @@ def purge_login_logs() -> int:
     for model in (AccessLog, AccessFailureLog, AccessAttempt):
         deleted, _ = model.objects.filter(attempt_time__lt=limit).delete()
         total += deleted
-    return total
+    deleted, _ = PasswordResetRequest.objects.filter(created_at__lt=limit).delete()
+    return total + deleted

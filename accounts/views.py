@@ -1,7 +1,9 @@
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -16,6 +18,7 @@ from .models import Role, User
 from .permissions import titulaire_required
 
 ACTIVATION_SESSION_KEY = "activation_user_id"
+DECOY_SESSION_KEY = "activation_decoy"
 
 
 def home_url_for(user) -> str:
@@ -50,13 +53,37 @@ def signup(request):
             password=data["password"],
             apprenticeship_contract=data["apprenticeship_contract"],
         )
-        request.session[ACTIVATION_SESSION_KEY] = user.pk
+        if user is None:  # an account exists: same next page, no code will ever match
+            request.session.pop(ACTIVATION_SESSION_KEY, None)
+            request.session[DECOY_SESSION_KEY] = {"email": data["email"], "attempts": 0}
+        else:
+            request.session.pop(DECOY_SESSION_KEY, None)
+            request.session[ACTIVATION_SESSION_KEY] = user.pk
         return redirect("accounts:activate")
     return render_form(request, "accounts/signup.html", {"form": form}, form)
 
 
+def _decoy_activate(request, decoy: dict):
+    """The activation page after a signup with an NIR or e-mail that has an account: it looks
+    and answers like the real one (wrong codes counted the same way), activates nothing."""
+    if request.method == "POST" and "resend" in request.POST:
+        decoy["attempts"] = 0
+        request.session[DECOY_SESSION_KEY] = decoy
+        messages.success(request, f"Un nouveau code a été envoyé à {mask_email(decoy['email'])}.")
+        return redirect("accounts:activate")
+    form = forms.ActivationForm(posted(request))
+    if request.method == "POST" and form.is_valid():
+        decoy["attempts"] = min(decoy["attempts"] + 1, settings.CPF_ACTIVATION_MAX_ATTEMPTS)
+        request.session[DECOY_SESSION_KEY] = decoy
+        form.add_error("code", str(services.wrong_code(decoy["attempts"])))
+    context = {"form": form, "masked_email": mask_email(decoy["email"]), "ttl": settings.CPF_ACTIVATION_CODE_TTL_MINUTES}
+    return render_form(request, "accounts/activate.html", context, form)
+
+
 @require_http_methods(["GET", "POST"])
 def activate(request):
+    if decoy := request.session.get(DECOY_SESSION_KEY):
+        return _decoy_activate(request, decoy)
     user_id = request.session.get(ACTIVATION_SESSION_KEY)
     if not user_id:
         messages.info(request, "Connectez-vous avec votre identifiant et votre mot de passe pour activer votre compte.")
@@ -188,6 +215,18 @@ class PasswordResetView(FormInvalid400Mixin, auth_views.PasswordResetView):
     template_name = "accounts/password_reset.html"
     success_url = reverse_lazy("accounts:password_reset_done")
 
+    def form_valid(self, form):
+        try:
+            allowed = services.password_reset_throttle(email=form.cleaned_data["email"], client_ip=get_client_ip_address(self.request) or "")
+        except services.RateLimited as refusal:
+            form.add_error("email", str(refusal))
+            response = self.form_invalid(form)
+            response.status_code = refusal.status_code
+            return response
+        if not allowed:  # throttled per address: the same « e-mail sent » page, without the e-mail
+            return HttpResponseRedirect(self.get_success_url())
+        return super().form_valid(form)
+
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
@@ -240,8 +279,6 @@ def profile(request):
 
 @require_http_methods(["GET", "POST"])
 def contact(request):
-    from axes.helpers import get_client_ip_address
-
     user = request.user if request.user.is_authenticated else None
     initial = {"name": user.full_name, "email": user.email} if user else {}
     form = forms.ContactForm(posted(request), initial=initial)

@@ -371,6 +371,9 @@ CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR",
 
 # « Contacter l'assistance »: messages an hour from one IP address or one e-mail.
 CPF_CONTACT_MAX_PER_HOUR = env_int("CPF_CONTACT_MAX_PER_HOUR", 3, minimum=1)
+# « Mot de passe oublié »: links e-mailed per address and requests per client, per hour.
+CPF_PASSWORD_RESET_MAX_PER_ADDRESS = env_int("CPF_PASSWORD_RESET_MAX_PER_ADDRESS", 3, minimum=1)
+CPF_PASSWORD_RESET_MAX_PER_CLIENT = env_int("CPF_PASSWORD_RESET_MAX_PER_CLIENT", 10, minimum=1)
 # Login attempts (django-axes) are forgotten after this many days (« Données personnelles »).
 CPF_LOGIN_LOG_RETENTION_DAYS = env_int("CPF_LOGIN_LOG_RETENTION_DAYS", 30, minimum=1)
 

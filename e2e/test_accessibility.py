@@ -349,6 +349,7 @@ def test_team_and_two_factor_pages(live_server, audit_page, cast):
     from django_otp.oath import TOTP
 
     from notifications.models import Email
+from notifications.services import unseal
 
     page, url = audit_page, live_server.url
     responsable = OrganismeStaffFactory(organisme=cast["organisme"], email="responsable@cp-formation.example", first_name="Dominique")
@@ -402,7 +403,7 @@ def test_team_and_two_factor_pages(live_server, audit_page, cast):
     audit.check("webhook")
     audit.visit(url + "/api/v1/docs/", "api-docs")
 
-    link = re.search(r"(/espace-organisme/invitation/\S+/)", Email.objects.get(to="nouvelle@cp-formation.example").body_text).group(1)
+    link = re.search(r"(/espace-organisme/invitation/\S+/)", unseal(Email.objects.get(to="nouvelle@cp-formation.example").sealed)[1]).group(1)
     page.context.clear_cookies()
     audit.visit(url + link, "invitation")
     page.get_by_role("button", name="Créer mon compte et accepter l'invitation").click()

@@ -16,6 +16,7 @@ from dossiers.tests import factories as f
 from e2e.conftest import field, login, tick
 from equipes.models import Membership, TeamRole
 from notifications.models import Email
+from notifications.services import unseal
 
 
 @pytest.mark.django_db(transaction=True)
@@ -35,7 +36,7 @@ def test_a_responsable_invites_a_lecteur_who_logs_in_with_totp_and_cannot_valida
     expect(page.get_by_text("L'invitation est envoyée à lea.fontaine@cp-formation.example")).to_be_visible()
     expect(page.get_by_role("row", name=re.compile("lea.fontaine@cp-formation.example Lecteur"))).to_be_visible()
     screenshot("equipe-invitation")
-    link = re.search(r"(/espace-organisme/invitation/\S+/)", Email.objects.get(to="lea.fontaine@cp-formation.example").body_text).group(1)
+    link = re.search(r"(/espace-organisme/invitation/\S+/)", unseal(Email.objects.get(to="lea.fontaine@cp-formation.example").sealed)[1]).group(1)
 
     # --- The Lecteur opens the link in a fresh browser, creates an account and enrols the app.
     page.context.clear_cookies()

@@ -84,9 +84,9 @@ def invite(*, organisme, email: str, roles, by: User) -> tuple[Invitation, str]:
             "organisme": organisme,
             "invited_by": by,
             "roles": roles_label(roles),
-            "path": reverse("equipes:invitation", args=[token]),
             "expires_at": invitation.expires_at,
         },
+        secrets={"path": reverse("equipes:invitation", args=[token])},
     )
     _log(organisme, by, TeamEvent.Kind.INVITED, email, f"Rôles proposés : {roles_label(roles)}")
     return invitation, token

@@ -8,7 +8,8 @@ class EmailAdmin(admin.ModelAdmin):
     list_display = ["subject", "to", "status", "attempts", "created_at", "sent_at"]
     list_filter = ["status", "template"]
     search_fields = ["to", "subject"]
-    readonly_fields = [f.name for f in Email._meta.fields]
+    readonly_fields = [f.name for f in Email._meta.fields if f.name != "sealed"]
+    exclude = ["sealed"]  # a secret (code, personal link) is never shown to operators
 
     def has_add_permission(self, request):
         return False

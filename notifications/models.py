@@ -20,6 +20,9 @@ class Email(models.Model):
     template = models.CharField("gabarit", max_length=100)
     subject = models.CharField("objet", max_length=255)
     body_text = models.TextField("texte")
+    # The real message when it carries a secret (a code, a personal link): subject and body
+    # above show it masked, this holds it encrypted until it is sent, then it is emptied.
+    sealed = models.TextField(blank=True, default="", db_default="", editable=False)
     status = models.CharField("état", max_length=10, choices=Status, default=Status.QUEUED)
     claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True, help_text="Par le processus qui l'envoie.")
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)

@@ -13,7 +13,10 @@ compare-and-set, talks to the mail server outside any transaction, then marks th
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
+import json
 import logging
 import re
 
@@ -50,11 +53,34 @@ def one_line(text: str) -> str:
     return re.sub(r"[ \t\r\n]+", " ", text).strip()
 
 
-def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: str | None = None) -> Email | None:
+MASKED = "[masqué]"
+
+
+def _fernet():
+    from cryptography.fernet import Fernet
+
+    key = hashlib.sha256(f"cpf-outbox-secrets:{settings.SECRET_KEY}".encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(subject: str, body: str) -> str:
+    return _fernet().encrypt(json.dumps([subject, body]).encode()).decode()
+
+
+def unseal(sealed: str) -> tuple[str, str]:
+    subject, body = json.loads(_fernet().decrypt(sealed.encode()))
+    return subject, body
+
+
+def email_queue(*, to: str, template: str, context: dict, user=None, dedup_key: str | None = None, secrets: dict | None = None) -> Email | None:
     """Write an outbox row and send it after commit. With a ``dedup_key`` already used, do
-    nothing and return None (the same reminder is never sent twice)."""
-    subject, body = render_message(template, context)
+    nothing and return None (the same reminder is never sent twice). ``secrets`` (a code, a
+    personal link) join the context of the message sent, but the row shows them masked and
+    keeps the real message encrypted only until it is sent: no operator reads them."""
+    subject, body = render_message(template, {**context, **dict.fromkeys(secrets or {}, MASKED)})
     email = Email(to=to, user=user, template=template, subject=subject, body_text=body, dedup_key=dedup_key)
+    if secrets:
+        email.sealed = seal(*render_message(template, {**context, **secrets}))
     if dedup_key is not None:
         try:
             with transaction.atomic():
@@ -97,14 +123,20 @@ def email_send(email_id: int, *, now: datetime.datetime | None = None) -> bool:
     if not claimed:
         return False
     email = Email.objects.get(pk=email_id)
+    subject, body = unseal(email.sealed) if email.sealed else (email.subject, email.body_text)
     try:
-        EmailMessage(subject=email.subject, body=email.body_text, to=[email.to]).send()
+        EmailMessage(subject=subject, body=body, to=[email.to]).send()
     except Exception as exc:  # any transport error: keep the row for a later retry
         logger.warning("Courriel %s non envoyé : %s", email.pk, type(exc).__name__)
         status = Email.Status.FAILED if email.attempts >= MAX_ATTEMPTS else Email.Status.QUEUED
-        Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(status=status, last_error=str(exc)[:2000], claimed_at=None)
+        sealed = "" if status == Email.Status.FAILED else email.sealed  # given up: its secret is dropped
+        Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+            status=status, last_error=str(exc)[:2000], claimed_at=None, sealed=sealed
+        )
         return False
-    Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(status=Email.Status.SENT, sent_at=timezone.now(), claimed_at=None)
+    Email.objects.filter(pk=email.pk, status=Email.Status.SENDING).update(
+        status=Email.Status.SENT, sent_at=timezone.now(), claimed_at=None, sealed=""
+    )
     return True
 
 

@@ -149,19 +149,51 @@ def test_sixteen_today_is_old_enough(client):
     assert client.post(URL, signup_data(nir=nir_for(birth), birth_date=birth)).status_code == 302
 
 
-def test_duplicate_nir_is_refused(client):
-    TitulaireFactory(nir="295109912611193", birth_date=datetime.date(1995, 10, 3))
-    response = client.post(URL, signup_data())
-    assert response.status_code == 400
-    assert any("existe déjà" in e for e in field_errors(response, "nir"))
+def _signup_then_activation_page(client, data, django_capture_on_commit_callbacks, send_queued_emails):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(URL, data)
+    send_queued_emails()
+    return response, client.get(response.url)
+
+
+def test_an_existing_nir_is_answered_like_a_new_account_and_its_owner_told(
+    client, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails
+):
+    """Signup tells no one whether an NIR has an account: the same activation page (no code
+    ever matches), and the real owner gets an e-mail instead."""
+    owner = TitulaireFactory(nir="295109912611193", birth_date=datetime.date(1995, 10, 3), email="vrai.titulaire@exemple.fr")
+    response, page = _signup_then_activation_page(client, signup_data(), django_capture_on_commit_callbacks, send_queued_emails)
+    assert response.status_code == 302 and response.url == reverse("accounts:activate")
+    assert "Un code à 6 chiffres vient de vous être envoyé à l'adresse" in text(page) and "c•••••••••••••@exemple.fr" in text(page)
     assert User.objects.count() == 1
+    assert [m.to for m in mailoutbox] == [[owner.email]]
+    assert "avec votre numéro de sécurité sociale. Aucun nouveau compte n'a été créé" in mailoutbox[0].body
+    # A code typed there is refused like a wrong code.
+    wrong = client.post(reverse("accounts:activate"), {"code": "123456"})
+    assert wrong.status_code == 400 and "Ce code est incorrect. Il vous reste" in text(wrong)
 
 
-def test_duplicate_email_is_refused_whatever_the_case(client):
-    TitulaireFactory(email="camille.durand@exemple.fr")
-    response = client.post(URL, signup_data(email="Camille.Durand@Exemple.FR", email_confirm="camille.durand@exemple.fr"))
-    assert response.status_code == 400
-    assert any("existe déjà" in e for e in field_errors(response, "email"))
+def test_an_existing_email_is_answered_like_a_new_account_whatever_the_case(
+    client, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails
+):
+    owner = TitulaireFactory(email="camille.durand@exemple.fr")
+    data = signup_data(email="Camille.Durand@Exemple.FR", email_confirm="camille.durand@exemple.fr")
+    response, page = _signup_then_activation_page(client, data, django_capture_on_commit_callbacks, send_queued_emails)
+    assert response.url == reverse("accounts:activate") and page.status_code == 200
+    assert User.objects.count() == 1
+    assert [m.to for m in mailoutbox] == [[owner.email]] and "avec votre adresse électronique" in mailoutbox[0].body
+
+
+def test_a_new_and_an_existing_signup_look_the_same(client, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
+    """The pages a stranger sees are the same, but for the masked address."""
+    TitulaireFactory(nir="295109912611193", birth_date=datetime.date(1995, 10, 3))
+    taken = _signup_then_activation_page(client, signup_data(), django_capture_on_commit_callbacks, send_queued_emails)
+    client.cookies.clear()
+    fresh_data = signup_data(nir=nir_for(datetime.date(1990, 5, 1), sex="2"), birth_date=datetime.date(1990, 5, 1))
+    fresh = _signup_then_activation_page(client, fresh_data, django_capture_on_commit_callbacks, send_queued_emails)
+    assert taken[0].status_code == fresh[0].status_code == 302 and taken[0].url == fresh[0].url
+    strip = lambda page: re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"|nonce="[^"]+"', "", text(page))  # noqa: E731
+    assert strip(taken[1]) == strip(fresh[1])
 
 
 def test_corsican_nir_signs_up(client):
