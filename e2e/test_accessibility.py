@@ -349,7 +349,7 @@ def test_team_and_two_factor_pages(live_server, audit_page, cast):
     from django_otp.oath import TOTP
 
     from notifications.models import Email
-from notifications.services import unseal
+    from notifications.services import unseal
 
     page, url = audit_page, live_server.url
     responsable = OrganismeStaffFactory(organisme=cast["organisme"], email="responsable@cp-formation.example", first_name="Dominique")
