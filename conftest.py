@@ -265,3 +265,15 @@ def make_dossier(titulaire_with_rights, session, organisme_user):
         return dossier_in(status, **{**defaults, **cast})
 
     return make
+
+
+@pytest.fixture
+def confirm_purchase():
+    """Give a titulaire the strong confirmation an acceptance needs (as his TOTP app would,
+    through the acceptance page: securite's tests walk that)."""
+    from securite import services
+
+    def confirm(titulaire, dossier):
+        return services.confirm(user=titulaire, purpose=services.purpose_of(dossier), method="totp")
+
+    return confirm

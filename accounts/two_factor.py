@@ -103,6 +103,13 @@ def enrol(request, device: TOTPDevice, code: str) -> tuple[list[str], str]:
     return recovery_codes_new(request.user), ""
 
 
+@transaction.atomic
+def remove_all(user) -> None:
+    """Remove the person's authenticator app and recovery codes."""
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+
+
 def enrolled_users(user_ids) -> set[int]:
     return set(TOTPDevice.objects.filter(user_id__in=user_ids, confirmed=True).values_list("user_id", flat=True))
 

@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "billing",
     "ninja",  # the API's OpenAPI views
     "api",
+    "securite",
     "cpf_portal",  # project-wide management commands (load_demo, run_periodic_jobs)
 ]
 
@@ -371,6 +372,13 @@ CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR",
 
 # « Contacter l'assistance »: messages an hour from one IP address or one e-mail.
 CPF_CONTACT_MAX_PER_HOUR = env_int("CPF_CONTACT_MAX_PER_HOUR", 3, minimum=1)
+# Strong confirmation of a purchase (issue 14): the factors accepted, comma-separated among
+# passkey, franceconnect_plus, totp, email (empty: no confirmation), and how long one lasts.
+CPF_PURCHASE_FACTORS = env.list("CPF_PURCHASE_FACTORS", default=["passkey", "franceconnect_plus", "totp"])
+CPF_STRONG_CONFIRMATION_MINUTES = env_int("CPF_STRONG_CONFIRMATION_MINUTES", 10, minimum=1)
+# Passkeys: the relying party is this site's host and origin as the browser sees them, unless set.
+WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
+WEBAUTHN_ORIGIN = env.str("WEBAUTHN_ORIGIN", default="")
 # « Mot de passe oublié »: links e-mailed per address and requests per client, per hour.
 CPF_PASSWORD_RESET_MAX_PER_ADDRESS = env_int("CPF_PASSWORD_RESET_MAX_PER_ADDRESS", 3, minimum=1)
 CPF_PASSWORD_RESET_MAX_PER_CLIENT = env_int("CPF_PASSWORD_RESET_MAX_PER_CLIENT", 10, minimum=1)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
+    path("", include("securite.urls")),
     path("", include("billing.urls")),
     path("", include("equipes.urls")),
     path("", include("interlocuteurs.urls")),

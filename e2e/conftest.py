@@ -87,6 +87,18 @@ def second_factor(page, identifier: str):
     page.wait_for_load_state()
 
 
+def add_authenticator_app(page) -> list[str]:
+    """« Mon compte → Sécurité » → « Ajouter une application d'authentification »: type the
+    first code from the key the page shows; return the recovery codes shown once."""
+    page.get_by_role("link", name="Ajouter une application d'authentification").click()
+    secret = page.locator("#cle-secrete").inner_text().replace(" ", "")
+    field(page, "Code de vérification").fill(f"{TOTP(base64.b32decode(secret)).token():06d}")
+    page.get_by_role("button", name="Enregistrer l'application").click()
+    codes = page.locator("#codes-de-secours code").all_inner_texts()
+    page.get_by_role("link", name="J'ai noté mes codes").click()
+    return codes
+
+
 def tick(page, label: str):
     """Tick a DSFR checkbox the way a person does: by clicking its label (the input itself
     is visually replaced by the label's box)."""

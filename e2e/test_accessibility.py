@@ -23,7 +23,7 @@ from dossiers import services
 from dossiers.tests import factories as f
 from dossiers.workflow import Actor
 from e2e.a11y import Audit
-from e2e.conftest import SCREENSHOTS, field, login, tick
+from e2e.conftest import SCREENSHOTS, add_authenticator_app, field, login, tick
 from financing.models import DatedRule, Payment
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -82,7 +82,7 @@ def dossiers_in_every_state(cast):
     return states
 
 
-def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emails):
+def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emails, settings):
     page, url = audit_page, live_server.url
     audit = Audit(page, "titulaire", SCREENSHOTS)
 
@@ -204,7 +204,24 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     audit.visit(url + "/mes-dossiers/", "mes-dossiers")
     for name, dossier in states.items():
         audit.visit(url + f"/mes-dossiers/{dossier.numero}/", f"dossier-{name}")
-    audit.visit(url + f"/mes-dossiers/{states['propose'].numero}/acceptation/", "acceptation")
+    # The strong confirmation of the purchase: none yet, then « Sécurité », then each factor.
+    settings.CPF_PURCHASE_FACTORS = ["passkey", "franceconnect_plus", "totp", "email"]
+    accept_url = url + f"/mes-dossiers/{states['propose'].numero}/acceptation/"
+    audit.visit(accept_url, "acceptation-sans-moyen")
+    audit.visit(url + "/mon-compte/securite/", "securite")
+    audit.visit(url + "/mon-compte/securite/application/", "application-authentification")
+    page.get_by_role("button", name="Enregistrer l'application").click()
+    audit.check("application-authentification-erreurs")
+    page.goto(url + "/mon-compte/securite/")
+    codes = add_authenticator_app(page)
+    audit.check("securite-avec-application")
+    audit.visit(accept_url, "acceptation-confirmation")
+    field(page, "Code de mon application d'authentification").fill("000000")
+    page.get_by_role("button", name="Confirmer avec le code de l'application").click()
+    audit.check("acceptation-code-errone")
+    field(page, "Code de mon application d'authentification").fill(codes[0])
+    page.get_by_role("button", name="Confirmer avec le code de l'application").click()
+    audit.check("acceptation")
     page.get_by_role("button", name=re.compile("^Payer .* et accepter$")).click()
     audit.check("acceptation-erreurs")
     payment = Payment.objects.filter(user=titulaire, status=Payment.Status.SUCCEEDED).first()

@@ -12,9 +12,11 @@ import re
 import pytest
 from django.core import mail
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import expect
 
-from accounts.tests.factories import OrganismeStaffFactory
+from accounts.models import User
+from accounts.tests.factories import OrganismeStaffFactory, totp_code
 from catalogue.seed import ensure_seed_example
 from catalogue.services import search_terms_refresh
 from catalogue.tests.factories import OrganismeFactory, commune
@@ -227,7 +229,13 @@ def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settin
     keys.follow(page.get_by_role("link", name=f"Dossier n° {numero}"))
     expect(page.get_by_role("heading", name="Proposition de l'organisme")).to_be_visible()
     keys.skip_to_content()
+    # The strong confirmation first, with the authenticator app (enrolled on another day).
+    app = TOTPDevice.objects.create(user=User.objects.get(email="camille.durand@exemple.fr"), name="Application", confirmed=True)
     keys.follow(page.get_by_role("link", name="Accepter la proposition"))
+    keys.skip_to_content()
+    keys.fill(field(page, "Code de mon application d'authentification"), totp_code(app))
+    keys.press(page.get_by_role("button", name="Confirmer avec le code de l'application"))
+    expect(page.get_by_text("Votre identité est confirmée.")).to_be_visible()
     keys.skip_to_content()
     keys.fill(field(page, "Numéro de carte"), "4242 4242 4242 4242")
     keys.fill(field(page, "Nom du titulaire de la carte"), "Camille Durand")

@@ -11,7 +11,7 @@ from .models import Notification
 @login_required
 def notification_list(request):
     page = Paginator(Notification.objects.filter(user=request.user), 20).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page})
+    return render(request, "notifications/list.html", {"page": page, "query_prefix": ""})
 
 
 @login_required

@@ -79,8 +79,9 @@ def card_post(dossier, **extra):
     }
 
 
-def test_the_second_tab_paying_the_same_proposal_is_told_and_nothing_is_charged_twice(client, cast):
+def test_the_second_tab_paying_the_same_proposal_is_told_and_nothing_is_charged_twice(client, cast, confirm_purchase):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
+    confirm_purchase(cast["titulaire"], dossier)
     # The first tab's payment is under way (created, the bank not answered yet).
     Payment.objects.create(
         user=cast["titulaire"],
@@ -98,8 +99,9 @@ def test_the_second_tab_paying_the_same_proposal_is_told_and_nothing_is_charged_
     assert Dossier.objects.get(pk=dossier.pk).status == Status.PROPOSED
 
 
-def test_the_second_tab_after_the_first_accepted_is_told_the_dossier_moved_on(client, cast):
+def test_the_second_tab_after_the_first_accepted_is_told_the_dossier_moved_on(client, cast, confirm_purchase):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
+    confirm_purchase(cast["titulaire"], dossier)
     client.force_login(cast["titulaire"])
     url = reverse("dossiers:accept", args=[dossier.numero])
     first, second = card_post(dossier), card_post(dossier)
@@ -123,8 +125,9 @@ def charged_but_not_accepted(dossier, titulaire, *, minutes_ago=30):
     return payment
 
 
-def test_retrying_after_a_crash_accepts_with_the_payment_already_made(client, cast):
+def test_retrying_after_a_crash_accepts_with_the_payment_already_made(client, cast, confirm_purchase):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
+    confirm_purchase(cast["titulaire"], dossier)
     payment = charged_but_not_accepted(dossier, cast["titulaire"], minutes_ago=0)
     client.force_login(cast["titulaire"])
     response = client.post(reverse("dossiers:accept", args=[dossier.numero]), card_post(dossier), follow=True)

@@ -44,7 +44,9 @@ def test_production_format_is_json_and_development_is_text(settings):
 
 
 @pytest.mark.django_db
-def test_journey_logs_carry_request_ids_and_no_personal_data(client, json_logs, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails):
+def test_journey_logs_carry_request_ids_and_no_personal_data(
+    client, json_logs, mailoutbox, django_capture_on_commit_callbacks, send_queued_emails, confirm_purchase
+):
     nir, password, card = "295109912611193", "Formation2020", "4242424242424242"
     # Sign up: the NIR, the password and then the e-mailed activation code go through the portal.
     with django_capture_on_commit_callbacks(execute=True):
@@ -76,6 +78,7 @@ def test_journey_logs_carry_request_ids_and_no_personal_data(client, json_logs, 
     f.give_rights(user, 75_000)
     organisme = OrganismeFactory()
     dossier = f.proposed(user, f.session_for(organisme), OrganismeStaffFactory(organisme=organisme), price_cents=90_000)
+    confirm_purchase(user, dossier)
     card_form = {
         "number": "4242 4242 4242 4242",
         "holder": "Camille Durand",

@@ -151,11 +151,12 @@ def test_stale_page_action_is_refused(client, cast):
     assert Dossier.objects.get(pk=dossier.pk).status == Status.SENT
 
 
-def test_proposal_shows_changes_and_is_accepted_with_card_payment(client, cast):
+def test_proposal_shows_changes_and_is_accepted_with_card_payment(client, cast, confirm_purchase):
     start = f.start_in_working_days(25)
     dossier = f.proposed(
         cast["titulaire"], cast["session"], cast["staff"], price_cents=90_000, start_date=start, end_date=start + datetime.timedelta(days=4)
     )
+    confirm_purchase(cast["titulaire"], dossier)
     client.force_login(cast["titulaire"])
     page = text(client.get(detail(dossier)))
     assert "Proposition de l'organisme" in page and "900,00" in page and "Accepter la proposition" in page and "Refuser la proposition" in page
@@ -181,8 +182,9 @@ def test_proposal_shows_changes_and_is_accepted_with_card_payment(client, cast):
     assert Payment.objects.count() == 1
 
 
-def test_declined_card_is_told_and_the_proposal_stays(client, cast):
+def test_declined_card_is_told_and_the_proposal_stays(client, cast, confirm_purchase):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
+    confirm_purchase(cast["titulaire"], dossier)
     client.force_login(cast["titulaire"])
     card = {
         "number": "4000 0000 0000 0002",
@@ -202,8 +204,9 @@ def test_declined_card_is_told_and_the_proposal_stays(client, cast):
     "field, value, message",
     [("number", "4242 4242 4242 4241", "n'est pas valide"), ("expiry", "01/20", "expirée"), ("cvc", "12", "3 chiffres")],
 )
-def test_card_errors_are_told_next_to_the_field(client, cast, field, value, message):
+def test_card_errors_are_told_next_to_the_field(client, cast, field, value, message, confirm_purchase):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
+    confirm_purchase(cast["titulaire"], dossier)
     client.force_login(cast["titulaire"])
     card = {
         "number": "4242 4242 4242 4242",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -17,6 +18,7 @@ from accounts.permissions import titulaire_required
 from catalogue.models import Session
 from cpf_portal.money import euros, to_cents
 from financing.forms import CardForm
+from securite import services as strong
 
 from .. import money, services, workflow
 from ..forms import CancelForm, CofinancingForm, FinancingConsentForm, SaveToAccountForm, VersionForm
@@ -221,10 +223,12 @@ def dossier_accept(request, numero):
             raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
         messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
         return redirect("dossiers:detail", numero=numero)
-    context = _accept_context(dossier, request.POST if request.method == "POST" else None)
-    card_form, version_form = context["card_form"], context["version_form"]
     if request.method == "GET":
-        return render(request, "dossiers/accept.html", context)
+        return accept_page(request, numero)
+    context = _accept_context(request, dossier, request.POST)
+    card_form, version_form = context["card_form"], context["version_form"]
+    purpose = strong.purpose_of(dossier)
+    strong.require(request, purpose)  # a fresh strong confirmation, or 403 with the way forward
     if not all([version_form.is_valid(), card_form is None or card_form.is_valid()]):
         return render(request, "dossiers/accept.html", context, status=400)
     try:
@@ -239,17 +243,35 @@ def dossier_accept(request, numero):
         expected_version=version_form.cleaned_data["version"],
         expected_reste_cents=expected,
     )
+    strong.consume(request.user, purpose)
     paid = f" Paiement de {euros(accepted.payment.amount_cents)} accepté." if accepted.payment_id else ""
     messages.success(request, f"Votre inscription est confirmée.{paid} {euros(accepted.locked_cents)} de droits sont bloqués pour cette formation.")
     return redirect("dossiers:detail", numero=numero)
 
 
-def _accept_context(dossier, data=None) -> dict:
+def _accept_context(request, dossier, data=None, confirmation_errors=None) -> dict:
     """The acceptance page: the split of now, the card form (a new idempotency key each time
-    it is shown) when there is a reste à payer, the dossier's version."""
+    it is shown) when there is a reste à payer, the dossier's version, and the strong
+    confirmation it needs first (the factors this person may use, their refusals)."""
     split = money.split_for(dossier, today=timezone.localdate())
     card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.card_cents else None
-    return {"dossier": dossier, "split": split, "card_form": card_form, "version_form": VersionForm(data, initial={"version": dossier.version})}
+    purpose = strong.purpose_of(dossier)
+    confirmed = not settings.CPF_PURCHASE_FACTORS or strong.valid_confirmation(request.user, purpose) or strong.franceconnect_plus_recent(request)
+    return {
+        "dossier": dossier,
+        "split": split,
+        "card_form": card_form,
+        "version_form": VersionForm(data, initial={"version": dossier.version}),
+        "confirmed": bool(confirmed),
+        "factors": strong.factors_for(request),
+        "confirmation_errors": {"totp": "", "email": "", **(confirmation_errors or {})},
+    }
+
+
+def accept_page(request, numero: str, *, confirmation_errors=None, status: int = 200):
+    dossier = _dossier(request, numero)
+    context = _accept_context(request, dossier, confirmation_errors=confirmation_errors)
+    return render(request, "dossiers/accept.html", context, status=status)
 
 
 def _accept_error_page(request, numero: str, status: int):
@@ -258,4 +280,4 @@ def _accept_error_page(request, numero: str, status: int):
     dossier = _dossier(request, numero)
     if dossier.status != Status.PROPOSED:
         return _page(request, numero, {}, status)
-    return render(request, "dossiers/accept.html", _accept_context(dossier), status=status)
+    return accept_page(request, numero, status=status)

@@ -75,3 +75,17 @@ def test_the_list_shows_the_users_own_notifications(client, titulaire, inboxes):
     page = text(client.get(LIST))
     assert "Dossier n°1 : proposition reçue" in page and "Déjà lue" in page
     assert "accepté" not in page
+
+
+def test_the_list_pages_past_twenty_notifications(client, titulaire):
+    """More than one page: the pagination links render (a missing variable of theirs was a 500)."""
+    from django.urls import reverse
+
+    from cpf_portal.testing import text
+    from notifications.models import Notification
+
+    Notification.objects.bulk_create([Notification(user=titulaire, title=f"Avis n° {n}") for n in range(25)])
+    client.force_login(titulaire)
+    first = client.get(reverse("notifications:list"))
+    assert first.status_code == 200 and "?page=2" in text(first)
+    assert "Avis n° 0" in text(client.get(reverse("notifications:list") + "?page=2"))

@@ -1,0 +1,56 @@
+"""Strong factors of a titulaire (passkeys; the TOTP app is django-otp's device) and the
+strong confirmations a purchase needs."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Passkey(models.Model):
+    """A WebAuthn credential (« clé d'accès ») registered by its owner: only its public key
+    is kept."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys")
+    name = models.CharField("nom", max_length=100)
+    credential_id = models.CharField("identifiant (base64url)", max_length=1400, unique=True)
+    public_key = models.BinaryField("clé publique (COSE)")
+    sign_count = models.PositiveBigIntegerField("compteur de signatures", default=0)
+    created_at = models.DateTimeField("enregistrée le", default=timezone.now)
+    last_used_at = models.DateTimeField("dernière utilisation", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "clé d'accès"
+        verbose_name_plural = "clés d'accès"
+        ordering = ["created_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class Method(models.TextChoices):
+    PASSKEY = "passkey", "Clé d'accès"
+    FRANCECONNECT_PLUS = "franceconnect_plus", "Connexion FranceConnect+ récente"
+    TOTP = "totp", "Application d'authentification"
+    EMAIL = "email", "Code reçu par courriel"
+
+
+class StrongConfirmation(models.Model):
+    """One strong confirmation of one purpose (« dossier:<numero> »): made with a factor,
+    valid for a few minutes, used once. An e-mailed code is a pending row (its HMAC only)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strong_confirmations")
+    purpose = models.CharField("objet", max_length=60)
+    method = models.CharField("moyen", max_length=20, choices=Method)
+    code_hash = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField("demandée le", default=timezone.now)
+    confirmed_at = models.DateTimeField("confirmée le", null=True, blank=True)
+    used_at = models.DateTimeField("utilisée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "confirmation forte"
+        verbose_name_plural = "confirmations fortes"
+        indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_method_display()} — {self.purpose}"

@@ -1,0 +1,296 @@
+"""Strong confirmation of a purchase, and the titulaire's strong factors.
+
+Accepting a proposal (and so paying) needs, just before, a confirmation this session made
+with a factor the settings accept (``CPF_PURCHASE_FACTORS``; default passkey, recent
+FranceConnect+ login or TOTP app; an e-mailed code as an option): ``require`` refuses
+without one, ``consume`` uses it once the purchase is made. Passkeys go through the
+``webauthn`` library: the challenge lives in the session and is used once; the origin and the
+relying party are this site's."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+import webauthn
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from webauthn.helpers import bytes_to_base64url
+from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
+from webauthn.helpers.structs import AuthenticatorSelectionCriteria, PublicKeyCredentialDescriptor, ResidentKeyRequirement
+
+from accounts import two_factor
+from cpf_portal.errors import UserFacingError
+from notifications.services import email_queue
+
+from .models import Method, Passkey, StrongConfirmation
+
+
+class ConfirmationError(UserFacingError):
+    """A factor refused (wrong code, tampered assertion…): 400 with the message."""
+
+
+class ConfirmationRequired(UserFacingError):
+    """No strong confirmation for this purchase: 403 with the way forward."""
+
+    status_code = 403
+
+
+def purpose_of(dossier) -> str:
+    return f"dossier:{dossier.numero}"
+
+
+def _window() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.CPF_STRONG_CONFIRMATION_MINUTES)
+
+
+# --- The confirmation ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Factors:
+    """What this person may use now to confirm, among what the settings accept."""
+
+    passkey: bool
+    franceconnect_plus: bool
+    totp: bool
+    email: bool
+
+    @property
+    def any(self) -> bool:
+        return self.passkey or self.franceconnect_plus or self.totp or self.email
+
+
+def factors_for(request) -> Factors:
+    accepted, user = set(settings.CPF_PURCHASE_FACTORS), request.user
+    return Factors(
+        passkey=Method.PASSKEY in accepted and user.passkeys.exists(),
+        franceconnect_plus=Method.FRANCECONNECT_PLUS in accepted and franceconnect_plus_recent(request),
+        totp=Method.TOTP in accepted and two_factor.confirmed_app(user) is not None,
+        email=Method.EMAIL in accepted,
+    )
+
+
+FC_ACR_SESSION_KEY = "franceconnect_acr"
+FC_AT_SESSION_KEY = "franceconnect_login_at"
+FC_PLUS_LEVELS = {"eidas2", "eidas3"}
+
+
+def franceconnect_plus_recent(request) -> bool:
+    """A FranceConnect+ login (eIDAS substantiel or élevé) within the confirmation window."""
+    acr, at = request.session.get(FC_ACR_SESSION_KEY), request.session.get(FC_AT_SESSION_KEY)
+    if acr not in FC_PLUS_LEVELS or not at:
+        return False
+    return timezone.now() - datetime.datetime.fromisoformat(at) <= _window()
+
+
+def confirm(*, user, purpose: str, method: str) -> StrongConfirmation:
+    return StrongConfirmation.objects.create(user=user, purpose=purpose, method=method, confirmed_at=timezone.now())
+
+
+def valid_confirmation(user, purpose: str) -> StrongConfirmation | None:
+    return (
+        StrongConfirmation.objects.filter(user=user, purpose=purpose, confirmed_at__gte=timezone.now() - _window(), used_at__isnull=True)
+        .order_by("-confirmed_at")
+        .first()
+    )
+
+
+def require(request, purpose: str) -> None:
+    """Refuse a purchase without a fresh strong confirmation (a recent FranceConnect+ login
+    counts by itself when accepted)."""
+    if not settings.CPF_PURCHASE_FACTORS or valid_confirmation(request.user, purpose):
+        return
+    if franceconnect_plus_recent(request) and Method.FRANCECONNECT_PLUS in settings.CPF_PURCHASE_FACTORS:
+        confirm(user=request.user, purpose=purpose, method=Method.FRANCECONNECT_PLUS)
+        return
+    raise ConfirmationRequired("Confirmez d'abord votre identité : cet achat utilise vos droits formation.")
+
+
+def consume(user, purpose: str) -> None:
+    StrongConfirmation.objects.filter(user=user, purpose=purpose, confirmed_at__isnull=False, used_at__isnull=True).update(used_at=timezone.now())
+
+
+def totp_confirm(*, user, purpose: str, code: str) -> StrongConfirmation:
+    device, refusal = two_factor.check_code(user, code)
+    if device is None:
+        raise ConfirmationError(refusal)
+    return confirm(user=user, purpose=purpose, method=Method.TOTP)
+
+
+def _hash(user, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{user.pk}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+@transaction.atomic
+def email_code_send(*, user, purpose: str) -> None:
+    """A 6-digit code by e-mail (masked in the outbox), at most one a minute."""
+    now = timezone.now()
+    pending = StrongConfirmation.objects.filter(user=user, purpose=purpose, method=Method.EMAIL, confirmed_at__isnull=True)
+    if pending.filter(created_at__gt=now - datetime.timedelta(seconds=60)).exists():
+        raise ConfirmationError("Un code vient de vous être envoyé : patientez une minute avant d'en demander un autre.")
+    pending.delete()
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    StrongConfirmation.objects.create(user=user, purpose=purpose, method=Method.EMAIL, code_hash=_hash(user, code), created_at=now)
+    email_queue(
+        to=user.email,
+        user=user,
+        template="securite/emails/code",
+        context={"user": user, "minutes": settings.CPF_STRONG_CONFIRMATION_MINUTES},
+        secrets={"code": code},
+    )
+
+
+@transaction.atomic
+def email_code_confirm(*, user, purpose: str, code: str) -> StrongConfirmation:
+    pending = (
+        StrongConfirmation.objects.select_for_update()
+        .filter(user=user, purpose=purpose, method=Method.EMAIL, confirmed_at__isnull=True, created_at__gte=timezone.now() - _window())
+        .order_by("-created_at")
+        .first()
+    )
+    if pending is None or pending.attempts >= 5:
+        raise ConfirmationError("Aucun code en cours de validité : demandez un nouveau code.")
+    if not hmac.compare_digest(pending.code_hash, _hash(user, "".join(code.split()))):
+        pending.attempts += 1
+        pending.save(update_fields=["attempts"])
+        raise ConfirmationError("Ce code n'est pas le bon. Saisissez le code à 6 chiffres reçu par courriel.")
+    pending.confirmed_at = timezone.now()
+    pending.save(update_fields=["confirmed_at"])
+    return pending
+
+
+# --- Passkeys (WebAuthn) ----------------------------------------------------------------------
+
+CHALLENGE_SESSION_KEY = "webauthn_challenge"
+
+
+def relying_party(request) -> tuple[str, str]:
+    """(rp_id, origin) of this site as the browser sees it (the host is checked against
+    ALLOWED_HOSTS), or as ``WEBAUTHN_RP_ID`` / ``WEBAUTHN_ORIGIN`` set them."""
+    origin = settings.WEBAUTHN_ORIGIN or f"{request.scheme}://{request.get_host()}"
+    return settings.WEBAUTHN_RP_ID or request.get_host().rsplit(":", 1)[0], origin
+
+
+def _challenge(request, kind: str, challenge: bytes) -> None:
+    request.session[CHALLENGE_SESSION_KEY] = {"kind": kind, "value": bytes_to_base64url(challenge)}
+
+
+def _take_challenge(request, kind: str) -> bytes:
+    """The challenge of the options just given, used once (a replay finds none)."""
+    stored = request.session.pop(CHALLENGE_SESSION_KEY, None)
+    if not stored or stored["kind"] != kind:
+        raise ConfirmationError("Cette demande a expiré ou a déjà servi : recommencez.")
+    return webauthn.base64url_to_bytes(stored["value"])
+
+
+def passkey_registration_options(request) -> str:
+    user = request.user
+    rp_id, _ = relying_party(request)
+    options = webauthn.generate_registration_options(
+        rp_id=rp_id,
+        rp_name="Mon Compte Formation",
+        user_id=hashlib.sha256(f"{settings.SECRET_KEY}:{user.pk}".encode()).digest(),
+        user_name=user.email,
+        user_display_name=user.get_full_name() or user.email,
+        authenticator_selection=AuthenticatorSelectionCriteria(resident_key=ResidentKeyRequirement.PREFERRED),
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id)) for p in user.passkeys.all()],
+    )
+    _challenge(request, "register", options.challenge)
+    return webauthn.options_to_json(options)
+
+
+def passkey_register(request, *, credential: dict, name: str) -> Passkey:
+    rp_id, origin = relying_party(request)
+    challenge = _take_challenge(request, "register")
+    try:
+        verified = webauthn.verify_registration_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id, expected_origin=origin
+        )
+    except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as error:
+        raise ConfirmationError(f"Cette clé d'accès n'a pas pu être enregistrée ({error}).") from None
+    credential_id = bytes_to_base64url(verified.credential_id)
+    if Passkey.objects.filter(credential_id=credential_id).exists():
+        raise ConfirmationError("Cette clé d'accès est déjà enregistrée.")
+    return Passkey.objects.create(
+        user=request.user,
+        name=(name or "").strip()[:100] or "Clé d'accès",
+        credential_id=credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+    )
+
+
+def passkey_authentication_options(request) -> str:
+    rp_id, _ = relying_party(request)
+    options = webauthn.generate_authentication_options(
+        rp_id=rp_id,
+        allow_credentials=[PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.credential_id)) for p in request.user.passkeys.all()],
+    )
+    _challenge(request, "authenticate", options.challenge)
+    return webauthn.options_to_json(options)
+
+
+@transaction.atomic
+def passkey_confirm(request, *, credential: dict, purpose: str) -> StrongConfirmation:
+    """Check a passkey's assertion (challenge of this session, this site's origin, one of the
+    person's own keys, its signature counter going up) and record the confirmation."""
+    rp_id, origin = relying_party(request)
+    challenge = _take_challenge(request, "authenticate")
+    raw_id = credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None
+    passkey = Passkey.objects.select_for_update().filter(user=request.user, credential_id=raw_id or "").first()
+    if passkey is None:
+        raise ConfirmationError("Cette clé d'accès n'est pas enregistrée sur votre compte.")
+    try:
+        verified = webauthn.verify_authentication_response(
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=bytes(passkey.public_key),
+            credential_current_sign_count=passkey.sign_count,
+        )
+    except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as error:
+        raise ConfirmationError(f"La vérification de votre clé d'accès a échoué ({error}).") from None
+    passkey.sign_count = verified.new_sign_count
+    passkey.last_used_at = timezone.now()
+    passkey.save(update_fields=["sign_count", "last_used_at"])
+    return confirm(user=request.user, purpose=purpose, method=Method.PASSKEY)
+
+
+def parse_json(body: bytes) -> dict:
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise ConfirmationError("Requête illisible.") from None
+    if not isinstance(data, dict):
+        raise ConfirmationError("Requête illisible.")
+    return data
+
+
+# --- Alerts -------------------------------------------------------------------------------------
+
+
+def new_device_alert(request, user) -> bool:
+    """E-mail the titulaire when he logs in from a device (browser) his account has not used
+    before; the first login of an account alerts no one. django-axes has logged this login
+    already (its receiver runs first)."""
+    from .views import recent_logins
+
+    agent = request.META.get("HTTP_USER_AGENT", "")[:255]
+    logins = list(recent_logins(user, limit=50))
+    previous = logins[1:]
+    if not previous or any(log.user_agent == agent for log in previous):
+        return False
+    email_queue(
+        to=user.email,
+        user=user,
+        template="securite/emails/new_device",
+        context={"user": user, "agent": agent or "navigateur inconnu", "ip": logins[0].ip_address or "inconnue", "at": logins[0].attempt_time},
+    )
+    return True
