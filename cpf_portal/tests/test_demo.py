@@ -42,14 +42,14 @@ def test_demo_data_shows_every_step_of_the_money_loop_and_loads_once():
 
 
 @pytest.mark.django_db
-def test_demo_team_has_one_person_per_role_each_with_a_working_authenticator_key():
+def test_demo_team_and_titulaire_each_have_a_working_authenticator_key():
     out = io.StringIO()
     call_command("load_demo", formations=40, stdout=out)
     organisme = Organisme.objects.get(raison_sociale="CP-FORMATION")
     held = {role for roles in Membership.objects.filter(organisme=organisme).values_list("roles", flat=True) for role in roles}
     assert held == set(TeamRole.values)
     printed = out.getvalue()
-    for email in ["organisme@cpf-demo.example", "lecteur@cpf-demo.example", "admin@cpf-demo.example"]:
+    for email in ["organisme@cpf-demo.example", "lecteur@cpf-demo.example", "admin@cpf-demo.example", "titulaire@cpf-demo.example"]:
         line = next(line for line in printed.splitlines() if email in line)
         secret = re.search(r"TOTP ([A-Z2-7 ]+)$", line).group(1).replace(" ", "")
         device = TOTPDevice.objects.get(user__email=email, confirmed=True)

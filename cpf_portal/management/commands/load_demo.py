@@ -63,9 +63,10 @@ def demo_api_key(organisme, by) -> str:
 
 
 def demo_totp(user) -> str:
-    """Staff and operators log in with a second factor: their app is enrolled already, and
-    its key printed so that a person can add it to an authenticator app."""
-    if not needs_second_factor(user):
+    """Staff and operators log in with a second factor, the titulaire confirms his purchases
+    with one: their app is enrolled already, and its key printed so that a person can add it
+    to an authenticator app."""
+    if not needs_second_factor(user) and user.role != Role.TITULAIRE:
         return ""
     device = confirmed_app(user) or TOTPDevice.objects.create(user=user, name=APP_NAME, confirmed=True)
     return f"TOTP {secret_of(device)}"
@@ -145,7 +146,7 @@ class Command(BaseCommand):
                 membership = Membership.objects.filter(user=user, organisme=organisme).first()
                 membership = membership or member_add(user=user, organisme=organisme, roles=roles)
                 label = f"Organisme — {membership.roles_label}"
-            rows.append((label, email, f"NIR {user.nir_display}" if user.nir else demo_totp(user)))
+            rows.append((label, email, f"NIR {user.nir_display} · {demo_totp(user)}" if user.nir else demo_totp(user)))
         staff = User.objects.get(email="organisme@cpf-demo.example")
         self.stdout.write(f"Dossiers et facturation de CP-FORMATION : {demo_dossiers.load(organisme, staff, DEMO_PASSWORD)}")
         self.stdout.write(f"Clé d'API de CP-FORMATION (tous périmètres, /api/v1/docs/) : {demo_api_key(organisme, staff)}")
@@ -153,7 +154,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Une action par modalité et par rythme : « {every_way.intitule} » (/formations/{every_way.numero}/)")
         self.stdout.write(self.style.SUCCESS(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD})"))
         self.stdout.write(
-            "  Organismes et administration : ajoutez la clé TOTP dans une application d'authentification (code demandé après le mot de passe)."
+            "  Ajoutez la clé TOTP dans une application d'authentification : organismes et administration la donnent après le mot de passe,"
+            " le titulaire pour confirmer un achat (accepter une proposition)."
         )
         for role, email, detail in rows:
             self.stdout.write(f"  {role:<62} {email:<36} {detail}")
