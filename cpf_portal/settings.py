@@ -186,6 +186,7 @@ INSTALLED_APPS = [
     "billing",
     "ninja",  # the API's OpenAPI views
     "api",
+    "franceconnect",
     "cpf_portal",  # project-wide management commands (load_demo, run_periodic_jobs)
 ]
 
@@ -373,6 +374,25 @@ CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR",
 CPF_CONTACT_MAX_PER_HOUR = env_int("CPF_CONTACT_MAX_PER_HOUR", 3, minimum=1)
 # Login attempts (django-axes) are forgotten after this many days (« Données personnelles »).
 CPF_LOGIN_LOG_RETENTION_DAYS = env_int("CPF_LOGIN_LOG_RETENTION_DAYS", 30, minimum=1)
+
+# « S'identifier avec FranceConnect » (OpenID Connect, README « FranceConnect »): on only when
+# the issuer, the client id and its secret are all set; the login and signup pages then show
+# the button. FranceConnect+ is the same flow with an eidas2/eidas3 level.
+FRANCECONNECT_ISSUER = (_raw("FRANCECONNECT_ISSUER") or "").strip().rstrip("/")
+FRANCECONNECT_CLIENT_ID = (_raw("FRANCECONNECT_CLIENT_ID") or "").strip()
+FRANCECONNECT_CLIENT_SECRET = (_raw("FRANCECONNECT_CLIENT_SECRET") or "").strip()
+_franceconnect_set = [bool(FRANCECONNECT_ISSUER), bool(FRANCECONNECT_CLIENT_ID), bool(FRANCECONNECT_CLIENT_SECRET)]
+if any(_franceconnect_set) and not all(_franceconnect_set):
+    raise ImproperlyConfigured("FranceConnect : définissez ensemble FRANCECONNECT_ISSUER, FRANCECONNECT_CLIENT_ID et FRANCECONNECT_CLIENT_SECRET.")
+if FRANCECONNECT_ISSUER and urlparse(FRANCECONNECT_ISSUER).scheme not in {"https", "http"}:
+    raise ImproperlyConfigured(f"FRANCECONNECT_ISSUER={FRANCECONNECT_ISSUER!r} : une URL https:// est attendue.")
+# The eIDAS level asked for (and the least one accepted back).
+FRANCECONNECT_ACR_VALUES = env_choice("FRANCECONNECT_ACR_VALUES", "eidas1", {"eidas1", "eidas2", "eidas3"})
+FRANCECONNECT_SCOPES = env.str("FRANCECONNECT_SCOPES", default="openid given_name family_name birthdate birthplace email").split()
+if "openid" not in FRANCECONNECT_SCOPES:
+    raise ImproperlyConfigured("FRANCECONNECT_SCOPES doit contenir openid.")
+# A provider that does not answer within this many seconds is « indisponible ».
+FRANCECONNECT_TIMEOUT_SECONDS = env_int("FRANCECONNECT_TIMEOUT_SECONDS", 5, minimum=1)
 
 # Login throttling (django-axes): a username+IP pair is locked after N failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
