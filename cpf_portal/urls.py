@@ -19,6 +19,7 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibilite"),
     path("donnees-personnelles/", views.privacy, name="donnees-personnelles"),
     path("", include("accounts.urls")),
+    path("", include("franceconnect.urls")),
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
