@@ -503,6 +503,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+if FRANCECONNECT_ISSUER:
+    # The FranceConnect button's form and the logout's are redirected to FranceConnect's
+    # authorization and end-session endpoints (on the issuer's host): form-action covers redirects.
+    _issuer = urlparse(FRANCECONNECT_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
+
 # Load balancers and Prometheus probe over plain HTTP inside the platform.
 SECURE_REDIRECT_EXEMPT = [r"^sante/", r"^healthz$", r"^metrics$"]
 

@@ -6,6 +6,7 @@ at its authorization page.
 Its fixtures are imported by the test modules that need them (franceconnect/tests, e2e)."""
 
 import base64
+import copy
 import json
 import os
 import socket
@@ -124,6 +125,10 @@ def franceconnect(settings, oidc_provider):
     settings.FRANCECONNECT_CLIENT_SECRET = CLIENT_SECRET
     settings.FRANCECONNECT_ACR_VALUES = "eidas1"
     settings.FRANCECONNECT_SCOPES = SCOPES
+    # As settings.py does for the configured issuer: the forms may be redirected there.
+    policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
+    policy["DIRECTIVES"]["form-action"] = [*policy["DIRECTIVES"]["form-action"], oidc_provider.issuer]
+    settings.CONTENT_SECURITY_POLICY = policy
     oidc_provider.tamper_id_token = False
     yield oidc_provider
     oidc_provider.tamper_id_token = False
