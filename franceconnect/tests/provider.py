@@ -13,7 +13,6 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
-import oidc_provider_mock
 import pytest
 import requests
 import werkzeug.serving
@@ -44,6 +43,10 @@ class Provider:
     ID token (as a man in the middle would)."""
 
     def __init__(self):
+        # Imported here, not at the top: e2e/conftest.py imports this module for every browser
+        # test, and the import warns (Authlib deprecations) before pytest's filters apply.
+        import oidc_provider_mock
+
         self.app = oidc_provider_mock.app(require_nonce=True)
         self.tamper_id_token = False
         self.issuer = ""
