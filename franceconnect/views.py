@@ -1,3 +1,4 @@
+import functools
 import time
 
 from django.contrib import messages
@@ -19,9 +20,16 @@ from .sessions import ID_TOKEN_KEY, NEXT_KEY, PENDING_KEY, PENDING_MAX_AGE_SECON
 BACKEND = "accounts.backends.NirOrEmailBackend"
 
 
-def _enabled_or_404():
-    if not client.enabled():
-        raise Http404
+def franceconnect_enabled(view):
+    """404 for every FranceConnect URL while FranceConnect is not configured."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not client.enabled():
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _failed(request, reason: str):
@@ -43,10 +51,10 @@ def _logged_in(request, user, identity: client.VerifiedIdentity):
 
 # The provider is called over HTTP: outside the request's transaction; services open their own.
 @transaction.non_atomic_requests
+@franceconnect_enabled
 @require_POST
 def login_start(request):
     """« S'identifier avec FranceConnect »: off to the provider."""
-    _enabled_or_404()
     if request.user.is_authenticated:
         return redirect(home_url_for(request.user))
     request.session[NEXT_KEY] = safe_local_url(request, request.POST.get("next", ""))
@@ -57,11 +65,11 @@ def login_start(request):
 
 
 @transaction.non_atomic_requests
+@franceconnect_enabled
 @require_GET
 def callback(request):
     """The way back from FranceConnect: the identity checked, then the account logged in, or
     « Associer mon compte » at the first login."""
-    _enabled_or_404()
     try:
         identity = client.identity_from_callback(request)
         user = services.identity_login(identity=identity)
@@ -75,10 +83,10 @@ def callback(request):
     return redirect("franceconnect:link")
 
 
+@franceconnect_enabled
 @require_http_methods(["GET", "POST"])
 def link_account(request):
     """« Associer mon compte »: first FranceConnect login of someone the site does not recognise."""
-    _enabled_or_404()
     pending = request.session.get(PENDING_KEY)
     if not pending or time.time() - pending["at"] > PENDING_MAX_AGE_SECONDS:
         request.session.pop(PENDING_KEY, None)

@@ -61,6 +61,7 @@ def test_off_without_configuration(client, settings):
     assert "fr-connect" not in client.get("/connexion/").content.decode()
     assert "fr-connect" not in client.get("/inscription/").content.decode()
     assert client.post("/franceconnect/connexion/").status_code == 404
+    assert client.get("/franceconnect/connexion/").status_code == 404
     assert client.get("/franceconnect/retour/?code=x&state=y").status_code == 404
     assert client.get(LINK_URL).status_code == 404
 
