@@ -10,7 +10,6 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticToken
 
 from cpf_portal.http import FormInvalid400Mixin, posted, render_form, safe_local_url
-from franceconnect import sessions as franceconnect_sessions
 
 from . import forms, services, two_factor
 from .models import Role, User
@@ -173,11 +172,12 @@ def two_factor_codes(request):
 
 class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
-        # Read before the logout empties the session: a FranceConnect login is ended there too.
-        id_token = request.session.get(franceconnect_sessions.ID_TOKEN_KEY)
         response = super().post(request, *args, **kwargs)
         messages.success(request, "Vous êtes déconnecté.")
-        return franceconnect_sessions.logout_redirect(request, id_token) or response
+        # The identity provider the person logged in through (FranceConnect) sets this while the
+        # session ends (user_logged_out): its own logout, which comes back to the home page.
+        end_session_url = getattr(request, "end_session_url", None)
+        return redirect(end_session_url) if end_session_url else response
 
 
 def lockout(request, credentials=None, *args, **kwargs):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -19,7 +20,6 @@ urlpatterns = [
     path("accessibilite/", views.accessibility, name="accessibilite"),
     path("donnees-personnelles/", views.privacy, name="donnees-personnelles"),
     path("", include("accounts.urls")),
-    path("", include("franceconnect.urls")),
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
@@ -37,6 +37,10 @@ urlpatterns = [
     path("healthz", health.ready, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
+
+# « S'identifier avec FranceConnect »: its URLs exist only when it is configured (README « FranceConnect »).
+if settings.FRANCECONNECT_ISSUER:
+    urlpatterns.append(path("", include("franceconnect.urls")))
 
 handler400 = "cpf_portal.views.bad_request"
 handler403 = "cpf_portal.views.permission_denied"

@@ -175,10 +175,10 @@ def _identity(claims: dict, *, acr: str, id_token: str) -> VerifiedIdentity:
     )
 
 
-def logout_redirect(request, *, id_token: str, post_logout_redirect_uri: str):
-    """The redirect to FranceConnect's end-session endpoint (id_token_hint, state and the way
-    back), or None when the provider cannot be reached: the local logout is done anyway."""
+def logout_url(*, id_token: str, post_logout_redirect_uri: str) -> str | None:
+    """FranceConnect's end-session URL (id_token_hint, a fresh state, the way back), or None
+    when the provider cannot be reached."""
     try:
-        return _app().logout_redirect(request, post_logout_redirect_uri=post_logout_redirect_uri, id_token_hint=id_token)
+        return _app().create_logout_url(post_logout_redirect_uri=post_logout_redirect_uri, id_token_hint=id_token)["url"]
     except (requests.RequestException, ValueError, RuntimeError):
         return None

@@ -13,10 +13,14 @@ PENDING_KEY = "franceconnect_pending"
 PENDING_MAX_AGE_SECONDS = 15 * 60
 
 
-def logout_redirect(request, id_token: str | None):
-    """After the local logout of a person who came through FranceConnect: the redirect to
-    FranceConnect's end-session endpoint, back to the site's home. None otherwise, or when
-    FranceConnect is off or cannot be reached."""
+def end_session_on_logout(sender, request, user, **kwargs):
+    """Django's user_logged_out, sent before the session is emptied: a person who came through
+    FranceConnect is then sent to FranceConnect's end-session endpoint, back to the site's home
+    (accounts' LogoutView follows ``request.end_session_url``). Nothing when FranceConnect is
+    off or cannot be reached: the local logout is done anyway."""
+    id_token = request.session.get(ID_TOKEN_KEY) if getattr(request, "session", None) is not None else None
     if not id_token or not client.enabled():
-        return None
-    return client.logout_redirect(request, id_token=id_token, post_logout_redirect_uri=request.build_absolute_uri(reverse("home")))
+        return
+    url = client.logout_url(id_token=id_token, post_logout_redirect_uri=request.build_absolute_uri(reverse("home")))
+    if url:
+        request.end_session_url = url

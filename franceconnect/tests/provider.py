@@ -128,6 +128,7 @@ def franceconnect(settings, oidc_provider):
     settings.FRANCECONNECT_CLIENT_SECRET = CLIENT_SECRET
     settings.FRANCECONNECT_ACR_VALUES = "eidas1"
     settings.FRANCECONNECT_SCOPES = SCOPES
+    settings.ROOT_URLCONF = "franceconnect.tests.urls"
     # As settings.py does for the configured issuer: the forms may be redirected there.
     policy = copy.deepcopy(settings.CONTENT_SECURITY_POLICY)
     policy["DIRECTIVES"]["form-action"] = [*policy["DIRECTIVES"]["form-action"], oidc_provider.issuer]

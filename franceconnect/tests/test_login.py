@@ -57,6 +57,7 @@ def failure_shown(client, response, words: str):
 
 
 def test_off_without_configuration(client, settings):
+    # The project's URLs as they are without FranceConnect, and its views' own guard.
     settings.FRANCECONNECT_ISSUER = ""
     assert "fr-connect" not in client.get("/connexion/").content.decode()
     assert "fr-connect" not in client.get("/inscription/").content.decode()
@@ -64,6 +65,9 @@ def test_off_without_configuration(client, settings):
     assert client.get("/franceconnect/connexion/").status_code == 404
     assert client.get("/franceconnect/retour/?code=x&state=y").status_code == 404
     assert client.get(LINK_URL).status_code == 404
+    settings.ROOT_URLCONF = "franceconnect.tests.urls"
+    assert client.post("/franceconnect/connexion/").status_code == 404
+    assert client.get("/franceconnect/retour/?code=x&state=y").status_code == 404
 
 
 def test_login_and_signup_pages_show_the_dsfr_button(client, franceconnect):
@@ -147,7 +151,7 @@ def test_first_login_links_by_nir_and_birth_date(client, franceconnect):
     assert identity.user == user and identity.acr == "eidas1"
     assert client.session[ID_TOKEN_KEY]
     # Next time, straight in.
-    client.logout()
+    client.post("/deconnexion/")
     assert come_back(client, franceconnect, "sub-nir")["Location"] == "/mon-compte/"
 
 
