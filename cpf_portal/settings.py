@@ -562,6 +562,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "billing.BankAccount",
     {"model": "billing.Invoice", "include_fields": ["status", "batch", "paid_at", "payment_reference"]},
     {"model": "billing.PaymentBatch", "exclude_fields": ["pain001"]},
+    # An account linked to a FranceConnect identity (not each login's date).
+    {"model": "franceconnect.FranceConnectIdentity", "exclude_fields": ["last_login_at"]},
     "auth.Group",
     "django_celery_beat.PeriodicTask",
     "django_celery_beat.CrontabSchedule",

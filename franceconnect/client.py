@@ -123,6 +123,8 @@ def identity_from_callback(request) -> VerifiedIdentity:
         raise LoginFailed("l'identité transmise par FranceConnect n'a pas pu être vérifiée.") from failure
     except (requests.RequestException, ValueError, RuntimeError) as failure:
         raise LoginFailed(PROVIDER_DOWN) from failure
+    except KeyError as failure:  # a token response without what OpenID Connect requires
+        raise LoginFailed("FranceConnect n'a pas transmis de jeton d'identité.") from failure
     id_claims = token.get("userinfo")
     if not id_claims or "id_token" not in token:
         raise LoginFailed("FranceConnect n'a pas transmis de jeton d'identité.")

@@ -5,6 +5,7 @@ import datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from auditlog.models import LogEntry
 
 from accounts.models import User
 from accounts.tests.factories import TitulaireFactory, nir_for
@@ -149,6 +150,7 @@ def test_first_login_links_by_nir_and_birth_date(client, franceconnect):
     assert client.session["_auth_user_id"] == str(user.pk)
     identity = FranceConnectIdentity.objects.get(sub="sub-nir")
     assert identity.user == user and identity.acr == "eidas1"
+    assert LogEntry.objects.get_for_object(identity).filter(action=LogEntry.Action.CREATE).exists()  # audit trail
     assert client.session[ID_TOKEN_KEY]
     # Next time, straight in.
     client.post("/deconnexion/")
