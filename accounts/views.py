@@ -201,7 +201,10 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request, *args, **kwargs):
         response = super().post(request, *args, **kwargs)
         messages.success(request, "Vous êtes déconnecté.")
-        return response
+        # The identity provider the person logged in through (FranceConnect) sets this while the
+        # session ends (user_logged_out): its own logout, which comes back to the home page.
+        end_session_url = getattr(request, "end_session_url", None)
+        return redirect(end_session_url) if end_session_url else response
 
 
 def lockout(request, credentials=None, *args, **kwargs):

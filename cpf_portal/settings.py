@@ -187,6 +187,7 @@ INSTALLED_APPS = [
     "ninja",  # the API's OpenAPI views
     "api",
     "securite",
+    "franceconnect",
     "cpf_portal",  # project-wide management commands (load_demo, run_periodic_jobs)
 ]
 
@@ -385,6 +386,25 @@ CPF_PASSWORD_RESET_MAX_PER_CLIENT = env_int("CPF_PASSWORD_RESET_MAX_PER_CLIENT",
 # Login attempts (django-axes) are forgotten after this many days (« Données personnelles »).
 CPF_LOGIN_LOG_RETENTION_DAYS = env_int("CPF_LOGIN_LOG_RETENTION_DAYS", 30, minimum=1)
 
+# « S'identifier avec FranceConnect » (OpenID Connect, README « FranceConnect »): on only when
+# the issuer, the client id and its secret are all set; the login and signup pages then show
+# the button. FranceConnect+ is the same flow with an eidas2/eidas3 level.
+FRANCECONNECT_ISSUER = (_raw("FRANCECONNECT_ISSUER") or "").strip().rstrip("/")
+FRANCECONNECT_CLIENT_ID = (_raw("FRANCECONNECT_CLIENT_ID") or "").strip()
+FRANCECONNECT_CLIENT_SECRET = (_raw("FRANCECONNECT_CLIENT_SECRET") or "").strip()
+_franceconnect_set = [bool(FRANCECONNECT_ISSUER), bool(FRANCECONNECT_CLIENT_ID), bool(FRANCECONNECT_CLIENT_SECRET)]
+if any(_franceconnect_set) and not all(_franceconnect_set):
+    raise ImproperlyConfigured("FranceConnect : définissez ensemble FRANCECONNECT_ISSUER, FRANCECONNECT_CLIENT_ID et FRANCECONNECT_CLIENT_SECRET.")
+if FRANCECONNECT_ISSUER and urlparse(FRANCECONNECT_ISSUER).scheme not in {"https", "http"}:
+    raise ImproperlyConfigured(f"FRANCECONNECT_ISSUER={FRANCECONNECT_ISSUER!r} : une URL https:// est attendue.")
+# The eIDAS level asked for (and the least one accepted back).
+FRANCECONNECT_ACR_VALUES = env_choice("FRANCECONNECT_ACR_VALUES", "eidas1", {"eidas1", "eidas2", "eidas3"})
+FRANCECONNECT_SCOPES = env.str("FRANCECONNECT_SCOPES", default="openid given_name family_name birthdate birthplace email").split()
+if "openid" not in FRANCECONNECT_SCOPES:
+    raise ImproperlyConfigured("FRANCECONNECT_SCOPES doit contenir openid.")
+# A provider that does not answer within this many seconds is « indisponible ».
+FRANCECONNECT_TIMEOUT_SECONDS = env_int("FRANCECONNECT_TIMEOUT_SECONDS", 5, minimum=1)
+
 # Login throttling (django-axes): a username+IP pair is locked after N failures.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30, minimum=1))
@@ -494,6 +514,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+if FRANCECONNECT_ISSUER:
+    # The FranceConnect button's form and the logout's are redirected to FranceConnect's
+    # authorization and end-session endpoints (on the issuer's host): form-action covers redirects.
+    _issuer = urlparse(FRANCECONNECT_ISSUER)
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append(f"{_issuer.scheme}://{_issuer.netloc}")
+
 # Load balancers and Prometheus probe over plain HTTP inside the platform.
 SECURE_REDIRECT_EXEMPT = [r"^sante/", r"^healthz$", r"^metrics$"]
 
@@ -547,6 +573,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     "billing.BankAccount",
     {"model": "billing.Invoice", "include_fields": ["status", "batch", "paid_at", "payment_reference"]},
     {"model": "billing.PaymentBatch", "exclude_fields": ["pain001"]},
+    # An account linked to a FranceConnect identity (not each login's date).
+    {"model": "franceconnect.FranceConnectIdentity", "exclude_fields": ["last_login_at"]},
     "auth.Group",
     "django_celery_beat.PeriodicTask",
     "django_celery_beat.CrontabSchedule",

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -37,6 +38,10 @@ urlpatterns = [
     path("healthz", health.ready, name="healthz"),
     path("metrics", metrics.metrics_view, name="metrics"),
 ]
+
+# « S'identifier avec FranceConnect »: its URLs exist only when it is configured (README « FranceConnect »).
+if settings.FRANCECONNECT_ISSUER:
+    urlpatterns.append(path("", include("franceconnect.urls")))
 
 handler400 = "cpf_portal.views.bad_request"
 handler403 = "cpf_portal.views.permission_denied"

@@ -14,6 +14,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.tests.factories import totp_code
+from franceconnect.tests.provider import franceconnect, oidc_provider  # noqa: F401 — fixtures: a real OpenID provider
 
 # Playwright's sync API runs an event loop in the main thread; the ORM calls the tests make
 # there (fixtures, assertions) are still synchronous.

@@ -15,7 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import expect
 
-from accounts.tests.factories import ConseillerFactory, OperatorFactory, OrganismeStaffFactory, StructureFactory, TitulaireFactory
+from accounts.tests.factories import ConseillerFactory, OperatorFactory, OrganismeStaffFactory, StructureFactory, TitulaireFactory, nir_for
 from catalogue.seed import ensure_seed_example
 from catalogue.services import search_terms_refresh
 from catalogue.tests.factories import CertificationFactory, OrganismeFactory, commune
@@ -493,3 +493,33 @@ def test_catalogue_import_pages(live_server, audit_page, cast, tmp_path):
     audit.visit(url + f"/espace-organisme/catalogue/import/{checked.public_id}/", "import-termine")
     audit.visit(url + "/espace-organisme/catalogue/?q=import", "catalogue-filtre")
     assert audit.assert_clean() >= 7
+
+
+def test_franceconnect_pages(live_server, audit_page, franceconnect):
+    """The login and signup pages with the FranceConnect button, a FranceConnect failure on the
+    login page, and « Associer mon compte » with its errors."""
+    page, url = audit_page, live_server.url
+    # The provider's own page (not ours, not audited) loads a CDN stylesheet: stay on the machine.
+    page.route("https://cdn.jsdelivr.net/**", lambda route: route.abort())
+    claims = {"given_name": "Angela", "family_name": "Dubois", "birthdate": "1990-05-17", "email": "angela@franceconnect.example", "acr": "eidas1"}
+    franceconnect.set_user("sub-audit", **claims)
+    audit = Audit(page, "franceconnect", SCREENSHOTS)
+    audit.visit(url + "/inscription/", "inscription-franceconnect")
+    audit.visit(url + "/connexion/", "connexion-franceconnect")
+    page.get_by_role("button", name="S’identifier avec FranceConnect").click()
+    page.get_by_role("button", name="Deny").click()
+    expect(page.get_by_text("La connexion avec FranceConnect a échoué")).to_be_visible()
+    audit.check("connexion-franceconnect-echec")
+    page.get_by_role("button", name="S’identifier avec FranceConnect").click()
+    page.get_by_placeholder("sub").fill("sub-audit")
+    page.get_by_role("button", name="Authorize").click()
+    expect(page.get_by_role("heading", name="Associer mon compte", level=1)).to_be_visible()
+    audit.check("associer-mon-compte")
+    page.get_by_role("button", name="Associer mon compte").click()
+    audit.check("associer-mon-compte-erreurs")
+    field(page, "Numéro de sécurité sociale").fill(nir_for(datetime.date(1991, 5, 17)))  # born in 1990 for FranceConnect
+    tick(page, "J'ai lu et j'accepte les conditions générales d'utilisation")
+    page.get_by_role("button", name="Associer mon compte").click()
+    expect(page.locator("#id_nir-desc-error")).to_contain_text("L'année de naissance ne correspond pas")
+    audit.check("associer-mon-compte-nir-incoherent")
+    assert audit.assert_clean() == 6
