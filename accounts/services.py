@@ -233,6 +233,25 @@ def password_reset_throttle(*, email: str, client_ip: str) -> bool:
     return allowed
 
 
+def _case_reference(now: datetime.datetime) -> str:
+    return f"AS-{now:%Y%m%d}-{secrets.randbelow(1_000_000):06d}"
+
+
+def assistance_case_open(*, user, subject: str, message: str, dossier_numero: str = "") -> ContactRequest:
+    """A case the site opens for the assistance on the person's behalf (no limit, no ack)."""
+    now = timezone.now()
+    return ContactRequest.objects.create(
+        reference=_case_reference(now),
+        user=user,
+        name=user.get_full_name() or user.email,
+        email=user.email,
+        subject=subject,
+        message=message,
+        dossier_numero=dossier_numero,
+        created_at=now,
+    )
+
+
 @transaction.atomic
 def contact_request_create(*, user, name: str, email: str, subject: str, message: str, dossier_numero: str, client_ip: str):
     """Store a message to the assistance and acknowledge it by e-mail. At most
@@ -245,7 +264,7 @@ def contact_request_create(*, user, name: str, email: str, subject: str, message
     if recent.filter(client_key=key).count() >= limit or recent.filter(email__iexact=email).count() >= limit:
         raise RateLimited("Vous avez déjà envoyé plusieurs messages dans l'heure : réessayez plus tard.")
     request = ContactRequest.objects.create(
-        reference=f"AS-{now:%Y%m%d}-{secrets.randbelow(1_000_000):06d}",
+        reference=_case_reference(now),
         user=user if user is not None and user.is_authenticated else None,
         name=name.strip(),
         email=email.strip().lower(),

@@ -25,6 +25,9 @@ from dossiers.workflow import Actor
 from e2e.a11y import Audit
 from e2e.conftest import SCREENSHOTS, add_authenticator_app, field, login, tick
 from financing.models import DatedRule, Payment
+from notifications.models import Email
+from notifications.services import unseal
+from securite import services as strong
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -224,6 +227,17 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     audit.check("acceptation")
     page.get_by_role("button", name=re.compile("^Payer .* et accepter$")).click()
     audit.check("acceptation-erreurs")
+    # « Ce n'est pas moi » from the purchase e-mail: the page, a broken link, the freeze.
+    strong.purchase_made(user=titulaire, dossier=states["accepte"])
+    purchase = Email.objects.filter(template="securite/emails/purchase").latest("created_at")
+    not_me = re.search(r"(/ce-n-est-pas-moi/\S+/)", unseal(purchase.sealed)[1]).group(1)
+    audit.visit(url + not_me, "ce-n-est-pas-moi")
+    audit.visit(url + "/ce-n-est-pas-moi/lien-abime/", "ce-n-est-pas-moi-lien-invalide")
+    page.goto(url + not_me)
+    page.get_by_role("button", name="Bloquer mes achats").click()
+    audit.check("achats-bloques")
+    frozen = f.proposed(titulaire, f.session_for(cast["organisme"]), cast["staff"])
+    audit.visit(url + f"/mes-dossiers/{frozen.numero}/acceptation/", "acceptation-achats-bloques")
     payment = Payment.objects.filter(user=titulaire, status=Payment.Status.SUCCEEDED).first()
     audit.visit(url + f"/mes-paiements/{payment.public_id}/recu/", "recu")
     audit.visit(url + "/mon-compte/mes-donnees/", "mes-donnees")

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import Passkey, StrongConfirmation
+from . import services
+from .models import AccountFreeze, Passkey, StrongConfirmation
 
 
 @admin.register(Passkey)
@@ -26,3 +27,22 @@ class StrongConfirmationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(AccountFreeze)
+class AccountFreezeAdmin(admin.ModelAdmin):
+    list_display = ["user", "frozen_at", "case", "lifted_at"]
+    list_select_related = ["user", "case"]
+    list_filter = [("lifted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email"]
+    readonly_fields = ["user", "dossier", "case", "frozen_at", "lifted_at", "lifted_by"]
+    actions = ["lift"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Débloquer les achats (après contact avec le titulaire)")
+    def lift(self, request, queryset):
+        for freeze in queryset.filter(lifted_at__isnull=True):
+            services.freeze_lift(freeze=freeze, by=request.user)
+        self.message_user(request, "Achats débloqués.")

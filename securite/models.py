@@ -54,3 +54,30 @@ class StrongConfirmation(models.Model):
 
     def __str__(self):
         return f"{self.get_method_display()} — {self.purpose}"
+
+
+class AccountFreeze(models.Model):
+    """« Ce n'est pas moi »: the titulaire said a purchase was not his. No new purchase until
+    an operator lifts it (after the assistance case it opened)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="purchase_freeze", verbose_name="titulaire")
+    dossier = models.ForeignKey("dossiers.Dossier", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="achat contesté")
+    case = models.ForeignKey(
+        "accounts.ContactRequest", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="demande d'assistance"
+    )
+    frozen_at = models.DateTimeField("achats bloqués le", default=timezone.now)
+    lifted_at = models.DateTimeField("débloqués le", null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="débloqués par"
+    )
+
+    class Meta:
+        verbose_name = "blocage des achats"
+        verbose_name_plural = "blocages des achats"
+
+    def __str__(self):
+        return f"Achats de {self.user} bloqués le {self.frozen_at:%d/%m/%Y}"
+
+    @property
+    def active(self) -> bool:
+        return self.lifted_at is None

@@ -28,7 +28,7 @@ from accounts import two_factor
 from cpf_portal.errors import UserFacingError
 from notifications.services import email_queue
 
-from .models import Method, Passkey, StrongConfirmation
+from .models import AccountFreeze, Method, Passkey, StrongConfirmation
 
 
 class ConfirmationError(UserFacingError):
@@ -101,9 +101,23 @@ def valid_confirmation(user, purpose: str) -> StrongConfirmation | None:
     )
 
 
+def freeze_of(user) -> AccountFreeze | None:
+    return AccountFreeze.objects.filter(user=user, lifted_at__isnull=True).select_related("case").first()
+
+
+def frozen_refusal(freeze: AccountFreeze) -> str:
+    case = f" (demande n° {freeze.case.reference})" if freeze.case_id else ""
+    return (
+        f"Vos achats sont bloqués depuis le {timezone.localtime(freeze.frozen_at):%d/%m/%Y} : vous avez signalé un achat "
+        f"que vous n'avez pas fait. L'assistance vous contactera{case} pour les débloquer."
+    )
+
+
 def require(request, purpose: str) -> None:
-    """Refuse a purchase without a fresh strong confirmation (a recent FranceConnect+ login
-    counts by itself when accepted)."""
+    """Refuse a purchase on a frozen account, or without a fresh strong confirmation (a
+    recent FranceConnect+ login counts by itself when accepted)."""
+    if freeze := freeze_of(request.user):
+        raise ConfirmationRequired(frozen_refusal(freeze))
     if not settings.CPF_PURCHASE_FACTORS or valid_confirmation(request.user, purpose):
         return
     if franceconnect_plus_recent(request) and Method.FRANCECONNECT_PLUS in settings.CPF_PURCHASE_FACTORS:
@@ -294,3 +308,91 @@ def new_device_alert(request, user) -> bool:
         context={"user": user, "agent": agent or "navigateur inconnu", "ip": logins[0].ip_address or "inconnue", "at": logins[0].attempt_time},
     )
     return True
+
+
+# --- « Ce n'est pas moi » ------------------------------------------------------------------------
+
+NOT_ME_SALT = "securite.not-me"
+NOT_ME_MAX_AGE = 60 * 60 * 24 * 30  # the link of a purchase works for 30 days
+
+
+def purchase_made(*, user, dossier) -> None:
+    """« Vous venez d'utiliser vos droits formation »: the amount, the organisme, and a link
+    « Ce n'est pas moi » (personal: masked in the outbox)."""
+    from django.core import signing
+    from django.urls import reverse
+
+    token = signing.dumps({"u": user.pk, "d": dossier.pk}, salt=NOT_ME_SALT)
+    email_queue(
+        to=user.email,
+        user=user,
+        template="securite/emails/purchase",
+        context={"user": user, "dossier": dossier, "organisme": dossier.organisme, "amount_cents": dossier.locked_cents},
+        secrets={"not_me_path": reverse("securite:not-me", args=[token])},
+    )
+
+
+def not_me_dossier(token: str):
+    """The dossier of a « Ce n'est pas moi » link, or ``ConfirmationError``."""
+    from django.core import signing
+
+    from dossiers.models import Dossier
+
+    try:
+        data = signing.loads(token, salt=NOT_ME_SALT, max_age=NOT_ME_MAX_AGE)
+    except signing.BadSignature:
+        raise ConfirmationError(
+            "Ce lien n'est pas valide ou a expiré. Écrivez à l'assistance pour signaler un achat que vous n'avez pas fait."
+        ) from None
+    dossier = Dossier.objects.select_related("titulaire", "organisme", "formation").filter(pk=data.get("d"), titulaire_id=data.get("u")).first()
+    if dossier is None:
+        raise ConfirmationError("Ce lien ne correspond à aucun achat.")
+    return dossier
+
+
+@transaction.atomic
+def not_me(*, token: str) -> tuple[AccountFreeze, list]:
+    """Freeze the account's purchases, cancel its dossiers still in their rétractation window
+    (free), open an assistance case; tell the titulaire. Twice: the same freeze, nothing more."""
+    from accounts.models import ContactRequest, User
+    from accounts.services import assistance_case_open
+    from dossiers.models import Dossier
+    from dossiers.services import dossier_transition
+    from dossiers.states import Actor, Status
+
+    dossier = not_me_dossier(token)
+    user = User.objects.select_for_update().get(pk=dossier.titulaire_id)
+    if freeze := freeze_of(user):
+        return freeze, []
+    now = timezone.now()
+    case = assistance_case_open(
+        user=user,
+        subject=ContactRequest.Subject.DEMARCHAGE,
+        message=f"« Ce n'est pas moi » : le titulaire conteste l'achat du dossier n° {dossier.numero} ({dossier.organisme}). Achats bloqués.",
+        dossier_numero=dossier.numero,
+    )
+    AccountFreeze.objects.filter(user=user).delete()  # a lifted freeze before: this one replaces it
+    freeze = AccountFreeze.objects.create(user=user, dossier=dossier, case=case, frozen_at=now)
+    cancelled = []
+    for open_dossier in Dossier.objects.filter(titulaire=user, status=Status.ACCEPTED, retractation_until__gt=now).order_by("pk"):
+        cancelled.append(
+            dossier_transition(
+                dossier_id=open_dossier.pk,
+                name="cancel",
+                actor=Actor.TITULAIRE,
+                by=user,
+                payload={"reason": "Ce n'est pas moi : achat contesté par le titulaire", "force_majeure": False},
+            )
+        )
+    email_queue(
+        to=user.email,
+        user=user,
+        template="securite/emails/frozen",
+        context={"user": user, "case": case, "cancelled": cancelled},
+    )
+    return freeze, cancelled
+
+
+@transaction.atomic
+def freeze_lift(*, freeze: AccountFreeze, by) -> None:
+    AccountFreeze.objects.filter(pk=freeze.pk, lifted_at__isnull=True).update(lifted_at=timezone.now(), lifted_by=by)

@@ -16,4 +16,5 @@ urlpatterns = [
     path("mes-dossiers/<str:numero>/confirmation/courriel/", views.confirm_email, name="confirm-email"),
     path("mes-dossiers/<str:numero>/confirmation/cle/options/", views.confirm_passkey_options, name="confirm-passkey-options"),
     path("mes-dossiers/<str:numero>/confirmation/cle/", views.confirm_passkey, name="confirm-passkey"),
+    path("ce-n-est-pas-moi/<str:token>/", views.not_me, name="not-me"),
 ]

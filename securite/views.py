@@ -176,3 +176,20 @@ def confirm_passkey(request, numero):
         return JsonResponse({"error": error.message}, status=400)
     messages.success(request, "Votre identité est confirmée.")
     return JsonResponse({"redirect": reverse("dossiers:accept", args=[numero])})
+
+
+# --- « Ce n'est pas moi » -------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def not_me(request, token):
+    """The link of the purchase e-mail: no login needed (the signed link is the proof); a
+    confirmation page first, then the freeze."""
+    try:
+        dossier = services.not_me_dossier(token)
+    except services.ConfirmationError as error:
+        return render(request, "securite/not_me.html", {"error": error.message}, status=400)
+    if request.method == "POST":
+        freeze, cancelled = services.not_me(token=token)
+        return render(request, "securite/not_me_done.html", {"freeze": freeze, "cancelled": cancelled, "refusal": services.frozen_refusal(freeze)})
+    return render(request, "securite/not_me.html", {"dossier": dossier, "error": ""})

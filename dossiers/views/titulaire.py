@@ -244,6 +244,7 @@ def dossier_accept(request, numero):
         expected_reste_cents=expected,
     )
     strong.consume(request.user, purpose)
+    strong.purchase_made(user=request.user, dossier=accepted)
     paid = f" Paiement de {euros(accepted.payment.amount_cents)} accepté." if accepted.payment_id else ""
     messages.success(request, f"Votre inscription est confirmée.{paid} {euros(accepted.locked_cents)} de droits sont bloqués pour cette formation.")
     return redirect("dossiers:detail", numero=numero)
@@ -263,6 +264,7 @@ def _accept_context(request, dossier, data=None, confirmation_errors=None) -> di
         "card_form": card_form,
         "version_form": VersionForm(data, initial={"version": dossier.version}),
         "confirmed": bool(confirmed),
+        "frozen_refusal": strong.frozen_refusal(frozen) if (frozen := strong.freeze_of(request.user)) else "",
         "factors": strong.factors_for(request),
         "confirmation_errors": {"totp": "", "email": "", **(confirmation_errors or {})},
     }
