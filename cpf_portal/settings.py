@@ -380,6 +380,11 @@ CPF_STRONG_CONFIRMATION_MINUTES = env_int("CPF_STRONG_CONFIRMATION_MINUTES", 10,
 # Passkeys: the relying party is this site's host and origin as the browser sees them, unless set.
 WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")
 WEBAUTHN_ORIGIN = env.str("WEBAUTHN_ORIGIN", default="")
+# Anti-fraud rules that hold a purchase (securite.services.fraud_hold).
+CPF_FRAUD_NEW_ACCOUNT_MINUTES = env_int("CPF_FRAUD_NEW_ACCOUNT_MINUTES", 60, minimum=1)
+CPF_FRAUD_BURST_PROPOSALS = env_int("CPF_FRAUD_BURST_PROPOSALS", 3, minimum=1)
+CPF_FRAUD_EMAIL_CHANGE_HOURS = env_int("CPF_FRAUD_EMAIL_CHANGE_HOURS", 24, minimum=0)
+CPF_FRAUD_MAX_PURCHASES_PER_DAY = env_int("CPF_FRAUD_MAX_PURCHASES_PER_DAY", 3, minimum=1)
 # « Mot de passe oublié »: links e-mailed per address and requests per client, per hour.
 CPF_PASSWORD_RESET_MAX_PER_ADDRESS = env_int("CPF_PASSWORD_RESET_MAX_PER_ADDRESS", 3, minimum=1)
 CPF_PASSWORD_RESET_MAX_PER_CLIENT = env_int("CPF_PASSWORD_RESET_MAX_PER_CLIENT", 10, minimum=1)

@@ -1,7 +1,8 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from . import services
-from .models import AccountFreeze, Passkey, StrongConfirmation
+from .models import AccountFreeze, EmailChange, FraudAlert, Passkey, StrongConfirmation
 
 
 @admin.register(Passkey)
@@ -46,3 +47,32 @@ class AccountFreezeAdmin(admin.ModelAdmin):
         for freeze in queryset.filter(lifted_at__isnull=True):
             services.freeze_lift(freeze=freeze, by=request.user)
         self.message_user(request, "Achats débloqués.")
+
+
+@admin.register(FraudAlert)
+class FraudAlertAdmin(admin.ModelAdmin):
+    list_display = ["rule", "dossier", "user", "detail", "created_at", "handled_at"]
+    list_select_related = ["dossier", "user"]
+    list_filter = ["rule", ("handled_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "dossier__numero"]
+    readonly_fields = ["rule", "user", "dossier", "detail", "created_at", "handled_at"]
+    actions = ["handle"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Vérifiée : l'achat peut reprendre")
+    def handle(self, request, queryset):
+        queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
+        self.message_user(request, "Alertes traitées.")
+
+
+@admin.register(EmailChange)
+class EmailChangeAdmin(admin.ModelAdmin):
+    list_display = ["user", "old_email", "new_email", "changed_at"]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "old_email", "new_email"]
+    readonly_fields = ["user", "old_email", "new_email", "changed_at"]
+
+    def has_add_permission(self, request):
+        return False

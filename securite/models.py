@@ -81,3 +81,45 @@ class AccountFreeze(models.Model):
     @property
     def active(self) -> bool:
         return self.lifted_at is None
+
+
+class EmailChange(models.Model):
+    """An account's e-mail address changed (recorded on save): a purchase soon after waits."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes")
+    old_email = models.EmailField("ancienne adresse")
+    new_email = models.EmailField("nouvelle adresse")
+    changed_at = models.DateTimeField("changée le", default=timezone.now)
+
+    class Meta:
+        verbose_name = "changement d'adresse électronique"
+        verbose_name_plural = "changements d'adresse électronique"
+        indexes = [models.Index(fields=["user", "-changed_at"])]
+
+    def __str__(self):
+        return f"{self.old_email} → {self.new_email}"
+
+
+class FraudAlert(models.Model):
+    """A purchase held by an anti-fraud rule, for the operators to look at."""
+
+    class Rule(models.TextChoices):
+        NEW_ACCOUNT_BURST = "new_account_burst", "Propositions en rafale à des comptes tout juste créés"
+        EMAIL_CHANGED = "email_changed", "Achat peu après un changement d'adresse électronique"
+        DAILY_PURCHASES = "daily_purchases", "Trop d'achats dans la journée"
+
+    rule = models.CharField("règle", max_length=30, choices=Rule)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="fraud_alerts", verbose_name="titulaire")
+    dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.CASCADE, related_name="+", verbose_name="dossier")
+    detail = models.CharField("constat", max_length=300)
+    created_at = models.DateTimeField("levée le", default=timezone.now)
+    handled_at = models.DateTimeField("traitée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "alerte de fraude"
+        verbose_name_plural = "alertes de fraude"
+        ordering = ["-created_at"]
+        constraints = [models.UniqueConstraint(fields=["rule", "dossier"], name="securite_fraudalert_once")]
+
+    def __str__(self):
+        return f"{self.get_rule_display()} — {self.dossier}"

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import webauthn
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from webauthn.helpers import bytes_to_base64url
 from webauthn.helpers.exceptions import InvalidAuthenticationResponse, InvalidRegistrationResponse
@@ -28,7 +29,7 @@ from accounts import two_factor
 from cpf_portal.errors import UserFacingError
 from notifications.services import email_queue
 
-from .models import AccountFreeze, Method, Passkey, StrongConfirmation
+from .models import AccountFreeze, EmailChange, FraudAlert, Method, Passkey, StrongConfirmation
 
 
 class ConfirmationError(UserFacingError):
@@ -113,11 +114,14 @@ def frozen_refusal(freeze: AccountFreeze) -> str:
     )
 
 
-def require(request, purpose: str) -> None:
-    """Refuse a purchase on a frozen account, or without a fresh strong confirmation (a
-    recent FranceConnect+ login counts by itself when accepted)."""
+def require(request, dossier) -> None:
+    """Refuse a purchase on a frozen account, one an anti-fraud rule holds, or one without a
+    fresh strong confirmation (a recent FranceConnect+ login counts by itself when accepted)."""
+    purpose = purpose_of(dossier)
     if freeze := freeze_of(request.user):
         raise ConfirmationRequired(frozen_refusal(freeze))
+    if hold := fraud_hold(dossier):
+        raise ConfirmationRequired(hold)
     if not settings.CPF_PURCHASE_FACTORS or valid_confirmation(request.user, purpose):
         return
     if franceconnect_plus_recent(request) and Method.FRANCECONNECT_PLUS in settings.CPF_PURCHASE_FACTORS:
@@ -396,3 +400,61 @@ def not_me(*, token: str) -> tuple[AccountFreeze, list]:
 @transaction.atomic
 def freeze_lift(*, freeze: AccountFreeze, by) -> None:
     AccountFreeze.objects.filter(pk=freeze.pk, lifted_at__isnull=True).update(lifted_at=timezone.now(), lifted_by=by)
+
+
+# --- Anti-fraud rules (domain notes §9: phone scams, stolen logins) ---------------------------
+
+
+def fraud_hold(dossier, *, now: datetime.datetime | None = None, record: bool = True) -> str:
+    """Why an anti-fraud rule holds this purchase (« » when none does); each hold is an
+    alert for the operators. The rules, each a setting:
+
+    - an organisme that sent CPF_FRAUD_BURST_PROPOSALS proposals or more within the hour to
+      accounts created less than CPF_FRAUD_NEW_ACCOUNT_MINUTES before (the scam: an account
+      opened on the phone by a « conseiller », then a proposal at once): held until an
+      operator has looked;
+    - the account's e-mail changed less than CPF_FRAUD_EMAIL_CHANGE_HOURS ago: held until then;
+    - CPF_FRAUD_MAX_PURCHASES_PER_DAY purchases made today already: held until tomorrow."""
+    from dossiers.models import Dossier
+
+    def _alert(rule: str, dossier, detail: str) -> FraudAlert:
+        if not record:  # a page only shown: what an acceptance would record
+            return FraudAlert.objects.filter(rule=rule, dossier=dossier).first() or FraudAlert(rule=rule, dossier=dossier, detail=detail)
+        alert, _ = FraudAlert.objects.get_or_create(rule=rule, dossier=dossier, defaults={"user_id": dossier.titulaire_id, "detail": detail[:300]})
+        return alert
+
+    now = now or timezone.now()
+    titulaire = dossier.titulaire
+    fresh = datetime.timedelta(minutes=settings.CPF_FRAUD_NEW_ACCOUNT_MINUTES)
+    if dossier.proposed_at and dossier.proposed_at - titulaire.date_joined <= fresh:
+        burst = Dossier.objects.filter(
+            organisme_id=dossier.organisme_id,
+            proposed_at__range=(dossier.proposed_at - datetime.timedelta(hours=1), dossier.proposed_at),
+            proposed_at__lte=F("titulaire__date_joined") + fresh,
+        )
+        burst = burst.values("titulaire_id").distinct().count()
+        if burst >= settings.CPF_FRAUD_BURST_PROPOSALS:
+            alert = _alert(
+                FraudAlert.Rule.NEW_ACCOUNT_BURST,
+                dossier,
+                f"Propositions de l'organisme en une heure à {burst} comptes créés depuis moins de {settings.CPF_FRAUD_NEW_ACCOUNT_MINUTES} minutes",
+            )
+            if alert.handled_at is None:
+                return (
+                    "Cette proposition est en cours de vérification par nos services : l'organisme a fait de nombreuses propositions "
+                    "à des comptes tout juste créés. Vous serez prévenu dès la fin de la vérification. Si quelqu'un vous a appelé pour "
+                    "créer votre compte, ne donnez aucun code et écrivez à l'assistance."
+                )
+    change = EmailChange.objects.filter(user=titulaire, changed_at__gt=now - datetime.timedelta(hours=settings.CPF_FRAUD_EMAIL_CHANGE_HOURS)).first()
+    if change:
+        until = timezone.localtime(change.changed_at + datetime.timedelta(hours=settings.CPF_FRAUD_EMAIL_CHANGE_HOURS))
+        _alert(FraudAlert.Rule.EMAIL_CHANGED, dossier, f"Adresse changée le {timezone.localtime(change.changed_at):%d/%m/%Y %H:%M}")
+        return (
+            f"Votre adresse électronique a changé le {timezone.localtime(change.changed_at):%d/%m/%Y à %H:%M} : pour votre sécurité, "
+            f"vos achats reprennent le {until:%d/%m/%Y à %H:%M}. Si vous n'avez pas fait ce changement, écrivez à l'assistance."
+        )
+    today = Dossier.objects.filter(titulaire=titulaire, accepted_at__date=timezone.localdate(now)).count()
+    if today >= settings.CPF_FRAUD_MAX_PURCHASES_PER_DAY:
+        _alert(FraudAlert.Rule.DAILY_PURCHASES, dossier, f"{today} achats le {timezone.localdate(now):%d/%m/%Y}")
+        return f"Vous avez déjà fait {today} achats aujourd'hui : pour votre sécurité, le suivant sera possible demain."
+    return ""

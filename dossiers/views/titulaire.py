@@ -228,7 +228,7 @@ def dossier_accept(request, numero):
     context = _accept_context(request, dossier, request.POST)
     card_form, version_form = context["card_form"], context["version_form"]
     purpose = strong.purpose_of(dossier)
-    strong.require(request, purpose)  # a fresh strong confirmation, or 403 with the way forward
+    strong.require(request, dossier)  # not held, a fresh strong confirmation, or 403 with the way forward
     if not all([version_form.is_valid(), card_form is None or card_form.is_valid()]):
         return render(request, "dossiers/accept.html", context, status=400)
     try:
@@ -264,7 +264,7 @@ def _accept_context(request, dossier, data=None, confirmation_errors=None) -> di
         "card_form": card_form,
         "version_form": VersionForm(data, initial={"version": dossier.version}),
         "confirmed": bool(confirmed),
-        "frozen_refusal": strong.frozen_refusal(frozen) if (frozen := strong.freeze_of(request.user)) else "",
+        "purchase_refusal": strong.frozen_refusal(frozen) if (frozen := strong.freeze_of(request.user)) else strong.fraud_hold(dossier, record=False),
         "factors": strong.factors_for(request),
         "confirmation_errors": {"totp": "", "email": "", **(confirmation_errors or {})},
     }
