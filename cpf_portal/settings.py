@@ -375,6 +375,7 @@ CPF_ACTIVATION_MAX_CODES_PER_HOUR = env_int("CPF_ACTIVATION_MAX_CODES_PER_HOUR",
 CPF_CONTACT_MAX_PER_HOUR = env_int("CPF_CONTACT_MAX_PER_HOUR", 3, minimum=1)
 # Strong confirmation of a purchase (issue 14): the factors accepted, comma-separated among
 # passkey, franceconnect_plus, totp, email (empty: no confirmation), and how long one lasts.
+CPF_PURCHASE_GATE = "securite.gate.PurchaseGate"
 CPF_PURCHASE_FACTORS = env.list("CPF_PURCHASE_FACTORS", default=["passkey", "franceconnect_plus", "totp"])
 CPF_STRONG_CONFIRMATION_MINUTES = env_int("CPF_STRONG_CONFIRMATION_MINUTES", 10, minimum=1)
 # Passkeys: the relying party is this site's host and origin as the browser sees them, unless set.

@@ -88,14 +88,16 @@ def second_factor(page, identifier: str):
     page.wait_for_load_state()
 
 
-def add_authenticator_app(page) -> list[str]:
+def add_authenticator_app(page, on_codes=lambda: None) -> list[str]:
     """« Mon compte → Sécurité » → « Ajouter une application d'authentification »: type the
-    first code from the key the page shows; return the recovery codes shown once."""
+    first code from the key the page shows; return the recovery codes shown once (``on_codes``
+    is called on their page)."""
     page.get_by_role("link", name="Ajouter une application d'authentification").click()
     secret = page.locator("#cle-secrete").inner_text().replace(" ", "")
     field(page, "Code de vérification").fill(f"{TOTP(base64.b32decode(secret)).token():06d}")
     page.get_by_role("button", name="Enregistrer l'application").click()
     codes = page.locator("#codes-de-secours code").all_inner_texts()
+    on_codes()
     page.get_by_role("link", name="J'ai noté mes codes").click()
     return codes
 

@@ -209,6 +209,7 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
         audit.visit(url + f"/mes-dossiers/{dossier.numero}/", f"dossier-{name}")
     # The strong confirmation of the purchase: none yet, then « Sécurité », then each factor.
     settings.CPF_PURCHASE_FACTORS = ["passkey", "franceconnect_plus", "totp", "email"]
+    settings.CPF_FRAUD_MAX_PURCHASES_PER_DAY = 10  # the factories bought the other states' trainings today
     accept_url = url + f"/mes-dossiers/{states['propose'].numero}/acceptation/"
     audit.visit(accept_url, "acceptation-sans-moyen")
     audit.visit(url + "/mon-compte/securite/", "securite")
@@ -216,7 +217,7 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     page.get_by_role("button", name="Enregistrer l'application").click()
     audit.check("application-authentification-erreurs")
     page.goto(url + "/mon-compte/securite/")
-    codes = add_authenticator_app(page)
+    codes = add_authenticator_app(page, on_codes=lambda: audit.check("codes-de-secours"))
     audit.check("securite-avec-application")
     audit.visit(accept_url, "acceptation-confirmation")
     field(page, "Code de mon application d'authentification").fill("000000")

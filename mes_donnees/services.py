@@ -7,6 +7,8 @@ import uuid
 
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import ContactRequest, User
 from catalogue.models import Favori
@@ -15,7 +17,9 @@ from dossiers import services as dossier_services
 from dossiers.models import Dossier, DossierEvent
 from dossiers.states import Actor, DossierError, Status
 from financing.models import CpfAccount, DifAttestation, DifDeclaration, Movement, Payment, YearlyDeclaration
+from franceconnect.models import FranceConnectIdentity
 from notifications.models import Email, Notification
+from securite.models import EmailChange, FraudAlert, Passkey, StrongConfirmation
 
 PROFILE_FIELDS = [
     "email",
@@ -118,6 +122,12 @@ def export_data(user: User) -> dict:
         ),
         "favoris": _rows(Favori.objects.filter(user=user), ["created_at", "formation__numero", "formation__intitule"]),
         "notifications": _rows(Notification.objects.filter(user=user), ["created_at", "title", "body", "read_at"]),
+        "securite": {
+            "cles_d_acces": _rows(Passkey.objects.filter(user=user), ["name", "created_at", "last_used_at"]),
+            "changements_d_adresse": _rows(EmailChange.objects.filter(user=user), ["changed_at", "old_email", "new_email"]),
+            "confirmations_d_achat": _rows(StrongConfirmation.objects.filter(user=user), ["purpose", "method", "confirmed_at", "used_at"]),
+            "alertes": _rows(FraudAlert.objects.filter(user=user), ["created_at", "rule", "dossier__numero", "handled_at"]),
+        },
         "demandes_d_assistance": _rows(ContactRequest.objects.filter(user=user), ["created_at", "reference", "subject", "message", "dossier_numero"]),
         # The audit trail of their profile and account (NIR masked, password never recorded).
         "journal_des_modifications": export_entries(user, account),
@@ -176,6 +186,10 @@ def delete_account(user: User) -> User:
     user.anonymized_at = timezone.now()
     user.set_unusable_password()
     user.save()
+    # Strong factors, identities and the addresses it had go too (the save above recorded the
+    # address change: erased with the others).
+    for model in (Passkey, StrongConfirmation, EmailChange, FranceConnectIdentity, TOTPDevice, StaticDevice):
+        model.objects.filter(user=user).delete()
     # The audit trail keeps that the profile changed and when, not the erased values.
     erase_personal_values(user, personal_fields=PROFILE_FIELDS)
     return user

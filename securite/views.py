@@ -187,8 +187,8 @@ def not_me(request, token):
     confirmation page first, then the freeze."""
     try:
         dossier = services.not_me_dossier(token)
-    except services.ConfirmationError as error:
-        return render(request, "securite/not_me.html", {"error": error.message}, status=400)
+    except services.ConfirmationError as error:  # a link that leads nowhere: 404, with why
+        return render(request, "securite/not_me.html", {"error": error.message}, status=404)
     if request.method == "POST":
         freeze, cancelled = services.not_me(token=token)
         return render(request, "securite/not_me_done.html", {"freeze": freeze, "cancelled": cancelled, "refusal": services.frozen_refusal(freeze)})

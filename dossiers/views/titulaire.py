@@ -11,6 +11,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import PersonalInfoForm, ProfessionalInfoForm
@@ -18,7 +19,6 @@ from accounts.permissions import titulaire_required
 from catalogue.models import Session
 from cpf_portal.money import euros, to_cents
 from financing.forms import CardForm
-from securite import services as strong
 
 from .. import money, services, workflow
 from ..forms import CancelForm, CofinancingForm, FinancingConsentForm, SaveToAccountForm, VersionForm
@@ -227,8 +227,7 @@ def dossier_accept(request, numero):
         return accept_page(request, numero)
     context = _accept_context(request, dossier, request.POST)
     card_form, version_form = context["card_form"], context["version_form"]
-    purpose = strong.purpose_of(dossier)
-    strong.require(request, dossier)  # not held, a fresh strong confirmation, or 403 with the way forward
+    purchase_gate().require(request, dossier)  # not held, strongly confirmed, or 403 with the way forward
     if not all([version_form.is_valid(), card_form is None or card_form.is_valid()]):
         return render(request, "dossiers/accept.html", context, status=400)
     try:
@@ -243,8 +242,7 @@ def dossier_accept(request, numero):
         expected_version=version_form.cleaned_data["version"],
         expected_reste_cents=expected,
     )
-    strong.consume(request.user, purpose)
-    strong.purchase_made(user=request.user, dossier=accepted)
+    purchase_gate().done(request, accepted)
     paid = f" Paiement de {euros(accepted.payment.amount_cents)} accepté." if accepted.payment_id else ""
     messages.success(request, f"Votre inscription est confirmée.{paid} {euros(accepted.locked_cents)} de droits sont bloqués pour cette formation.")
     return redirect("dossiers:detail", numero=numero)
@@ -256,18 +254,21 @@ def _accept_context(request, dossier, data=None, confirmation_errors=None) -> di
     confirmation it needs first (the factors this person may use, their refusals)."""
     split = money.split_for(dossier, today=timezone.localdate())
     card_form = CardForm(data, initial={"idempotency_key": uuid.uuid4()}) if split.card_cents else None
-    purpose = strong.purpose_of(dossier)
-    confirmed = not settings.CPF_PURCHASE_FACTORS or strong.valid_confirmation(request.user, purpose) or strong.franceconnect_plus_recent(request)
     return {
         "dossier": dossier,
         "split": split,
         "card_form": card_form,
         "version_form": VersionForm(data, initial={"version": dossier.version}),
-        "confirmed": bool(confirmed),
-        "purchase_refusal": strong.frozen_refusal(frozen) if (frozen := strong.freeze_of(request.user)) else strong.fraud_hold(dossier, record=False),
-        "factors": strong.factors_for(request),
+        **purchase_gate().context(request, dossier),
         "confirmation_errors": {"totp": "", "email": "", **(confirmation_errors or {})},
     }
+
+
+def purchase_gate():
+    """What a purchase needs first (a strong confirmation, no anti-fraud hold), from the app
+    named by ``settings.CPF_PURCHASE_GATE`` (securite's): plugged in by name, as Django's
+    authentication backends are, since that app sits above dossiers."""
+    return import_string(settings.CPF_PURCHASE_GATE)
 
 
 def accept_page(request, numero: str, *, confirmation_errors=None, status: int = 200):

@@ -112,6 +112,12 @@ def test_deletion_needs_the_password_and_the_box(client, cast, data, message):
 def test_deletion_erases_personal_data_and_keeps_the_amounts(client, cast):
     dossier = cancelled(cast)
     draft = f.draft(cast["titulaire"], f.session_for(cast["organisme"]))
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from securite.models import EmailChange, Passkey
+
+    Passkey.objects.create(user=cast["titulaire"], name="Mon téléphone", credential_id="abc", public_key=b"k")
+    TOTPDevice.objects.create(user=cast["titulaire"], name="Application", confirmed=True)
     movements_before = list(Movement.objects.order_by("id").values_list("kind", "amount_cents"))
     client.force_login(cast["titulaire"])
     response = client.post(URL, {"password": "Formation2020", "confirm": "on"}, follow=True)
@@ -130,6 +136,8 @@ def test_deletion_erases_personal_data_and_keeps_the_amounts(client, cast):
     assert attestation_row.employer == "(effacé)" and not attestation_row.file
     assert not Favori.objects.exists() and not Notification.objects.filter(user=user).exists()
     assert ContactRequest.objects.get().message == "(effacé)"
+    # Strong factors, and every address the account had (its change to the anonymous one too).
+    assert not Passkey.objects.exists() and not TOTPDevice.objects.exists() and not EmailChange.objects.exists()
     # Logged out, and the old credentials no longer open anything.
     assert client.get(reverse("accounts:home")).status_code == 302
     for username in ("camille@exemple.fr", cast["titulaire"].nir):

@@ -102,5 +102,5 @@ def test_a_forged_or_foreign_link_is_refused(client, titulaire_with_rights, othe
     foreign = signing.dumps({"u": other_titulaire.pk, "d": dossier.pk}, salt=services.NOT_ME_SALT)
     for token, message in [(forged, "Ce lien n'est pas valide ou a expiré."), (foreign, "Ce lien ne correspond à aucun achat.")]:
         response = client.post(reverse("securite:not-me", args=[token]))
-        assert response.status_code == 400 and message in text(response)
+        assert response.status_code == 404 and message in text(response)
     assert not AccountFreeze.objects.exists()
