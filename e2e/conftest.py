@@ -102,6 +102,15 @@ def add_authenticator_app(page, on_codes=lambda: None) -> list[str]:
     return codes
 
 
+def pay_by_card(page, amount: str):
+    """On the acceptance page: the test card, then « Payer <amount> et accepter »."""
+    field(page, "Numéro de carte").fill("4242 4242 4242 4242")
+    field(page, "Nom du titulaire de la carte").fill("Camille Durand")
+    field(page, "Date d'expiration").fill("12/30")
+    field(page, "Cryptogramme visuel").fill("987")
+    page.get_by_role("button", name=f"Payer {amount} et accepter").click()
+
+
 def tick(page, label: str):
     """Tick a DSFR checkbox the way a person does: by clicking its label (the input itself
     is visually replaced by the label's box)."""

@@ -19,7 +19,7 @@ from catalogue.tests.factories import OrganismeFactory, commune
 from dossiers import services
 from dossiers.models import Dossier
 from dossiers.workflow import Status
-from e2e.conftest import add_authenticator_app, field, login, tick
+from e2e.conftest import add_authenticator_app, field, login, pay_by_card, tick
 from financing.tests.factories import PDF_BYTES
 
 SEED_TITLE = "Anglais - Test Bright Language - évaluation d'Anglais professionnel"
@@ -134,11 +134,7 @@ def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context
     field(page, "Code de mon application d'authentification").fill(codes[0])  # a recovery code works too
     page.get_by_role("button", name="Confirmer avec le code de l'application").click()
     expect(page.get_by_text("Votre identité est confirmée.")).to_be_visible()
-    field(page, "Numéro de carte").fill("4242 4242 4242 4242")
-    field(page, "Nom du titulaire de la carte").fill("Camille Durand")
-    field(page, "Date d'expiration").fill("12/30")
-    field(page, "Cryptogramme visuel").fill("987")
-    page.get_by_role("button", name="Payer 120,00\u00a0€ et accepter").click()
+    pay_by_card(page, "120,00\u00a0€")
     expect(page.get_by_text("Votre inscription est confirmée. Paiement de 120,00\u00a0€ accepté.")).to_be_visible()
     page.get_by_role("link", name="Mes droits formation").first.click()
     expect(page.locator("#droits-bloques")).to_have_text("750,00\u00a0€")

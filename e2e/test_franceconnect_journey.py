@@ -9,17 +9,9 @@ from playwright.sync_api import expect
 from accounts.tests.factories import TitulaireFactory
 from e2e.conftest import field, tick
 from franceconnect.models import FranceConnectIdentity
+from franceconnect.tests.provider import CLAIMS
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-CLAIMS = {
-    "given_name": "Angela Claire",
-    "family_name": "Dubois",
-    "birthdate": "1990-05-17",
-    "birthplace": "57463",
-    "email": "angela.dubois@franceconnect.example",
-    "acr": "eidas1",
-}
 
 
 def through_the_provider(page, sub: str):

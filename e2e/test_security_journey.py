@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from dossiers.models import Dossier
 from dossiers.states import Status
 from dossiers.tests import factories as f
-from e2e.conftest import field, login
+from e2e.conftest import field, login, pay_by_card
 from securite.models import Passkey
 
 
@@ -50,11 +50,7 @@ def test_a_passkey_registered_then_used_to_accept_a_proposal(
     page.goto(f"{live_server.url}/mes-dossiers/{dossier.numero}/acceptation/")
     page.get_by_role("button", name="Confirmer avec ma clé d'accès").click()
     expect(page.get_by_text("Votre identité est confirmée.")).to_be_visible()
-    field(page, "Numéro de carte").fill("4242 4242 4242 4242")
-    field(page, "Nom du titulaire de la carte").fill("Camille Durand")
-    field(page, "Date d'expiration").fill("12/30")
-    field(page, "Cryptogramme visuel").fill("987")
-    page.get_by_role("button", name="Payer 120,00\u00a0€ et accepter").click()
+    pay_by_card(page, "120,00\u00a0€")
     expect(page.get_by_text("Votre inscription est confirmée.").first).to_be_visible()
     assert Dossier.objects.get(pk=dossier.pk).status == Status.ACCEPTED
     assert Passkey.objects.get(user=titulaire).last_used_at is not None

@@ -258,6 +258,8 @@ def passkey_authentication_options(request) -> str:
 def passkey_confirm(request, *, credential: dict, purpose: str) -> StrongConfirmation:
     """Check a passkey's assertion (challenge of this session, this site's origin, one of the
     person's own keys, its signature counter going up) and record the confirmation."""
+    if Method.PASSKEY not in settings.CPF_PURCHASE_FACTORS:
+        raise ConfirmationError("Ce moyen n'est pas accepté pour confirmer un achat.")
     rp_id, origin = relying_party(request)
     challenge = _take_challenge(request, "authenticate")
     raw_id = credential.get("rawId") or credential.get("id") if isinstance(credential, dict) else None

@@ -117,45 +117,53 @@ def _refused(request, numero, error, field: str):
     return accept_page(request, numero, confirmation_errors={field: error.message}, status=400)
 
 
+def _confirm_step(request, numero, method: str, step, success: str):
+    """One step of a confirmation by code on the acceptance page: ``step(dossier)`` with the
+    factor ``method`` (which the settings must accept), then back to the page, or its refusal
+    next to the factor's field."""
+    dossier = _proposal(request, numero)
+    try:
+        if not getattr(services.factors_for(request), method):
+            raise services.ConfirmationError("Ce moyen n'est pas accepté pour confirmer un achat.")
+        step(dossier)
+    except services.ConfirmationError as error:
+        return _refused(request, numero, error, method)
+    messages.success(request, success)
+    return _back(numero)
+
+
+def _totp_code(request) -> str:
+    form = OtpCodeForm(request.POST)
+    if not form.is_valid():
+        raise services.ConfirmationError(form.errors["code"][0])
+    return form.cleaned_data["code"]
+
+
 @titulaire_required
 @require_POST
 def confirm_totp(request, numero):
-    dossier = _proposal(request, numero)
-    form = OtpCodeForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise services.ConfirmationError(form.errors["code"][0])
-        services.totp_confirm(user=request.user, purpose=services.purpose_of(dossier), code=form.cleaned_data["code"])
-    except services.ConfirmationError as error:
-        return _refused(request, numero, error, "totp")
-    messages.success(request, "Votre identité est confirmée.")
-    return _back(numero)
+    def step(dossier):
+        services.totp_confirm(user=request.user, purpose=services.purpose_of(dossier), code=_totp_code(request))
+
+    return _confirm_step(request, numero, "totp", step, "Votre identité est confirmée.")
 
 
 @titulaire_required
 @require_POST
 def confirm_email_send(request, numero):
-    dossier = _proposal(request, numero)
-    if not services.factors_for(request).email:
-        return _refused(request, numero, services.ConfirmationError("Le code par courriel n'est pas accepté pour confirmer un achat."), "email")
-    try:
+    def step(dossier):
         services.email_code_send(user=request.user, purpose=services.purpose_of(dossier))
-    except services.ConfirmationError as error:
-        return _refused(request, numero, error, "email")
-    messages.info(request, "Un code à 6 chiffres vient de vous être envoyé par courriel.")
-    return _back(numero)
+
+    return _confirm_step(request, numero, "email", step, "Un code à 6 chiffres vient de vous être envoyé par courriel.")
 
 
 @titulaire_required
 @require_POST
 def confirm_email(request, numero):
-    dossier = _proposal(request, numero)
-    try:
+    def step(dossier):
         services.email_code_confirm(user=request.user, purpose=services.purpose_of(dossier), code=request.POST.get("email_code", ""))
-    except services.ConfirmationError as error:
-        return _refused(request, numero, error, "email")
-    messages.success(request, "Votre identité est confirmée.")
-    return _back(numero)
+
+    return _confirm_step(request, numero, "email", step, "Votre identité est confirmée.")
 
 
 @titulaire_required

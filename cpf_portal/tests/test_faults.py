@@ -66,19 +66,6 @@ def test_favori_follows_a_local_next(client, titulaire):
 # --- 2. Paying one proposal twice, and a crash between the charge and the acceptance ---------------
 
 
-def card_post(dossier, **extra):
-    return {
-        "number": "4242 4242 4242 4242",
-        "holder": "Camille Durand",
-        "expiry": "12/30",
-        "cvc": "987",
-        "idempotency_key": str(uuid.uuid4()),
-        "version": dossier.version,
-        "expected_reste_cents": dossier.reste_a_payer_cents,
-        **extra,
-    }
-
-
 def test_the_second_tab_paying_the_same_proposal_is_told_and_nothing_is_charged_twice(client, cast, confirm_purchase):
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
     confirm_purchase(cast["titulaire"], dossier)
@@ -92,7 +79,7 @@ def test_the_second_tab_paying_the_same_proposal_is_told_and_nothing_is_charged_
         provider="test",
     )
     client.force_login(cast["titulaire"])
-    response = client.post(reverse("dossiers:accept", args=[dossier.numero]), card_post(dossier))
+    response = client.post(reverse("dossiers:accept", args=[dossier.numero]), f.card_post(dossier))
     assert response.status_code == 409
     assert "Un paiement est déjà en cours pour ce dossier." in text(response)
     assert Payment.objects.count() == 1
@@ -104,7 +91,7 @@ def test_the_second_tab_after_the_first_accepted_is_told_the_dossier_moved_on(cl
     confirm_purchase(cast["titulaire"], dossier)
     client.force_login(cast["titulaire"])
     url = reverse("dossiers:accept", args=[dossier.numero])
-    first, second = card_post(dossier), card_post(dossier)
+    first, second = f.card_post(dossier), f.card_post(dossier)
     assert client.post(url, first).status_code == 302
     response = client.post(url, second)
     assert response.status_code == 409 and "Cette action n'est plus possible" in text(response)
@@ -130,7 +117,7 @@ def test_retrying_after_a_crash_accepts_with_the_payment_already_made(client, ca
     confirm_purchase(cast["titulaire"], dossier)
     payment = charged_but_not_accepted(dossier, cast["titulaire"], minutes_ago=0)
     client.force_login(cast["titulaire"])
-    response = client.post(reverse("dossiers:accept", args=[dossier.numero]), card_post(dossier), follow=True)
+    response = client.post(reverse("dossiers:accept", args=[dossier.numero]), f.card_post(dossier), follow=True)
     assert "Votre inscription est confirmée." in text(response)
     dossier.refresh_from_db()
     assert dossier.status == Status.ACCEPTED and dossier.payment_id == payment.pk

@@ -160,3 +160,18 @@ def dossier_in(status, *, titulaire, session, organisme_user):
         dossier = service_done(titulaire, session, organisme_user)
         return _fire(dossier, "validate_service", Actor.SYSTEM, None, now=dossier.deadline_at)
     return builders[Status(status)]()
+
+
+def card_post(dossier, **extra) -> dict:
+    """The acceptance form as a person fills it: the test card, the dossier's version and the
+    reste à payer the page showed."""
+    return {
+        "number": "4242 4242 4242 4242",
+        "holder": "Camille Durand",
+        "expiry": "12/30",
+        "cvc": "987",
+        "idempotency_key": str(uuid.uuid4()),
+        "version": dossier.version,
+        "expected_reste_cents": dossier.reste_a_payer_cents,
+        **extra,
+    }

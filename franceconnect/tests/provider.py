@@ -23,6 +23,16 @@ CLIENT_ID = "cpf-portal-test"
 CLIENT_SECRET = "secret-de-test-franceconnect"
 # oidc-provider-mock knows the standard OpenID scopes only: FranceConnect's given_name,
 # family_name and birthdate come with « profile » there (birthplace, acr: always).
+# The identity FranceConnect gives in the tests (a person born in Metz on 17 May 1990).
+CLAIMS = {
+    "given_name": "Angela Claire",
+    "family_name": "Dubois",
+    "birthdate": "1990-05-17",
+    "birthplace": "57463",
+    "email": "angela.dubois@franceconnect.example",
+    "acr": "eidas1",
+}
+
 SCOPES = ["openid", "given_name", "family_name", "birthdate", "birthplace", "email", "profile"]
 
 

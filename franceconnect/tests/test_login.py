@@ -11,20 +11,13 @@ from accounts.models import User
 from accounts.tests.factories import TitulaireFactory, nir_for
 from franceconnect.models import FranceConnectIdentity
 from franceconnect.sessions import ID_TOKEN_KEY
+from franceconnect.tests.provider import CLAIMS
 
 from .provider import free_port, local_path
 
 pytestmark = pytest.mark.django_db
 
 BIRTHDATE = datetime.date(1990, 5, 17)
-CLAIMS = {
-    "given_name": "Angela Claire",
-    "family_name": "Dubois",
-    "birthdate": "1990-05-17",
-    "birthplace": "57463",
-    "email": "angela.dubois@franceconnect.example",
-    "acr": "eidas1",
-}
 LINK_URL = "/franceconnect/associer-mon-compte/"
 
 

@@ -3,7 +3,6 @@ a recent FranceConnect+ login, a TOTP app, or (when the settings accept it) a co
 
 import datetime
 import json
-import uuid
 
 import pytest
 import time_machine
@@ -26,19 +25,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def proposal(titulaire_with_rights, organisme, organisme_user):
     return f.proposed(titulaire_with_rights, f.session_for(organisme), organisme_user)
-
-
-def card(dossier, **overrides):
-    return {
-        "number": "4242 4242 4242 4242",
-        "holder": "Camille Durand",
-        "expiry": "12/30",
-        "cvc": "987",
-        "idempotency_key": str(uuid.uuid4()),
-        "version": dossier.version,
-        "expected_reste_cents": 12_000,
-        **overrides,
-    }
 
 
 def accept_url(dossier):
@@ -69,7 +55,7 @@ def test_without_any_factor_the_purchase_is_refused_with_the_way_forward(client,
     page = text(client.get(accept_url(proposal)))
     assert "Aucun moyen de confirmation sur votre compte" in page and "Mon compte → Sécurité" in page
     assert "et accepter" not in page  # no card form before the confirmation
-    response = client.post(accept_url(proposal), card(proposal))
+    response = client.post(accept_url(proposal), f.card_post(proposal))
     assert response.status_code == 403
     assert "Confirmez d'abord votre identité : cet achat utilise vos droits formation." in text(response)
     assert Dossier.objects.get(pk=proposal.pk).status == Status.PROPOSED
@@ -88,12 +74,12 @@ def test_a_totp_code_confirms_one_purchase(client, proposal, titulaire_with_righ
         assert client.post(confirm, {"code": totp_code(device)}).url == accept_url(proposal)
     page = text(client.get(accept_url(proposal)))
     assert "Payer 120,00\u00a0€ et accepter" in page
-    response = client.post(accept_url(proposal), card(proposal), follow=True)
+    response = client.post(accept_url(proposal), f.card_post(proposal), follow=True)
     assert "Votre inscription est confirmée." in text(response)
     assert StrongConfirmation.objects.get(purpose=services.purpose_of(proposal)).used_at is not None
     # Used once: the next purchase asks again.
     other = f.proposed(titulaire_with_rights, f.session_for(organisme), organisme_user)
-    assert client.post(accept_url(other), card(other)).status_code == 403
+    assert client.post(accept_url(other), f.card_post(other)).status_code == 403
 
 
 def test_a_confirmation_lasts_a_few_minutes(client, proposal, titulaire_with_rights, settings):
@@ -102,7 +88,7 @@ def test_a_confirmation_lasts_a_few_minutes(client, proposal, titulaire_with_rig
     StrongConfirmation.objects.filter(pk=confirmation.pk).update(
         confirmed_at=timezone.now() - datetime.timedelta(minutes=settings.CPF_STRONG_CONFIRMATION_MINUTES, seconds=1)
     )
-    assert client.post(accept_url(proposal), card(proposal)).status_code == 403
+    assert client.post(accept_url(proposal), f.card_post(proposal)).status_code == 403
 
 
 def test_a_code_by_email_when_the_settings_accept_it(client, proposal, titulaire_with_rights, settings, mailoutbox, send_queued_emails):
@@ -157,7 +143,7 @@ def test_a_passkey_is_registered_then_confirms_a_purchase(client, proposal, titu
     assert options["allowCredentials"][0]["id"] == passkey.credential_id
     response = post_json(client, reverse("securite:confirm-passkey", args=[proposal.numero]), {"credential": key.get(options)})
     assert response.json() == {"redirect": accept_url(proposal)}
-    assert client.post(accept_url(proposal), card(proposal)).status_code == 302
+    assert client.post(accept_url(proposal), f.card_post(proposal)).status_code == 302
     assert Dossier.objects.get(pk=proposal.pk).status == Status.ACCEPTED
     passkey.refresh_from_db()
     assert passkey.sign_count == 1 and passkey.last_used_at is not None
@@ -196,7 +182,7 @@ def test_a_tampered_passkey_assertion_is_refused(client, proposal, titulaire_wit
         response = post_json(client, verify_url, {"credential": assertion})
     assert response.status_code == 400 and message in response.json()["error"]
     assert not StrongConfirmation.objects.exists()
-    assert client.post(accept_url(proposal), card(proposal)).status_code == 403
+    assert client.post(accept_url(proposal), f.card_post(proposal)).status_code == 403
 
 
 def test_a_passkey_from_another_origin_is_not_registered(client, titulaire_with_rights):

@@ -3,7 +3,6 @@
 rétractation window and opens an assistance case."""
 
 import re
-import uuid
 
 import pytest
 from django.urls import reverse
@@ -23,16 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def accept_through_the_page(client, dossier, confirm_purchase):
     confirm_purchase(dossier.titulaire, dossier)
-    card = {
-        "number": "4242 4242 4242 4242",
-        "holder": "Camille Durand",
-        "expiry": "12/30",
-        "cvc": "987",
-        "idempotency_key": str(uuid.uuid4()),
-        "version": dossier.version,
-        "expected_reste_cents": 12_000,
-    }
-    assert client.post(reverse("dossiers:accept", args=[dossier.numero]), card).status_code == 302
+    assert client.post(reverse("dossiers:accept", args=[dossier.numero]), f.card_post(dossier)).status_code == 302
 
 
 def test_the_purchase_email_and_not_me(
