@@ -125,6 +125,7 @@ class LoginView(auth_views.LoginView):
     def form_invalid(self, form):
         not_activated = form.has_error("__all__", "not_activated")
         if not_activated and form.get_user() is not None:
+            self.request.session.pop(DECOY_SESSION_KEY, None)
             self.request.session[ACTIVATION_SESSION_KEY] = form.get_user().pk
         response = self.render_to_response(self.get_context_data(form=form, not_activated=not_activated))
         response.status_code = 400

@@ -377,6 +377,8 @@ CPF_CONTACT_MAX_PER_HOUR = env_int("CPF_CONTACT_MAX_PER_HOUR", 3, minimum=1)
 # passkey, franceconnect_plus, totp, email (empty: no confirmation), and how long one lasts.
 CPF_PURCHASE_GATE = "securite.gate.PurchaseGate"
 CPF_PURCHASE_FACTORS = env.list("CPF_PURCHASE_FACTORS", default=["passkey", "franceconnect_plus", "totp"])
+if unknown := set(CPF_PURCHASE_FACTORS) - {"passkey", "franceconnect_plus", "totp", "email"}:
+    raise ImproperlyConfigured(f"CPF_PURCHASE_FACTORS : moyens inconnus {sorted(unknown)} (passkey, franceconnect_plus, totp, email).")
 CPF_STRONG_CONFIRMATION_MINUTES = env_int("CPF_STRONG_CONFIRMATION_MINUTES", 10, minimum=1)
 # Passkeys: the relying party is this site's host and origin as the browser sees them, unless set.
 WEBAUTHN_RP_ID = env.str("WEBAUTHN_RP_ID", default="")

@@ -296,12 +296,18 @@ def parse_json(body: bytes) -> dict:
 # --- Alerts -------------------------------------------------------------------------------------
 
 
+def recent_logins(user, limit: int = 10):
+    """The account's last logins (device and address), whatever identifier was typed."""
+    from axes.models import AccessLog
+
+    usernames = [f"compte:{user.pk}", user.email.lower(), user.nir or "-"]
+    return AccessLog.objects.filter(username__in=usernames).order_by("-attempt_time")[:limit]
+
+
 def new_device_alert(request, user) -> bool:
     """E-mail the titulaire when he logs in from a device (browser) his account has not used
     before; the first login of an account alerts no one. django-axes has logged this login
     already (its receiver runs first)."""
-    from .views import recent_logins
-
     agent = request.META.get("HTTP_USER_AGENT", "")[:255]
     logins = list(recent_logins(user, limit=50))
     previous = logins[1:]

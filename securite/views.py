@@ -3,9 +3,7 @@ confirmation of a purchase on a dossier's acceptance page."""
 
 import json
 
-from axes.models import AccessLog
 from django.contrib import messages
-from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -23,19 +21,13 @@ from .forms import PasskeyNameForm
 from .models import Passkey
 
 
-def recent_logins(user, limit: int = 10):
-    """The account's last logins (device and address), whatever identifier was typed."""
-    usernames = [f"compte:{user.pk}", user.email.lower(), user.nir or "-"]
-    return AccessLog.objects.filter(Q(username__in=usernames)).order_by("-attempt_time")[:limit]
-
-
 @titulaire_required
 @require_GET
 def security(request):
     context = {
         "totp": two_factor.confirmed_app(request.user),
         "passkeys": request.user.passkeys.all(),
-        "logins": recent_logins(request.user),
+        "logins": services.recent_logins(request.user),
         "name_form": PasskeyNameForm(),
     }
     return render(request, "securite/security.html", context)

@@ -70,6 +70,7 @@ def test_production_settings_pass_check_deploy_without_warning():
         ({"SENTRY_DSN": "pas-une-url"}, "SENTRY_DSN invalide"),
         ({"HEALTH_BEAT_MAX_AGE_SECONDS": "10"}, "doit être au moins 60"),
         ({"DATABASE_POOLER": "pgpool"}, "DATABASE_POOLER='pgpool' : valeurs possibles pgbouncer ou vide"),
+        ({"CPF_PURCHASE_FACTORS": "totp,sms"}, "CPF_PURCHASE_FACTORS : moyens inconnus ['sms']"),
     ],
 )
 def test_bad_values_stop_the_start(overrides, message):
