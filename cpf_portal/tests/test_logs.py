@@ -5,7 +5,6 @@ import io
 import json
 import logging
 import re
-import uuid
 
 import pytest
 from celery import Celery
@@ -79,15 +78,8 @@ def test_journey_logs_carry_request_ids_and_no_personal_data(
     organisme = OrganismeFactory()
     dossier = f.proposed(user, f.session_for(organisme), OrganismeStaffFactory(organisme=organisme), price_cents=90_000)
     confirm_purchase(user, dossier)
-    card_form = {
-        "number": "4242 4242 4242 4242",
-        "holder": "Camille Durand",
-        "expiry": "12/30",
-        "cvc": "987",
-        "idempotency_key": str(uuid.uuid4()),
-        "version": dossier.version,
-        "expected_reste_cents": 15_000,
-    }
+    card_form = f.card_post(dossier)
+    assert card_form["expected_reste_cents"] == 15_000
     response = client.post(reverse("dossiers:accept", args=[dossier.numero]), card_form, follow=True)
     assert response.status_code == 200
 
