@@ -490,10 +490,6 @@ def participation_exemption(employment_status: str, financeurs=()) -> str:
     return next((reason for financeur, reason in EXEMPTING_FINANCEURS.items() if financeur in set(financeurs)), "")
 
 
-def participation_exempt(user, *, employer_abondement: bool = False) -> bool:
-    return bool(participation_exemption(getattr(user, "employment_status", ""), ["employeur"] if employer_abondement else []))
-
-
 # « pour un bilan de compétences »: the cap's sentence, per type d'action.
 CAP_LABELS = {
     "RS": "pour une certification du répertoire spécifique",
@@ -531,7 +527,6 @@ def compute_split(
     available_cents: int,
     on_date: datetime.date,
     abondements_cents: int = 0,
-    participation_exempt: bool = False,
     participation_cents: int | None = None,
     avoirs_cents: int = 0,
     exemption: str = "",
@@ -543,7 +538,7 @@ def compute_split(
     exceeds the participation, the participation is inside it). The titulaire's avoirs pay
     the reste à payer before the card."""
     if participation_cents is None:
-        participation_cents = 0 if (participation_exempt or exemption) else participation_on(on_date)
+        participation_cents = 0 if exemption else participation_on(on_date)
     participation = min(participation_cents, price_cents)
     payable_by_others = price_cents - participation
     abondements = max(0, min(abondements_cents, payable_by_others))

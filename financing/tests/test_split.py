@@ -37,7 +37,7 @@ def test_rights_cover_all_but_the_participation():
 
 
 def test_exempt_people_pay_nothing_when_rights_cover_the_price():
-    split = services.compute_split(price_cents=50_000, available_cents=75_000, on_date=datetime.date(2026, 11, 22), participation_exempt=True)
+    split = services.compute_split(price_cents=50_000, available_cents=75_000, on_date=datetime.date(2026, 11, 22), exemption=services.JOBSEEKER)
     assert (split.droits_cents, split.reste_a_payer_cents) == (50_000, 0) and split.covered_by_rights
 
 
@@ -54,7 +54,7 @@ def test_no_rights_at_all():
 
 
 def test_jobseekers_are_exempt(titulaire):
-    assert not services.participation_exempt(titulaire)
+    assert not services.participation_exemption(titulaire.employment_status)
     titulaire.employment_status = "demandeur_emploi"
-    assert services.participation_exempt(titulaire)
-    assert services.participation_exempt(None, employer_abondement=True)
+    assert services.participation_exemption(titulaire.employment_status)
+    assert services.participation_exemption("", ["employeur"])
