@@ -4,8 +4,11 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import nir as nir_lib
+from . import two_factor
 from .models import ActivationCode, ContactRequest, Structure, User
 
 
@@ -72,6 +75,17 @@ class UserAdmin(DjangoUserAdmin):
         ("Droits d'administration", {"classes": ["collapse"], "fields": ["is_staff", "is_superuser", "groups", "user_permissions"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "role", "organisme", "structure", "nir", "password1", "password2"]})]
+    actions = ["reset_second_factor"]
+
+    @admin.display(description="nom", ordering="last_name")
+    def full_name(self, obj):
+        return obj.full_name
+
+    @admin.action(description="Réinitialiser la double authentification (nouvelle activation à la connexion)")
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            two_factor.remove_all(user)
+        self.message_user(request, f"Double authentification réinitialisée pour {queryset.count()} compte(s).")
 
     @admin.display(description="NIR", ordering="nir")
     def nir_masked_column(self, obj):
@@ -115,6 +129,12 @@ class ContactRequestAdmin(admin.ModelAdmin):
         count = queryset.filter(handled_at__isnull=True).update(handled_at=timezone.now())
         self.message_user(request, f"{count} demande(s) marquée(s) comme traitée(s).")
 
+
+# Authenticator apps and recovery codes are not edited one by one: an operator resets a
+# person's second factor from « Utilisateurs » (the action above); django-otp's own English
+# admin pages are left out.
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
 
 # The audit trail (django-auditlog's read-only admin), with the address each change came from.
 admin.site.unregister(LogEntry)

@@ -83,14 +83,14 @@ class Structure(models.Model):
         CAP_EMPLOI = "cap_emploi", "Cap Emploi"
         APEC = "apec", "APEC"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     type = models.CharField("type", max_length=20, choices=Type)
     name = models.CharField("nom", max_length=200)
     audience = models.CharField("pour qui", max_length=200, blank=True)
     address = models.CharField("adresse", max_length=200)
     postal_code = models.CharField("code postal", max_length=5)
     city = models.CharField("ville", max_length=100)
-    commune = models.ForeignKey("catalogue.Commune", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    commune = models.ForeignKey("catalogue.Commune", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="commune")
     departement = models.CharField("département", max_length=3, db_index=True)
     phone = models.CharField("téléphone", max_length=10, blank=True)
     email = models.EmailField("courriel", blank=True)
@@ -144,7 +144,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     """Every person who logs in: titulaires (by NIR or e-mail), organisme staff, conseillers
     and operators (Django admin)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     email = models.EmailField("adresse électronique", max_length=254, unique=True)
     role = models.CharField("rôle", max_length=20, choices=Role, default=Role.TITULAIRE)
     nir = models.CharField("numéro de sécurité sociale", max_length=15, unique=True, null=True, blank=True)
@@ -296,15 +296,17 @@ class ContactRequest(models.Model):
         DEMARCHAGE = "demarchage", "Signaler un démarchage ou une fraude"
         AUTRE = "autre", "Autre question"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     reference = models.CharField("référence", max_length=20, unique=True)
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="contact_requests", verbose_name="utilisateur")
     name = models.CharField("nom", max_length=200)
     email = models.EmailField("courriel")
     subject = models.CharField("objet", max_length=20, choices=Subject)
     message = models.TextField("message")
     dossier_numero = models.CharField("numéro de dossier", max_length=10, blank=True)
-    client_key = models.CharField(max_length=64, db_index=True, help_text="Empreinte de l'adresse IP (limite d'envoi).")
+    client_key = models.CharField(
+        max_length=64, db_index=True, help_text="Empreinte de l'adresse IP (limite d'envoi).", verbose_name="empreinte du client"
+    )
     created_at = models.DateTimeField("reçue le", default=timezone.now, db_index=True)
     handled_at = models.DateTimeField("traitée le", null=True, blank=True)
 
@@ -320,13 +322,13 @@ class ContactRequest(models.Model):
 class ActivationCode(models.Model):
     """A 6-digit code sent by e-mail to activate an account. Only its HMAC is stored."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_codes")
-    code_hash = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="activation_codes", verbose_name="utilisateur")
+    code_hash = models.CharField(max_length=64, verbose_name="empreinte du code")
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="créé le")
+    expires_at = models.DateTimeField(verbose_name="expire le")
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="essais")
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name="utilisé le")
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name="révoqué le")
 
     class Meta:
         verbose_name = "code d'activation"
@@ -341,9 +343,9 @@ class PasswordResetRequest(models.Model):
     """One « Mot de passe oublié » request, counted per address and per client (both kept as
     keyed hashes, never in clear) to throttle them; forgotten with the login logs."""
 
-    address_key = models.CharField(max_length=64)
-    client_key = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
+    address_key = models.CharField(max_length=64, verbose_name="empreinte de l'adresse")
+    client_key = models.CharField(max_length=64, verbose_name="empreinte du client")
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="demandé le")
 
     class Meta:
         verbose_name = "demande de nouveau mot de passe"

@@ -38,11 +38,11 @@ class ApiKey(models.Model):
     """A key of one organisme: ``cpf_<prefix>_<secret>``, shown once; only the prefix (to find
     it) and the SHA-256 of the whole key are stored."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="api_keys")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="api_keys", verbose_name="organisme")
     name = models.CharField("nom", max_length=100)
     prefix = models.CharField("préfixe", max_length=12, unique=True)
-    key_digest = models.CharField(max_length=64, editable=False)
+    key_digest = models.CharField(max_length=64, editable=False, verbose_name="empreinte de la clé")
     scopes = ArrayField(models.CharField(max_length=15, choices=Scope), verbose_name="périmètres")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="créée par")
     created_at = models.DateTimeField("créée le", auto_now_add=True)
@@ -80,15 +80,15 @@ class ApiWrite(models.Model):
     """Every write made through the API (which key, what, when, the answer), and the answer
     kept for its ``Idempotency-Key``: a retried request gets the same answer, fired once."""
 
-    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="writes")
-    idempotency_key = models.CharField(max_length=200, blank=True)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_digest = models.CharField(max_length=64)
-    status_code = models.PositiveSmallIntegerField(null=True)
-    response_body = models.BinaryField(null=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="writes", verbose_name="clé d'API")
+    idempotency_key = models.CharField(max_length=200, blank=True, verbose_name="clé d'idempotence")
+    method = models.CharField(max_length=10, verbose_name="méthode")
+    path = models.CharField(max_length=500, verbose_name="chemin")
+    request_digest = models.CharField(max_length=64, verbose_name="empreinte de la requête")
+    status_code = models.PositiveSmallIntegerField(null=True, verbose_name="code de réponse")
+    response_body = models.BinaryField(null=True, verbose_name="corps de la réponse")
+    content_type = models.CharField(max_length=100, blank=True, verbose_name="type de contenu")
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="reçue le")
 
     class Meta:
         verbose_name = "écriture par l'API"
@@ -112,16 +112,16 @@ class Event(models.TextChoices):
 
 
 class WebhookEndpoint(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="webhook_endpoints")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name="organisme")
     url = models.URLField("adresse (URL)", max_length=500)
     events = ArrayField(models.CharField(max_length=40, choices=Event), verbose_name="événements")
     secret = models.CharField("secret de signature", max_length=64, editable=False)
     active = models.BooleanField("actif", default=True)
     disabled_reason = models.CharField("motif de la désactivation", max_length=300, blank=True)
     # Since when every delivery fails (cleared by a success): a day of it disables the endpoint.
-    failing_since = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    failing_since = models.DateTimeField(null=True, blank=True, verbose_name="en échec depuis")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="créé par")
     created_at = models.DateTimeField("créé le", auto_now_add=True)
 
     class Meta:
@@ -146,15 +146,15 @@ class Delivery(models.Model):
         SENT = "sent", "Reçue"
         FAILED = "failed", "Échec"
 
-    event_id = models.UUIDField(default=uuid.uuid4, editable=False)
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(default=uuid.uuid4, editable=False, verbose_name="identifiant de l'évènement")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name="point de réception")
     event = models.CharField("événement", max_length=40, choices=Event)
     # Deliveries of one subject (a dossier's numero, an invoice's number…) go in order.
-    subject = models.CharField(max_length=100)
-    payload = models.JSONField()
+    subject = models.CharField(max_length=100, verbose_name="objet")
+    payload = models.JSONField(verbose_name="contenu")
     status = models.CharField("état", max_length=10, choices=Status, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name="prochain essai le")
     last_status_code = models.PositiveSmallIntegerField("dernier code HTTP", null=True, blank=True)
     last_duration_ms = models.PositiveIntegerField("durée (ms)", null=True, blank=True)
     last_error = models.CharField("dernière erreur", max_length=300, blank=True)

@@ -17,7 +17,7 @@ from cpf_portal.money import euros
 class BankAccount(models.Model):
     """Where the organisme is paid. Every change is in the audit trail (who, when, from where)."""
 
-    organisme = models.OneToOneField("catalogue.Organisme", on_delete=models.PROTECT, related_name="bank_account")
+    organisme = models.OneToOneField("catalogue.Organisme", on_delete=models.PROTECT, related_name="bank_account", verbose_name="organisme")
     holder = models.CharField("titulaire du compte", max_length=70)
     iban = models.CharField("IBAN", max_length=34)
     bic = models.CharField("BIC", max_length=11)
@@ -45,7 +45,7 @@ class InvoiceCounter(models.Model):
     duplicate, whatever runs at the same time; a rolled-back issue gives its number back."""
 
     organisme = models.OneToOneField("catalogue.Organisme", on_delete=models.PROTECT, primary_key=True, related_name="+")
-    last_number = models.PositiveIntegerField(default=0)
+    last_number = models.PositiveIntegerField(default=0, verbose_name="dernier numéro")
 
     def __str__(self):
         return f"{self.organisme_id}: {self.last_number}"
@@ -67,8 +67,8 @@ class Invoice(models.Model):
         CREDITED = "credited", "Annulée par un avoir"
         CREDIT_NOTE = "credit_note", "Avoir émis"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="invoices")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="invoices", verbose_name="organisme")
     kind = models.CharField("type", max_length=10, choices=Kind, default=Kind.FACTURE)
     sequence = models.PositiveIntegerField("rang dans la séquence de l'organisme")
     number = models.CharField("numéro", max_length=20)
@@ -132,7 +132,7 @@ class InvoiceLine(models.Model):
         SOLDE = "solde", "Prestation réalisée"
         INDEMNITE = "indemnite", "Indemnité d'annulation (5 %)"
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines", verbose_name="facture")
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="invoice_lines")
     nature = models.CharField("nature", max_length=10, choices=Nature)
     label = models.CharField("désignation", max_length=300)

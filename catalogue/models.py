@@ -20,7 +20,7 @@ NUMERO_VALIDATOR = RegexValidator(r"^[0-9A-Za-z_\-]+$", "Le numéro ne contient 
 class Organisme(models.Model):
     """An organisme de formation: publishes formations, answers dossiers."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     raison_sociale = models.CharField("raison sociale", max_length=200)
     siret = models.CharField("SIRET", max_length=14, unique=True, validators=[validate_siret])
     nda = models.CharField("numéro de déclaration d'activité", max_length=11, blank=True, validators=[validate_nda])
@@ -33,7 +33,7 @@ class Organisme(models.Model):
     # new dossier; its open dossiers are listed for the operators.
     suspended_at = models.DateTimeField("suspendu le", null=True, blank=True, editable=False)
     suspension_reason = models.TextField("motif de la suspension", blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="créé le")
 
     class Meta:
         verbose_name = "organisme de formation"
@@ -54,17 +54,17 @@ class Commune(models.Model):
     code_insee = models.CharField("code INSEE", max_length=5, unique=True)
     name = models.CharField("nom", max_length=100)
     # Lower case, no accents, hyphens and apostrophes as spaces: « saint etienne ».
-    search_name = models.CharField(max_length=100, editable=False)
+    search_name = models.CharField(max_length=100, editable=False, verbose_name="nom normalisé (recherche)")
     postal_codes = ArrayField(models.CharField(max_length=5), verbose_name="codes postaux", default=list)
     # The same codes as one string, for prefix search by trigram index.
-    postal_codes_text = models.CharField(max_length=200, editable=False, default="")
+    postal_codes_text = models.CharField(max_length=200, editable=False, default="", verbose_name="codes postaux (recherche)")
     departement = models.CharField("département", max_length=3, db_index=True)
-    latitude = models.FloatField()
-    longitude = models.FloatField()
-    population = models.PositiveIntegerField(default=0)
+    latitude = models.FloatField(verbose_name="latitude")
+    longitude = models.FloatField(verbose_name="longitude")
+    population = models.PositiveIntegerField(default=0, verbose_name="population")
     # Open sessions held here, as of the last refresh of the search's statistics
     # (services.search_terms_refresh): the search's estimate of how dense a place is.
-    open_sessions = models.PositiveIntegerField(default=0, editable=False)
+    open_sessions = models.PositiveIntegerField(default=0, editable=False, verbose_name="sessions ouvertes")
 
     class Meta:
         verbose_name = "commune"
@@ -182,11 +182,13 @@ class Formation(models.Model):
     Modalite = Modalite
     Tva = Tva
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     numero = models.CharField("numéro", max_length=80, unique=True, validators=[NUMERO_VALIDATOR])
     intitule = models.CharField("intitulé", max_length=300)
-    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="formations")
-    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, null=True, blank=True, related_name="formations")
+    organisme = models.ForeignKey(Organisme, on_delete=models.PROTECT, related_name="formations", verbose_name="organisme")
+    certification = models.ForeignKey(
+        Certification, on_delete=models.PROTECT, null=True, blank=True, related_name="formations", verbose_name="certification"
+    )
     description = models.TextField("description", blank=True)
     objectifs = models.TextField("objectifs", blank=True)
     contenu = models.TextField("contenu", blank=True)
@@ -196,11 +198,11 @@ class Formation(models.Model):
     # index: the shortest duration, one modality (« mixte » when they differ), every rythm.
     duree_heures = models.PositiveIntegerField("durée en heures", null=True, blank=True, editable=False)
     modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL, editable=False)
-    modalites = ArrayField(models.CharField(max_length=10, choices=Modalite), default=list, db_default="{}", editable=False)
-    rythmes = ArrayField(models.CharField(max_length=15, choices=Rythme), default=list, db_default="{}", editable=False)
+    modalites = ArrayField(models.CharField(max_length=10, choices=Modalite), default=list, db_default="{}", editable=False, verbose_name="modalités")
+    rythmes = ArrayField(models.CharField(max_length=15, choices=Rythme), default=list, db_default="{}", editable=False, verbose_name="rythmes")
     active = models.BooleanField("publiée", default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="créée le")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="modifiée le")
 
     objects = FormationQuerySet.as_manager()
 
@@ -234,8 +236,8 @@ class Action(models.Model):
     what price, with which prérequis, and who handles its registrations. Its sessions are
     its dates; they carry copies of its price and place for the search (trigger, 0014)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="actions")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="actions", verbose_name="formation")
     # The organisme's own id of the action (catalogue files): a re-import updates it.
     reference = models.CharField("identifiant de l'action chez l'organisme", max_length=80, blank=True, db_default="")
     modalite = models.CharField("modalité", max_length=10, choices=Modalite, default=Modalite.PRESENTIEL)
@@ -247,14 +249,14 @@ class Action(models.Model):
     price_cents = models.BigIntegerField("prix TTC (centimes)")
     tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE)
     address = models.CharField("adresse du lieu", max_length=200, blank=True)
-    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="actions")
+    commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="actions", verbose_name="commune")
     # Who handles the registrations: receives « [Non traité] Dossier de formation n° … » and
     # every e-mail about its dossiers (the organisme's address when empty).
     contact_name = models.CharField("nom du contact d'inscription", max_length=200, blank=True)
     contact_email = models.EmailField("courriel du contact d'inscription", blank=True)
     contact_phone = models.CharField("téléphone du contact d'inscription", max_length=10, blank=True, validators=[phones.validate_any])
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="créée le")
+    updated_at = models.DateTimeField(auto_now=True, verbose_name="modifiée le")
 
     class Meta:
         verbose_name = "action de formation"
@@ -306,8 +308,8 @@ class SessionQuerySet(models.QuerySet):
 
 
 class Session(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="sessions")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="sessions", verbose_name="action de formation")
     # The action's formation, price and place, copied on the session by a database trigger
     # (migration 0014) for the search's covering indexes; ``follow`` sets them in Python too.
     # Indexed below by a covering index (the search reads sessions from the index alone).
@@ -329,7 +331,7 @@ class Session(models.Model):
     active = models.BooleanField("ouverte", default=True)
     # The organisme's own id of the session (catalogue files): a re-import updates it.
     reference = models.CharField("identifiant de la session chez l'organisme", max_length=80, blank=True, db_default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="créée le")
 
     objects = SessionQuerySet.as_manager()
 
@@ -472,9 +474,9 @@ class FormationIndex(models.Model):
 
 
 class Favori(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favoris")
-    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="favoris")
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favoris", verbose_name="titulaire")
+    formation = models.ForeignKey(Formation, on_delete=models.CASCADE, related_name="favoris", verbose_name="formation")
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name="ajouté le")
 
     class Meta:
         verbose_name = "favori"
@@ -536,7 +538,7 @@ class OfferImport(models.Model):
         FAILED = "failed", "Échec"
         ABANDONED = "abandoned", "Abandonné"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     organisme = models.ForeignKey(Organisme, on_delete=models.CASCADE, related_name="offer_imports")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="déposé par")
     filename = models.CharField("fichier", max_length=255)

@@ -6,12 +6,9 @@ from api.v1 import api as api_v1
 
 from . import health, metrics, views
 
-admin.site.site_header = "Mon Compte Formation — administration"
-admin.site.site_title = "Mon Compte Formation"
-admin.site.index_title = "Gestion du portail"
-
 urlpatterns = [
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("conditions-generales-d-utilisation/", views.cgu, name="cgu"),
     path("aide/", views.help_index, name="aide"),
     path("aide/compte-personnel-de-formation/", views.help_cpf, name="aide-cpf"),

@@ -2,9 +2,10 @@ import json
 from functools import lru_cache
 
 from django.conf import settings
-from django.http import HttpResponseServerError
+from django.http import HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -95,3 +96,12 @@ def page_not_found(request, exception=None):
 def server_error(request):
     # Rendered without a request context: the failure may be the database itself.
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+@require_GET
+def favicon(request):
+    """Browsers and the admin ask /favicon.ico: the DSFR's Marianne, from the static files."""
+    # Not permanent: the hashed name of the static file changes with the DSFR's version.
+    response = HttpResponseRedirect(static("dsfr/dist/favicon/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -28,14 +28,14 @@ class Dossier(models.Model):
     """A dossier de formation: a titulaire's request for a session, then the organisme's
     proposal, then the training. ``status`` is written only by ``dossiers.workflow``."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     numero = models.CharField("numéro", max_length=10, unique=True, editable=False)
-    titulaire = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers")
-    session = models.ForeignKey("catalogue.Session", on_delete=models.PROTECT, related_name="dossiers")
-    formation = models.ForeignKey("catalogue.Formation", on_delete=models.PROTECT, related_name="dossiers")
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="dossiers")
+    titulaire = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers", verbose_name="titulaire")
+    session = models.ForeignKey("catalogue.Session", on_delete=models.PROTECT, related_name="dossiers", verbose_name="session")
+    formation = models.ForeignKey("catalogue.Formation", on_delete=models.PROTECT, related_name="dossiers", verbose_name="formation")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="dossiers", verbose_name="organisme")
     status = models.CharField("état", max_length=30, choices=Status.choices, default=Status.DRAFT, editable=False)
-    version = models.PositiveIntegerField(default=1, editable=False, help_text="Augmente à chaque changement d'état.")
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="Augmente à chaque changement d'état.", verbose_name="version")
 
     # The offer when the dossier was created…
     price_cents = models.BigIntegerField("prix de la formation")
@@ -56,7 +56,9 @@ class Dossier(models.Model):
     avoir_cents = models.BigIntegerField("payé par avoir", default=0, help_text="La part du reste à payer réglée par les avoirs du titulaire.")
     locked_cents = models.BigIntegerField("droits bloqués", default=0)
     consumed_cents = models.BigIntegerField("droits débités", default=0)
-    payment = models.OneToOneField("financing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="dossier")
+    payment = models.OneToOneField(
+        "financing.Payment", null=True, blank=True, on_delete=models.PROTECT, related_name="dossier", verbose_name="paiement"
+    )
     # Why no participation forfaitaire is due, and where that comes from (a declared situation,
     # an abondement and who added it), kept for the control.
     exemption = models.CharField("exonération de la participation", max_length=200, blank=True)
@@ -75,11 +77,11 @@ class Dossier(models.Model):
 
     # What the titulaire validated (« Mes informations ») when sending, for the organisme.
     titulaire_info = models.JSONField("informations du titulaire", default=dict, blank=True)
-    info_validated_at = models.DateTimeField(null=True, blank=True)
+    info_validated_at = models.DateTimeField(null=True, blank=True, verbose_name="informations validées le")
 
     # The next deadline and the transition it fires (system), for the periodic job.
     deadline_at = models.DateTimeField("échéance", null=True, blank=True)
-    deadline_transition = models.CharField(max_length=40, blank=True)
+    deadline_transition = models.CharField(max_length=40, blank=True, verbose_name="transition à l'échéance")
     retractation_until = models.DateTimeField("fin du délai de rétractation", null=True, blank=True)
 
     refusal_reason = models.TextField("motif du refus", blank=True)
@@ -201,14 +203,14 @@ class DossierEvent(models.Model):
     """History of a dossier: one row per transition, written with it."""
 
     dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="events")
-    transition = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=30, choices=Status.choices)
-    to_status = models.CharField(max_length=30, choices=Status.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    actor_role = models.CharField(max_length=20)
-    comment = models.TextField(blank=True)
-    payload = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    transition = models.CharField(max_length=40, verbose_name="transition")
+    from_status = models.CharField(max_length=30, choices=Status.choices, verbose_name="état de départ")
+    to_status = models.CharField(max_length=30, choices=Status.choices, verbose_name="état d'arrivée")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="auteur")
+    actor_role = models.CharField(max_length=20, verbose_name="rôle de l'auteur")
+    comment = models.TextField(blank=True, verbose_name="commentaire")
+    payload = models.JSONField(default=dict, blank=True, verbose_name="données")
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="date")
 
     class Meta:
         verbose_name = "événement du dossier"
@@ -235,8 +237,10 @@ class DossierAbondement(models.Model):
     financeur = models.CharField("financeur", max_length=20, choices=Financeur)
     financeur_name = models.CharField("nom du financeur", max_length=200, blank=True)
     amount_cents = models.PositiveIntegerField("montant (centimes)")
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="ajouté par"
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="ajouté le")
 
     class Meta:
         verbose_name = "abondement"
@@ -260,7 +264,7 @@ class ServiceProof(models.Model):
         CERTIFICAT = "certificat", "Certificat de réalisation"
         AUTRE = "autre", "Autre justificatif"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="proofs")
     kind = models.CharField("type de justificatif", max_length=12, choices=Kind)
     file = models.FileField("fichier", upload_to=proof_path)

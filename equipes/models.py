@@ -73,15 +73,17 @@ class Invitation(models.Model):
     the roles chosen, from the account of that e-mail address only. Only the token's digest
     is stored."""
 
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="invitations")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="invitations", verbose_name="organisme")
     email = models.EmailField("adresse électronique")
     roles = ArrayField(models.CharField(max_length=20, choices=TeamRole), verbose_name="rôles")
-    token_digest = models.CharField(max_length=64, unique=True, editable=False)
+    token_digest = models.CharField(max_length=64, unique=True, editable=False, verbose_name="empreinte du lien")
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="invité par")
     created_at = models.DateTimeField("envoyée le", auto_now_add=True)
     expires_at = models.DateTimeField("valable jusqu'au", default=invitation_expiry)
     accepted_at = models.DateTimeField("acceptée le", null=True, blank=True)
-    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="acceptée par"
+    )
     revoked_at = models.DateTimeField("annulée le", null=True, blank=True)
 
     class Meta:
@@ -116,7 +118,7 @@ class TeamEvent(models.Model):
         WEBHOOK_ADDED = "webhook_added", "Webhook ajouté"
         WEBHOOK_DISABLED = "webhook_disabled", "Webhook désactivé"
 
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="team_events")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.CASCADE, related_name="team_events", verbose_name="organisme")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name="par")
     kind = models.CharField("changement", max_length=20, choices=Kind)
     subject = models.CharField("personne concernée", max_length=300)

@@ -7,11 +7,11 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 
 from cpf_portal.admin_mixins import ReadOnlyMixin
 from cpf_portal.http import posted
-from cpf_portal.money import to_cents
+from cpf_portal.money import from_cents, to_cents
 from cpf_portal.templatetags import euros
 
 from . import services
@@ -27,6 +27,7 @@ from .models import (
     Payment,
     Refund,
     YearlyDeclaration,
+    available_sum,
 )
 from .views import _serve
 
@@ -56,7 +57,7 @@ class CorrectionForm(forms.Form):
 
 @admin.register(CpfAccount)
 class CpfAccountAdmin(admin.ModelAdmin):
-    list_display = ["user", "created_at"]
+    list_display = ["user", "balance", "created_at"]
     list_select_related = ["user"]
     search_fields = ["user__email", "=user__nir", "user__last_name"]
     readonly_fields = ["user", "created_at", "balances"]
@@ -67,6 +68,14 @@ class CpfAccountAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_queryset(self, request):
+        # The droits disponibles of each account of the page, summed in the list's query.
+        return super().get_queryset(request).annotate(available_cents=available_sum("movements__"))
+
+    @admin.display(description="droits disponibles", ordering="available_cents")
+    def balance(self, obj):
+        return euros(obj.available_cents)
 
     @admin.display(description="soldes")
     def balances(self, obj):
@@ -199,35 +208,68 @@ class DifDeclarationAdmin(admin.ModelAdmin):
             except services.FinancingError as error:
                 messages.error(request, str(error))
             return redirect("admin:financing_difdeclaration_change", declaration.pk)
-        attestations = format_html_join(
-            "",
-            "<li><a href='{}'>{} — {} h, {}</a></li>",
-            (
-                (reverse("admin:financing_difattestation_file", args=[a.public_id]), a.employer, a.hours, a.issued_on)
-                for a in declaration.attestations.all()
-            ),
-        )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Contrôle de la saisie DIF — {declaration}",
             "form": form,
             "opts": self.model._meta,
-            "intro": format_html("<ul>{}</ul>", attestations),
+            "declaration": declaration,
+            "attestations": [
+                (a, reverse("admin:financing_difattestation_file", args=[a.public_id]), a.content_type.startswith("image/"))
+                for a in declaration.attestations.all()
+            ],
         }
-        return TemplateResponse(request, "admin/financing/form_page.html", context)
+        return TemplateResponse(request, "admin/financing/dif_review.html", context)
 
     def file_view(self, request, public_id):
         if not request.user.has_perm("financing.view_difattestation"):
             raise PermissionDenied
-        return _serve(get_object_or_404(DifAttestation, public_id=public_id))
+        response = _serve(get_object_or_404(DifAttestation, public_id=public_id))
+        # Shown beside the decision on the control page (same origin only).
+        response["X-Frame-Options"] = "SAMEORIGIN"
+        response._csp_replace = {"frame-ancestors": ["'self'"]}
+        return response
+
+
+class DatedRuleForm(forms.ModelForm):
+    """A money rule's value is typed in euros (« 100,00 ») and kept in cents."""
+
+    value = forms.DecimalField(label="Valeur", min_value=0, decimal_places=2, localize=True, help_text=DatedRule._meta.get_field("value").help_text)
+
+    class Meta:
+        model = DatedRule
+        fields = ["key", "start_date", "value", "source"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and self.instance.key in DatedRule.MONEY_KEYS:
+            self.initial["value"] = from_cents(self.instance.value)
+
+    def clean(self):
+        data = super().clean()
+        value, key = data.get("value"), data.get("key")
+        if value is None or not key:
+            return data
+        if key in DatedRule.MONEY_KEYS:
+            data["value"] = to_cents(value)
+        elif value != value.to_integral_value():
+            self.add_error("value", "Cette règle attend un nombre entier.")
+        else:
+            data["value"] = int(value)
+        return data
 
 
 @admin.register(DatedRule)
 class DatedRuleAdmin(admin.ModelAdmin):
     """Bilan de compétences and open requests: next year's figures are added with their date."""
 
-    list_display = ["key", "start_date", "value", "source"]
+    form = DatedRuleForm
+    list_display = ["key", "start_date", "value_column", "source"]
     list_filter = ["key"]
+
+    @admin.display(description="valeur", ordering="value")
+    def value_column(self, obj):
+        return obj.value_display
 
 
 @admin.register(FundingCap)

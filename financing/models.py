@@ -24,8 +24,8 @@ DIF_MAX_HOURS = 120
 class CpfAccount(models.Model):
     """One per titulaire; the row every money operation locks (select_for_update)."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cpf_account")
-    created_at = models.DateTimeField(default=timezone.now)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cpf_account", verbose_name="titulaire")
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="ouvert le")
 
     class Meta:
         verbose_name = "compte CPF"
@@ -50,6 +50,15 @@ ACQUIRED_KINDS = [MovementKind.ALIMENTATION, MovementKind.DIF, MovementKind.ABON
 LOCK_KINDS = [MovementKind.BLOCAGE, MovementKind.DEBLOCAGE]
 
 
+def available_sum(prefix: str = ""):
+    """The droits disponibles (acquired − locked) as an aggregate expression over movements
+    reached through ``prefix`` (« movements__ » from an account)."""
+    amount = f"{prefix}amount_cents"
+    acquired = Sum(amount, filter=Q(**{f"{prefix}kind__in": ACQUIRED_KINDS}), default=0)
+    locked = Sum(amount, filter=Q(**{f"{prefix}kind__in": LOCK_KINDS}), default=0)
+    return acquired - locked
+
+
 class LedgerQuerySet(models.QuerySet):
     def balances(self) -> dict:
         """{"acquired", "locked", "available"} in cents, in one query."""
@@ -66,17 +75,21 @@ class Movement(models.Model):
     ALIMENTATION, BLOCAGE > 0; DEBLOCAGE, DEBIT < 0; DIF, ABONDEMENT, CORRECTION ≠ 0 (a
     negative DIF or ABONDEMENT reverses an earlier one)."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="movements")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="movements", verbose_name="compte CPF")
     kind = models.CharField("type", max_length=15, choices=MovementKind)
     amount_cents = models.BigIntegerField("montant (centimes)")
     label = models.CharField("libellé", max_length=200)
     year = models.PositiveSmallIntegerField("année d'acquisition", null=True, blank=True)
-    dif_declaration = models.ForeignKey("DifDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="movements")
+    dif_declaration = models.ForeignKey(
+        "DifDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="movements", verbose_name="saisie DIF"
+    )
     reference = models.CharField("référence", max_length=100, blank=True, help_text="Dossier, financeur ou pièce à l'origine du mouvement.")
     dossier = models.ForeignKey("dossiers.Dossier", null=True, blank=True, on_delete=models.PROTECT, related_name="movements", verbose_name="dossier")
     reason = models.TextField("motif", blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="saisi par"
+    )
     created_at = models.DateTimeField("date", default=timezone.now, db_index=True)
 
     objects = LedgerQuerySet.as_manager()
@@ -119,15 +132,15 @@ class YearlyDeclaration(models.Model):
         INDEPENDANT = "independant", "Travailleur indépendant"
         ARTISTE_AUTEUR = "artiste_auteur", "Artiste-auteur"
 
-    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="declarations")
+    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="declarations", verbose_name="compte CPF")
     year = models.PositiveSmallIntegerField("année")
     status = models.CharField("statut", max_length=20, choices=Status)
     hours_worked = models.DecimalField("heures travaillées", max_digits=7, decimal_places=2)
     low_qualification = models.BooleanField("sans qualification de niveau 3 (ou RQTH)", default=False)
     computed_cents = models.BigIntegerField("montant calculé")
     credited_cents = models.BigIntegerField("montant crédité (après plafond)")
-    movement = models.OneToOneField(Movement, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    imported_at = models.DateTimeField(default=timezone.now)
+    movement = models.OneToOneField(Movement, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="mouvement")
+    imported_at = models.DateTimeField(default=timezone.now, verbose_name="importée le")
 
     class Meta:
         verbose_name = "déclaration annuelle"
@@ -149,14 +162,16 @@ class DifDeclaration(models.Model):
         ACCEPTEE = "acceptee", "Attestation acceptée"
         REFUSEE = "refusee", "Attestation refusée"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="dif_declarations")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="dif_declarations", verbose_name="compte CPF")
     situation = models.CharField("situation", max_length=12, choices=Situation)
     hours = models.PositiveSmallIntegerField("heures DIF retenues")
     amount_cents = models.BigIntegerField("montant crédité")
     status = models.CharField("état", max_length=12, choices=Status, default=Status.EN_CONTROLE)
     rejection_reason = models.TextField("motif du refus", blank=True)
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="contrôlée par"
+    )
     reviewed_at = models.DateTimeField("contrôlée le", null=True, blank=True)
     created_at = models.DateTimeField("saisie le", default=timezone.now)
 
@@ -178,8 +193,8 @@ def attestation_path(instance, filename):
 
 
 class DifAttestation(models.Model):
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    declaration = models.ForeignKey(DifDeclaration, on_delete=models.PROTECT, related_name="attestations")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    declaration = models.ForeignKey(DifDeclaration, on_delete=models.PROTECT, related_name="attestations", verbose_name="saisie DIF")
     employer = models.CharField("employeur", max_length=200)
     hours = models.DecimalField("heures DIF de l'attestation", max_digits=5, decimal_places=2)
     issued_on = models.DateField("date de l'attestation")
@@ -249,11 +264,16 @@ class DatedRule(models.Model):
         BILAN_MIN_HOURS = "bilan_min_hours", "Bilan de compétences : durée minimale (heures)"
         BILAN_EVERY_YEARS = "bilan_every_years", "Bilan de compétences : un seul financé tous les (années)"
         MAX_OPEN_REQUESTS = "max_open_requests", "Demandes en cours à la fois pour une même action (au plus)"
-        PERMIS_MIN_COFINANCING = "permis_min_cofinancing", "Permis de conduire d'un salarié : cofinancement d'un tiers d'au moins (centimes)"
+        PERMIS_MIN_COFINANCING = "permis_min_cofinancing", "Permis de conduire d'un salarié : cofinancement d'un tiers d'au moins (euros)"
+
+    # Rules whose value is money: kept in cents, read and typed in euros.
+    MONEY_KEYS = frozenset({Key.PERMIS_MIN_COFINANCING})
 
     key = models.CharField("règle", max_length=30, choices=Key)
     start_date = models.DateField("applicable à partir du")
-    value = models.PositiveIntegerField("valeur")
+    value = models.PositiveIntegerField(
+        "valeur", help_text="Un nombre d'heures, d'années ou de demandes ; un montant en euros pour un cofinancement."
+    )
     source = models.CharField("texte", max_length=300, blank=True)
 
     class Meta:
@@ -263,7 +283,11 @@ class DatedRule(models.Model):
         constraints = [models.UniqueConstraint(fields=["key", "start_date"], name="financing_datedrule_unique")]
 
     def __str__(self):
-        return f"{self.get_key_display()} : {self.value} à partir du {self.start_date:%d/%m/%Y}"
+        return f"{self.get_key_display()} : {self.value_display} à partir du {self.start_date:%d/%m/%Y}"
+
+    @property
+    def value_display(self) -> str:
+        return euros(self.value) if self.key in self.MONEY_KEYS else str(self.value)
 
 
 class Payment(models.Model):
@@ -276,8 +300,8 @@ class Payment(models.Model):
         FAILED = "failed", "Paiement refusé"
         REFUNDED = "refunded", "Remboursé"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments", verbose_name="titulaire")
     purpose = models.CharField("objet", max_length=200)
     reference = models.CharField("référence payée", max_length=100, help_text="Par exemple le numéro du dossier.")
     amount_cents = models.PositiveIntegerField("montant (centimes)")
@@ -289,9 +313,9 @@ class Payment(models.Model):
     card_last4 = models.CharField("4 derniers chiffres", max_length=4, blank=True)
     failure_reason = models.CharField("motif du refus", max_length=200, blank=True)
     receipt_number = models.CharField("numéro de reçu", max_length=30, unique=True, null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, verbose_name="créé le")
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name="payé le")
+    refunded_at = models.DateTimeField(null=True, blank=True, verbose_name="remboursé le")
 
     class Meta:
         verbose_name = "paiement"
@@ -316,7 +340,7 @@ class Refund(models.Model):
         PENDING = "pending", "Remboursement à effectuer"
         DONE = "done", "Remboursé"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="refund", verbose_name="paiement remboursé")
     amount_cents = models.PositiveIntegerField("montant (centimes)")
     reason = models.CharField("motif", max_length=200)
@@ -339,8 +363,8 @@ class Avoir(models.Model):
     rights engaged are lost, the money paid is not): spent on a later dossier's reste à payer,
     before the card."""
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="avoirs")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="avoirs", verbose_name="titulaire")
     dossier = models.ForeignKey("dossiers.Dossier", on_delete=models.PROTECT, related_name="avoirs_created", verbose_name="dossier d'origine")
     payment = models.OneToOneField(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="avoir", verbose_name="paiement d'origine")
     amount_cents = models.PositiveIntegerField("montant (centimes)")

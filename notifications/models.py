@@ -16,13 +16,15 @@ class Email(models.Model):
         FAILED = "failed", "Échec"
 
     to = models.EmailField("destinataire")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="emails", verbose_name="destinataire"
+    )
     template = models.CharField("gabarit", max_length=100)
     subject = models.CharField("objet", max_length=255)
     body_text = models.TextField("texte")
     # The real message when it carries a secret (a code, a personal link): subject and body
     # above show it masked, this holds it encrypted until it is sent, then it is emptied.
-    sealed = models.TextField(blank=True, default="", db_default="", editable=False)
+    sealed = models.TextField(blank=True, default="", db_default="", editable=False, verbose_name="message scellé")
     status = models.CharField("état", max_length=10, choices=Status, default=Status.QUEUED)
     claimed_at = models.DateTimeField("pris en charge le", null=True, blank=True, help_text="Par le processus qui l'envoie.")
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
@@ -52,7 +54,9 @@ class Notification(models.Model):
 
     # No index of its own: (user, -created_at) below serves every lookup by user (and the
     # cascade), and one index fewer is one write fewer per notice the deadline jobs write.
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False, verbose_name="destinataire"
+    )
     title = models.CharField("titre", max_length=200)
     body = models.TextField("message", blank=True)
     url = models.CharField("lien", max_length=300, blank=True)

@@ -10,7 +10,7 @@ class Passkey(models.Model):
     """A WebAuthn credential (« clé d'accès ») registered by its owner: only its public key
     is kept."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="passkeys", verbose_name="titulaire")
     name = models.CharField("nom", max_length=100)
     credential_id = models.CharField("identifiant (base64url)", max_length=1400, unique=True)
     public_key = models.BinaryField("clé publique (COSE)")
@@ -38,11 +38,11 @@ class StrongConfirmation(models.Model):
     """One strong confirmation of one purpose (« dossier:<numero> »): made with a factor,
     valid for a few minutes, used once. An e-mailed code is a pending row (its HMAC only)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strong_confirmations")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="strong_confirmations", verbose_name="titulaire")
     purpose = models.CharField("objet", max_length=60)
     method = models.CharField("moyen", max_length=20, choices=Method)
-    code_hash = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
+    code_hash = models.CharField(max_length=64, blank=True, verbose_name="empreinte du code")
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name="essais")
     created_at = models.DateTimeField("demandée le", default=timezone.now)
     confirmed_at = models.DateTimeField("confirmée le", null=True, blank=True)
     used_at = models.DateTimeField("utilisée le", null=True, blank=True)
@@ -86,7 +86,7 @@ class AccountFreeze(models.Model):
 class EmailChange(models.Model):
     """An account's e-mail address changed (recorded on save): a purchase soon after waits."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_changes", verbose_name="utilisateur")
     old_email = models.EmailField("ancienne adresse")
     new_email = models.EmailField("nouvelle adresse")
     changed_at = models.DateTimeField("changée le", default=timezone.now)
