@@ -28,6 +28,7 @@ def cofinancing_section(context, dossier):
         "is_open": is_open,
         "pending": pending,
         "refusal": refusal,
+        "nothing_to_pay": reste <= 0,
         "no_interlocuteur": user.interlocuteur_id is None,
         "form": CofinancingRequestForm(prefix="cofi") if is_open and pending is None and not refusal else None,
         "structure": user.interlocuteur,
