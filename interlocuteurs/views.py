@@ -79,6 +79,7 @@ def _conseiller_page(request, numero: str, form=None, status: int = 200):
         "form": form,
         "split": money.split_for(dossier, today=timezone.localdate()) if dossier.status in (Status.SENT, Status.PROPOSED) else None,
         "abondements": dossier.abondements.select_related("added_by").order_by("created_at"),
+        "cofinancing_requests": CofinancingRequest.objects.for_structure(request.user.structure).filter(dossier=dossier).order_by("-created_at"),
     }
     return render(request, "interlocuteurs/conseiller/detail.html", context, status=status)
 

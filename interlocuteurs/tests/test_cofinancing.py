@@ -387,3 +387,18 @@ def test_a_request_on_a_dossier_gone_further_waits_no_more(client, cast):
     client.force_login(cast["titulaire"])
     assert "cette demande est restée sans réponse" in dossier_page(client, dossier)
     assert CofinancingRequest.objects.get().dossier.status == Status.CANCELLED_BY_TITULAIRE
+
+
+def test_the_conseiller_dossier_page_links_its_requests(client, cast):
+    dossier = f.sent(cast["titulaire"], cast["session"])
+    cofinancing = ask(cast, dossier)
+    client.force_login(cast["conseiller"])
+    page = text(client.get(reverse("interlocuteurs:conseiller-detail", args=[dossier.numero])))
+    assert f'href="{request_url(cofinancing)}"' in page and "en attente de réponse" in page
+    assert "il baisse les droits utilisés" in page  # what an abondement changes, the same words everywhere
+
+
+def test_the_help_page_says_what_an_abondement_changes(client):
+    page = text(client.get(reverse("aide-cpf")))
+    assert "Il baisse d'abord votre reste à payer, quand vos droits ne suffisaient pas" in page
+    assert "demander un financement complémentaire à votre interlocuteur" in page
