@@ -273,11 +273,19 @@ def _abondement_dossier(dossier: Dossier, expected_version: int | None) -> Dossi
 
 @transaction.atomic
 def abondement_add(
-    *, dossier: Dossier, financeur: str, financeur_name: str, amount_cents: int, by, expected_version: int | None = None
+    *,
+    dossier: Dossier,
+    financeur: str,
+    financeur_name: str,
+    amount_cents: int,
+    by,
+    expected_version: int | None = None,
+    notify: bool = True,
 ) -> DossierAbondement:
     """Complementary financing on a dossier not yet accepted; the split is recomputed.
     A conseiller or an operator adds it to a dossier sent or proposed; the titulaire declares
-    a co-financing (his employer's, his région's…) on his draft, before sending it."""
+    a co-financing (his employer's, his région's…) on his draft, before sending it. Without
+    ``notify``, the caller tells the titulaire itself (the answer to his request)."""
     dossier = _abondement_dossier(dossier, expected_version)
     declared = by is not None and by.pk == dossier.titulaire_id
     if declared and dossier.status != Status.DRAFT:
@@ -293,6 +301,8 @@ def abondement_add(
         return abondement
     money.refresh_split(dossier, today=timezone.localdate())
     dossier.save(update_fields=money.SPLIT_FIELDS)
+    if not notify:
+        return abondement
     notify_from_template(
         user=dossier.titulaire,
         template="dossiers/notifications/abondement/added",
@@ -301,6 +311,7 @@ def abondement_add(
             "numero": dossier.numero,
             "financeur": financeur_name or abondement.get_financeur_display(),
             "reste_cents": dossier.reste_a_payer_cents,
+            "droits_cents": dossier.droits_cents,
         },
         url=reverse("dossiers:detail", args=[dossier.numero]),
     )

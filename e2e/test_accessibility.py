@@ -372,6 +372,39 @@ def test_conseiller_journey_pages(live_server, audit_page, cast):
     assert audit.assert_clean() == 4
 
 
+def test_cofinancing_request_pages(live_server, audit_page, cast):
+    """« Demander un financement complémentaire »: the titulaire's section and form (in error),
+    the request waiting; the conseiller's list, the request, the refusal (in error, then made)."""
+    page, url = audit_page, live_server.url
+    # Priced above the rights: something is left to pay whatever the participation in force.
+    dossier = f.sent(cast["titulaire"], f.session_for(cast["organisme"], price_cents=400_000))
+    audit = Audit(page, "financement-complementaire", SCREENSHOTS)
+    login(page, live_server, cast["titulaire"].email)
+    audit.visit(url + f"/mes-dossiers/{dossier.numero}/", "dossier-financement-complementaire")
+    field(page, "Montant demandé (€)").fill("0")
+    page.get_by_role("button", name="Demander un financement complémentaire").click()
+    audit.check("demande-erreur")
+    field(page, "Montant demandé (€)").fill("500")
+    field(page, "Votre message au conseiller").fill("Je vise un poste de formateur.")
+    page.get_by_role("button", name="Demander un financement complémentaire").click()
+    expect(page.get_by_text("En attente de réponse")).to_be_visible()
+    audit.check("dossier-demande-en-attente")
+    login(page, live_server, cast["conseiller"].email)
+    audit.visit(url + "/espace-conseiller/demandes/", "demandes")
+    page.get_by_role("link", name=re.compile(f"Dossier n° {dossier.numero}")).click()
+    audit.check("demande")
+    page.get_by_role("button", name="Refuser la demande").click()
+    audit.check("refus-erreur")
+    field(page, "Motif du refus").fill("Le budget de l'année est épuisé.")
+    page.get_by_role("button", name="Refuser la demande").click()
+    expect(page.get_by_text("Demande refusée")).to_be_visible()
+    audit.check("demande-refusee")
+    login(page, live_server, cast["titulaire"].email)
+    audit.visit(url + f"/mes-dossiers/{dossier.numero}/", "dossier-demande-refusee")
+    expect(page.locator("#financement-complementaire")).to_contain_text("Motif : Le budget de l'année est épuisé.")
+    assert audit.assert_clean() == 8
+
+
 def test_team_and_two_factor_pages(live_server, audit_page, cast):
     """Two-factor enrolment (with an error), recovery codes, the code page (with an error);
     « Mon équipe » (invitation in error, pending invitation, log), a member's roles, « Mes

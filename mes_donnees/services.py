@@ -18,6 +18,7 @@ from dossiers.models import Dossier, DossierEvent
 from dossiers.states import Actor, DossierError, Status
 from financing.models import CpfAccount, DifAttestation, DifDeclaration, Movement, Payment, YearlyDeclaration
 from franceconnect.models import FranceConnectIdentity
+from interlocuteurs.models import CofinancingRequest
 from notifications.models import Email, Notification
 from securite.models import EmailChange, FraudAlert, Passkey, StrongConfirmation
 
@@ -128,6 +129,20 @@ def export_data(user: User) -> dict:
             "confirmations_d_achat": _rows(StrongConfirmation.objects.filter(user=user), ["purpose", "method", "confirmed_at", "used_at"]),
             "alertes": _rows(FraudAlert.objects.filter(user=user), ["created_at", "rule", "dossier__numero", "handled_at"]),
         },
+        "demandes_de_financement_complementaire": _rows(
+            CofinancingRequest.objects.filter(dossier__in=dossiers).order_by("created_at", "id"),
+            [
+                "created_at",
+                "dossier__numero",
+                "structure__name",
+                "amount_cents",
+                "message",
+                "status",
+                "reason",
+                "answered_at",
+                "abondement__amount_cents",
+            ],
+        ),
         "demandes_d_assistance": _rows(ContactRequest.objects.filter(user=user), ["created_at", "reference", "subject", "message", "dossier_numero"]),
         # The audit trail of their profile and account (NIR masked, password never recorded).
         "journal_des_modifications": export_entries(user, account),
@@ -155,6 +170,9 @@ def delete_account(user: User) -> User:
     Notification.objects.filter(user=user).delete()
     Email.objects.filter(user=user).update(to="effacé@invalid", body_text="(effacé)", user=None)
     Dossier.objects.filter(titulaire=user).update(titulaire_info={})
+    # The requests stay with their dossiers (an abondement was given or not); their words go.
+    CofinancingRequest.objects.filter(dossier__titulaire=user).exclude(message="").update(message="(effacé)")
+    CofinancingRequest.objects.filter(dossier__titulaire=user).exclude(reason="").update(reason="(effacé)")
     ContactRequest.objects.filter(user=user).update(name="(effacé)", email="effacé@invalid", message="(effacé)", user=None)
     anonymous = f"supprime-{uuid.uuid4().hex}@invalid"
     for field in ("nir", "birth_date", "diploma_year"):

@@ -20,6 +20,7 @@ from cpf_portal import demo_dossiers
 from equipes.models import Membership, TeamRole
 from equipes.services import member_add
 from financing import services as money
+from interlocuteurs import demo as cofinancing_demo
 from interlocuteurs.services import seed_structures
 
 DEMO_PASSWORD = "Formation2020"
@@ -149,6 +150,9 @@ class Command(BaseCommand):
             rows.append((label, email, f"NIR {user.nir_display} · {demo_totp(user)}" if user.nir else demo_totp(user)))
         staff = User.objects.get(email="organisme@cpf-demo.example")
         self.stdout.write(f"Dossiers et facturation de CP-FORMATION : {demo_dossiers.load(organisme, staff, DEMO_PASSWORD)}")
+        conseiller = User.objects.filter(email="conseiller@cpf-demo.example").first()
+        if conseiller is not None:
+            self.stdout.write(f"Demandes de financement complémentaire au conseiller : {cofinancing_demo.load(conseiller)}")
         self.stdout.write(f"Clé d'API de CP-FORMATION (tous périmètres, /api/v1/docs/) : {demo_api_key(organisme, staff)}")
         self.stdout.write(f"Formation de l'exemple : « {example.intitule} » (/formations/{example.numero}/)")
         self.stdout.write(f"Une action par modalité et par rythme : « {every_way.intitule} » (/formations/{every_way.numero}/)")
