@@ -38,17 +38,21 @@ class CofinancingRequest(models.Model):
         REFUSED = "refused", "Refusée"
         CANCELLED = "cancelled", "Annulée"
 
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="cofinancing_requests")
+    public_id = models.UUIDField("identifiant public", default=uuid.uuid4, unique=True, editable=False)
+    dossier = models.ForeignKey(Dossier, verbose_name="dossier", on_delete=models.CASCADE, related_name="cofinancing_requests")
     structure = models.ForeignKey(Structure, verbose_name="structure sollicitée", on_delete=models.PROTECT, related_name="cofinancing_requests")
     amount_cents = models.PositiveIntegerField("montant demandé (centimes)", null=True, blank=True)
     message = models.TextField("message du titulaire", blank=True)
     reste_a_payer_cents = models.BigIntegerField("reste à payer à la demande (centimes)")
     status = models.CharField("état", max_length=20, choices=Status, default=Status.PENDING)
     reason = models.TextField("motif du refus", blank=True)
-    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="répondue par", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     answered_at = models.DateTimeField("répondue le", null=True, blank=True)
-    abondement = models.OneToOneField(DossierAbondement, null=True, blank=True, on_delete=models.SET_NULL, related_name="cofinancing_request")
+    abondement = models.OneToOneField(
+        DossierAbondement, verbose_name="abondement accordé", null=True, blank=True, on_delete=models.SET_NULL, related_name="cofinancing_request"
+    )
     created_at = models.DateTimeField("demandée le", default=timezone.now)
 
     objects = CofinancingRequestQuerySet.as_manager()
