@@ -10,9 +10,10 @@ from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from accounts.tests.factories import nir_for
+from accounts.tests.factories import TitulaireFactory, nir_for
 from cpf_portal.money import euros
-from e2e.conftest import field, tick
+from e2e.a11y import Audit
+from e2e.conftest import SCREENSHOTS, field, login, tick
 from financing import dsn
 from financing.models import YearlyDeclaration
 
@@ -78,3 +79,26 @@ def test_a_new_titulaire_sees_his_credited_rights_right_after_signing_up(live_se
         expect(line).to_contain_text(f"{declared.credited_on:%d/%m/%Y}")
     expect(yearly).to_contain_text("(au prorata)")  # the part-time year below half time
     screenshot(f"droits-nouveau-titulaire-{width}")
+
+
+@pytest.fixture
+def audit_page(browser, browser_context_args):
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rights_page_with_its_yearly_declarations_passes_the_audit(live_server, audit_page, settings):
+    """« Mes droits formation » with « Mes droits acquis chaque année » (a full career, a
+    prorata year): zero axe-core violations at 1280 and 320 px, zero Nu errors."""
+    settings.CPF_SIMULATED_DSN = True
+    nir, _career = a_nir_with_a_career()
+    TitulaireFactory(nir=nir, birth_date=BIRTH, email="julie.lefevre@exemple.fr")
+    audit = Audit(audit_page, "droits-dsn", SCREENSHOTS)
+    login(audit_page, live_server, "julie.lefevre@exemple.fr")
+    audit.visit(live_server.url + "/mes-droits/", "mes-droits-dsn")
+    expect(audit_page.get_by_role("table", name="Mes droits acquis chaque année")).to_contain_text("(au prorata)")
+    assert audit.assert_clean() == 1
