@@ -43,8 +43,17 @@ SEED_EXAMPLE = {
     "duree_heures": 10,
     "price_cents": 87000,
     "address": "18 Rue des Feivres",
-    "commune_insee": "57463",  # Metz (57070)
+    "postal_code": "57070",
+    "commune_insee": "57463",  # Metz
 }
+
+
+def _at_cp_formation(formation: Formation) -> None:
+    """CP-FORMATION's place in Metz is 57070 on every page (also in a database seeded before
+    actions had their own postal code)."""
+    formation.actions.filter(address=SEED_EXAMPLE["address"], commune__code_insee=SEED_EXAMPLE["commune_insee"], postal_code="").update(
+        postal_code=SEED_EXAMPLE["postal_code"]
+    )
 
 
 @transaction.atomic
@@ -93,6 +102,7 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
             duree_heures=SEED_EXAMPLE["duree_heures"],
             price_cents=SEED_EXAMPLE["price_cents"],
             address=SEED_EXAMPLE["address"],
+            postal_code=SEED_EXAMPLE["postal_code"],
             commune=metz,
         )
         start = today + datetime.timedelta(days=30)
@@ -100,6 +110,7 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
             Session(start_date=start + datetime.timedelta(days=offset), end_date=start + datetime.timedelta(days=offset + 4), places=12).follow(
                 action
             ).save()
+    _at_cp_formation(formation)
     formation.refresh_from_db()  # its summaries of its actions (trigger)
     return formation
 
@@ -153,7 +164,8 @@ def ensure_demo_actions(organisme: Organisme, *, today: datetime.date) -> Format
                 "heures_hebdo": weekly,
                 "price_cents": price,
                 "commune": commune,
-                "address": "18 Rue des Feivres" if commune else "",
+                "address": SEED_EXAMPLE["address"] if commune else "",
+                "postal_code": SEED_EXAMPLE["postal_code"] if insee == SEED_EXAMPLE["commune_insee"] else "",
                 "modalites_pedagogiques": pedagogy,
                 "prerequis": "Savoir utiliser un ordinateur." if modalite == Modalite.DISTANCE else "",
             },
@@ -163,6 +175,7 @@ def ensure_demo_actions(organisme: Organisme, *, today: datetime.date) -> Format
             Session(
                 start_date=start, end_date=start + datetime.timedelta(days=28), places=10, registration_closes=start - datetime.timedelta(days=2)
             ).follow(action).save()
+    _at_cp_formation(formation)
     formation.refresh_from_db()  # its summaries of its actions (trigger)
     return formation
 
@@ -205,10 +218,12 @@ def ensure_demo_action_types(organisme: Organisme, *, today: datetime.date) -> l
                 duree_heures=hours,
                 price_cents=price,
                 commune=metz,
-                address="18 Rue des Feivres",
+                address=SEED_EXAMPLE["address"],
+                postal_code=SEED_EXAMPLE["postal_code"],
             )
             start = today + datetime.timedelta(days=35)
             Session(start_date=start, end_date=start + datetime.timedelta(days=20), places=8).follow(action).save()
+        _at_cp_formation(formation)
         made.append(formation)
     return made
 

@@ -8,12 +8,14 @@ import re
 import pytest
 from django.core.management import call_command
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
-from catalogue.models import Commune, Formation, Organisme, Session
+from catalogue.models import Commune, Formation, Organisme, Session, place_label
 from catalogue.search import SearchQuery, search
-from catalogue.seed import LARGE_CITY, seed_catalogue
+from catalogue.seed import LARGE_CITY, ensure_seed_example, seed_catalogue
 from catalogue.seed_data import COMMON_DOMAINS
+from catalogue.tests.factories import OrganismeFactory, commune
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +80,22 @@ def test_common_subjects_are_taught_in_person_in_every_large_city(all_communes):
     english = search(SearchQuery(keywords="anglais", commune=metz, radius_km=30, include_remote=False, per_page=50), today=timezone.localdate())
     assert all(hit.session.commune_id for hit in english.hits)
     assert len({hit.session.formation_id for hit in english.hits}) >= 5  # several English courses in person near Metz
+
+
+def test_the_seed_training_is_at_57070_metz_on_every_page(client):
+    """CP-FORMATION, 18 Rue des Feivres 57070 Metz: the session's place says 57070 too (Metz's
+    first postal code is 57000)."""
+    metz = commune("metz")
+    organisme = OrganismeFactory(raison_sociale="CP-FORMATION", address="18 Rue des Feivres", postal_code="57070", city="Metz")
+    formation = ensure_seed_example(organisme, today=timezone.localdate())
+    session = formation.sessions.first()
+    assert session.postal_code == "57070" and session.place_label == "Metz (57070)" and metz.label == "Metz (57000)"
+    html = client.get(reverse("catalogue:detail", args=[formation.numero])).content.decode()
+    assert "Metz (57070)" in html and "57070 Metz" in html and "57000" not in html
+    # An action whose place is typed as « Metz (57070) » keeps that postal code; « Metz » the commune's.
+    action = session.action
+    action.postal_code = ""
+    action.save()
+    session.refresh_from_db()
+    assert session.place_label == "Metz (57000)"
+    assert place_label(metz, "57070") == "Metz (57070)" and place_label(metz, "13001") == "Metz (57000)"
