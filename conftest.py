@@ -84,6 +84,14 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _production_rights(settings):
+    """The rules of production: a new account holds 0 € (no simulated DSN, which a test asks
+    for with ``settings.CPF_SIMULATED_DSN = True``) and the DIF entry closed at its legal deadline."""
+    settings.CPF_SIMULATED_DSN = False
+    settings.CPF_DIF_DEADLINE = settings.DIF_LEGAL_DEADLINE
+
+
+@pytest.fixture(autouse=True)
 def _strict_templates(settings):
     """An undefined variable in a template fails the test instead of rendering as nothing."""
     for engine in settings.TEMPLATES:
@@ -147,6 +155,7 @@ def real_worker(tmp_path):
         "DATABASE_URL": _test_database_url(),
         "CELERY_BROKER_URL": app.conf.broker_url,  # this xdist worker's Redis database
         "DEBUG": "true",
+        "CPF_SIMULATED_DSN": "false",
         "EMAIL_URL": "consolemail://",
     }
     command = [sys.executable, "-m", "celery", "-A", "cpf_portal", "worker", "--pool=solo", "--loglevel=INFO"]

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 
 from django import forms
@@ -294,7 +295,7 @@ class ActionForm(CpfForm, forms.ModelForm):
         if self.instance.pk:
             self.initial.setdefault("prix", from_cents(self.instance.price_cents))
             if self.instance.commune_id:
-                self.initial.setdefault("lieu", self.instance.commune.label)
+                self.initial.setdefault("lieu", self.instance.place_label)
 
     def clean_tva(self):
         value = self.cleaned_data.get("tva")
@@ -319,6 +320,9 @@ class ActionForm(CpfForm, forms.ModelForm):
         action.formation = self.formation
         action.price_cents = to_cents(self.cleaned_data["prix"])
         action.commune = self.commune
+        # « Metz (57070) » or « 57070 »: the place's own postal code, when its commune has several.
+        typed = re.findall(r"\b\d{5}\b", self.cleaned_data.get("lieu") or "")
+        action.postal_code = typed[-1] if self.commune and typed and typed[-1] in self.commune.postal_codes else ""
         if action.is_remote:
             action.address = ""
         return action

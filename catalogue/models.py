@@ -89,6 +89,12 @@ class Commune(models.Model):
         return f"{self.name} ({self.main_postal_code})"
 
 
+def place_label(commune: Commune, postal_code: str) -> str:
+    """« Metz (57070) »: the commune with the place's own postal code, if it is one of the
+    commune's (else the commune's label, « Metz (57000) »)."""
+    return f"{commune.name} ({postal_code})" if postal_code and postal_code in commune.postal_codes else commune.label
+
+
 class Certification(models.Model):
     """What a formation leads to: a certification of one of the two repertories, or one of the
     actions the law makes eligible without one (Code du travail, L6323-6) — each its own type,
@@ -250,6 +256,9 @@ class Action(models.Model):
     tva = models.PositiveSmallIntegerField("TVA", choices=Tva, default=Tva.EXONEREE)
     address = models.CharField("adresse du lieu", max_length=200, blank=True)
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="actions", verbose_name="commune")
+    # The place's own postal code when its commune has several (« 57070 » in Metz); empty: the
+    # commune's first one.
+    postal_code = models.CharField("code postal du lieu", max_length=5, blank=True, db_default="")
     # Who handles the registrations: receives « [Non traité] Dossier de formation n° … » and
     # every e-mail about its dossiers (the organisme's address when empty).
     contact_name = models.CharField("nom du contact d'inscription", max_length=200, blank=True)
@@ -283,7 +292,7 @@ class Action(models.Model):
 
     @property
     def place_label(self) -> str:
-        return self.commune.label if self.commune_id else "À distance"
+        return place_label(self.commune, self.postal_code) if self.commune_id else "À distance"
 
     @property
     def rythme_labels(self) -> list[str]:
@@ -318,6 +327,7 @@ class Session(models.Model):
     end_date = models.DateField("date de fin", null=True, blank=True)
     permanent_entry = models.BooleanField("entrée / sortie permanente", default=False)
     address = models.CharField("adresse du lieu", max_length=200, blank=True, editable=False)
+    postal_code = models.CharField("code postal du lieu", max_length=5, blank=True, editable=False, db_default="")
     # Indexed below by a covering index.
     commune = models.ForeignKey(Commune, on_delete=models.PROTECT, null=True, blank=True, related_name="sessions", db_index=False, editable=False)
     # Copied from the commune by a database trigger, for the GiST index of the place search.
@@ -379,11 +389,12 @@ class Session(models.Model):
     def follow(self, action: Action) -> "Session":
         """Attach to ``action`` and take its copies (the database trigger does the same)."""
         self.action = action
-        self.formation_id, self.price_cents, self.commune_id, self.address = (
+        self.formation_id, self.price_cents, self.commune_id, self.address, self.postal_code = (
             action.formation_id,
             action.price_cents,
             action.commune_id,
             action.address,
+            action.postal_code,
         )
         return self
 
@@ -417,7 +428,7 @@ class Session(models.Model):
     def place_label(self) -> str:
         if self.commune_id is None:
             return "À distance"
-        return self.commune.label
+        return place_label(self.commune, self.postal_code)
 
     @property
     def registration_label(self) -> str:

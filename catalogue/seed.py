@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import ACTION_CONTACT_FIELDS, ACTION_TEACHING_FIELDS, Action, Certification, Commune, Formation, Modalite, Organisme, Rythme, Session
-from .seed_data import DOMAINS, ORGANISME_PREFIXES, ORGANISME_SUFFIXES, STREETS, VARIANTS
+from .seed_data import COMMON_DOMAINS, DOMAIN_WEIGHTS, DOMAINS, ORGANISME_NAMES, STREETS, SURNAMES, VARIANTS
 from .services import search_terms_refresh
 
 
@@ -43,8 +43,17 @@ SEED_EXAMPLE = {
     "duree_heures": 10,
     "price_cents": 87000,
     "address": "18 Rue des Feivres",
-    "commune_insee": "57463",  # Metz (57070)
+    "postal_code": "57070",
+    "commune_insee": "57463",  # Metz
 }
+
+
+def _at_cp_formation(formation: Formation) -> None:
+    """CP-FORMATION's place in Metz is 57070 on every page (also in a database seeded before
+    actions had their own postal code)."""
+    formation.actions.filter(address=SEED_EXAMPLE["address"], commune__code_insee=SEED_EXAMPLE["commune_insee"], postal_code="").update(
+        postal_code=SEED_EXAMPLE["postal_code"]
+    )
 
 
 @transaction.atomic
@@ -93,6 +102,7 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
             duree_heures=SEED_EXAMPLE["duree_heures"],
             price_cents=SEED_EXAMPLE["price_cents"],
             address=SEED_EXAMPLE["address"],
+            postal_code=SEED_EXAMPLE["postal_code"],
             commune=metz,
         )
         start = today + datetime.timedelta(days=30)
@@ -100,6 +110,7 @@ def ensure_seed_example(organisme: Organisme, *, today: datetime.date) -> Format
             Session(start_date=start + datetime.timedelta(days=offset), end_date=start + datetime.timedelta(days=offset + 4), places=12).follow(
                 action
             ).save()
+    _at_cp_formation(formation)
     formation.refresh_from_db()  # its summaries of its actions (trigger)
     return formation
 
@@ -153,7 +164,8 @@ def ensure_demo_actions(organisme: Organisme, *, today: datetime.date) -> Format
                 "heures_hebdo": weekly,
                 "price_cents": price,
                 "commune": commune,
-                "address": "18 Rue des Feivres" if commune else "",
+                "address": SEED_EXAMPLE["address"] if commune else "",
+                "postal_code": SEED_EXAMPLE["postal_code"] if insee == SEED_EXAMPLE["commune_insee"] else "",
                 "modalites_pedagogiques": pedagogy,
                 "prerequis": "Savoir utiliser un ordinateur." if modalite == Modalite.DISTANCE else "",
             },
@@ -163,6 +175,7 @@ def ensure_demo_actions(organisme: Organisme, *, today: datetime.date) -> Format
             Session(
                 start_date=start, end_date=start + datetime.timedelta(days=28), places=10, registration_closes=start - datetime.timedelta(days=2)
             ).follow(action).save()
+    _at_cp_formation(formation)
     formation.refresh_from_db()  # its summaries of its actions (trigger)
     return formation
 
@@ -205,10 +218,12 @@ def ensure_demo_action_types(organisme: Organisme, *, today: datetime.date) -> l
                 duree_heures=hours,
                 price_cents=price,
                 commune=metz,
-                address="18 Rue des Feivres",
+                address=SEED_EXAMPLE["address"],
+                postal_code=SEED_EXAMPLE["postal_code"],
             )
             start = today + datetime.timedelta(days=35)
             Session(start_date=start, end_date=start + datetime.timedelta(days=20), places=8).follow(action).save()
+        _at_cp_formation(formation)
         made.append(formation)
     return made
 
@@ -250,15 +265,87 @@ def _copy(cursor, table: str, columns: list[str], rows) -> None:
             copy.write_row(row)
 
 
+LARGE_CITY = 100_000
+
+
+def _city(name: str) -> str:
+    """The city of a postal address: « Paris » for « Paris 11e Arrondissement »."""
+    return name.split(" ")[0] if " Arrondissement" in name else name
+
+
+def _name(rng: random.Random, domain: dict, used: set[str]) -> str:
+    """A name of the domain's trade not given yet: a brand more often than a founder's name
+    (a homonym only once all are taken)."""
+    patterns = ORGANISME_NAMES[domain["domaine"]]
+    brands = [name for name in patterns if "{nom}" not in name and name not in used]
+    founders = [pattern.format(nom=surname) for pattern in patterns if "{nom}" in pattern for surname in SURNAMES]
+    free = [name for name in founders if name not in used]
+    name = rng.choice(brands) if brands and (rng.random() < 0.6 or not free) else rng.choice(free or founders)
+    used.add(name)
+    return name
+
+
+def _around(communes: list):
+    """``around(home)``: the communes of at least 3 000 people within about 40 km of ``home``
+    (a grid of half degrees: its own cell and the eight next to it)."""
+    cells: dict[tuple[int, int], list] = {}
+    for commune in communes:
+        cells.setdefault((round(commune[4] * 2), round(commune[5] * 2)), []).append(commune)
+    found: dict[int, list] = {}
+
+    def around(home) -> list:
+        if home[0] not in found:
+            lat, lon = round(home[4] * 2), round(home[5] * 2)
+            near = [c for dlat in (-1, 0, 1) for dlon in (-1, 0, 1) for c in cells.get((lat + dlat, lon + dlon), [])]
+            found[home[0]] = [c for c in near if abs(c[4] - home[4]) <= 0.36 and abs(c[5] - home[5]) <= 0.5] or [home]
+        return found[home[0]]
+
+    return around
+
+
+def _organismes(rng: random.Random, communes: list, weights: list, *, count: int) -> tuple[list[Organisme], list, list[dict]]:
+    """``count`` organismes, each with its trade (a domain) and its home commune: first one
+    organisme of each common trade in every large city (so that English, office software,
+    driving and first aid are taught in person in each), then the others where people live."""
+    by_name = {domain["domaine"]: domain for domain in DOMAINS}
+    large = sorted((c for c in communes if c[1] >= LARGE_CITY and " Arrondissement" not in c[2]), key=lambda c: -c[1])
+    placed = [(by_name[name], city) for city in large for name in COMMON_DOMAINS][:count]
+    names, trade_weights = list(DOMAIN_WEIGHTS), list(DOMAIN_WEIGHTS.values())
+    others = count - len(placed)
+    placed += zip(
+        (by_name[name] for name in rng.choices(names, weights=trade_weights, k=others)),
+        rng.choices(communes, weights=weights, k=others),
+        strict=True,
+    )
+    start_number = Organisme.objects.count() + 1000
+    used = set(Organisme.objects.values_list("raison_sociale", flat=True))
+    organismes = Organisme.objects.bulk_create(
+        [
+            Organisme(
+                raison_sociale=_name(rng, domain, used),
+                siret=fictional_siret(start_number + index),
+                address=f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
+                postal_code=(home[3] or ["00000"])[0],
+                city=_city(home[2]),
+                phone=f"0{rng.randint(1, 5)}{rng.randint(10000000, 99999999)}",
+                email=f"contact@of{start_number + index}.example",
+            )
+            for index, (domain, home) in enumerate(placed)
+        ]
+    )
+    return organismes, [home for _domain, home in placed], [domain for domain, _home in placed]
+
+
 def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_share: float = 0.15, seed: int = 2020) -> SeedReport:
     """Add ``formations`` generated formations (and their sessions) to the catalogue."""
     rng = random.Random(seed)
     today = timezone.localdate()
     now = timezone.now()
-    communes = list(Commune.objects.filter(population__gte=3000).values_list("id", "population", "name", "postal_codes"))
+    communes = list(Commune.objects.filter(population__gte=3000).values_list("id", "population", "name", "postal_codes", "latitude", "longitude"))
     if not communes:
         raise RuntimeError("Chargez d'abord les communes : python manage.py load_communes")
-    weights = [population**0.8 for _, population, _, _ in communes]
+    weights = [commune[1] ** 0.8 for commune in communes]
+    around = _around(communes)
 
     with transaction.atomic():
         certifications = {}
@@ -269,22 +356,8 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
                 )
                 certifications[(ctype, code)] = certification.pk
 
-        organisme_count = max(3, formations // 40)
-        start_number = Organisme.objects.count() + 1000
-        organismes = Organisme.objects.bulk_create(
-            [
-                Organisme(
-                    raison_sociale=f"{rng.choice(ORGANISME_PREFIXES)} {rng.choice(ORGANISME_SUFFIXES)} {home[2]}",
-                    siret=fictional_siret(start_number + index),
-                    address=f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
-                    postal_code=(home[3] or ["00000"])[0],
-                    city=home[2],
-                    phone=f"0{rng.randint(1, 5)}{rng.randint(10000000, 99999999)}",
-                    email=f"contact@of{start_number + index}.example",
-                )
-                for index, home in enumerate(rng.choices(communes, weights=weights, k=organisme_count))
-            ]
-        )
+        organismes, homes, domains = _organismes(rng, communes, weights, count=max(3, formations // 15))
+        organisme_count = len(organismes)
 
         with connection.cursor() as django_cursor:
             cursor = django_cursor.cursor  # psycopg cursor, for COPY
@@ -296,9 +369,10 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
 
             formation_rows, action_rows, session_rows = [], [], []
             for index, formation_id in enumerate(formation_ids):
-                domain = rng.choice(DOMAINS)
-                title, cert_key, (hours_min, hours_max), (price_min, price_max) = rng.choice(domain["trainings"])
+                # Each organisme teaches its own trade, mostly at its own address.
                 organisme = organismes[index % organisme_count]
+                domain, home = domains[index % organisme_count], homes[index % organisme_count]
+                title, cert_key, (hours_min, hours_max), (price_min, price_max) = rng.choice(domain["trainings"])
                 remote = rng.random() < remote_share
                 modalite = "distance" if remote else rng.choices(["presentiel", "mixte"], weights=[4, 1])[0]
                 hours = rng.randint(hours_min, hours_max)
@@ -311,8 +385,10 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
                         price = rng.randint(price_min // 10, price_max // 10) * 1000
                         if remote:
                             commune_id, address = None, ""
-                        else:
-                            commune_id = rng.choices(communes, weights=weights)[0][0]
+                        elif rng.random() < 0.8:
+                            commune_id, address = home[0], organisme.address
+                        else:  # another of its sites, in a town around its home
+                            commune_id = rng.choice(around(home))[0]
                             address = f"{rng.randint(1, 150)} {rng.choice(STREETS)}"
                         rythme = rng.choices(SEED_RYTHMES, weights=[6, 2, 1, 1, 1])[0]
                         rythmes.update(rythme)

@@ -39,8 +39,12 @@ PEOPLE = [
 PROFESSIONAL = {"diploma": "niv4", "diploma_year": 2012, "socio_professional_category": "5", "employment_status": "salarie"}
 
 
-def _nir(order: int) -> str:
-    body = f"2920557463{order:03d}"
+MEN = {"Hugo", "Nathan", "Lucas", "Louis", "Gabriel", "Paul"}
+
+
+def _nir(order: int, sex: str = "2") -> str:
+    """Born in May 1992 in Metz; the first digit tells a man (1) from a woman (2)."""
+    body = f"{sex}920557463{order:03d}"
     return f"{body}{97 - int(body) % 97:02d}"
 
 
@@ -52,7 +56,7 @@ def _titulaire(index: int, first: str, last: str, password: str) -> User:
         user = User(
             email=email,
             role=Role.TITULAIRE,
-            nir=_nir(500 + index),
+            nir=_nir(500 + index, "1" if first in MEN else "2"),
             first_name=first,
             last_name=last,
             birth_date=datetime.date(1992, 5, 14),

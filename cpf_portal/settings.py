@@ -430,7 +430,14 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 4, minimum=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # --- Business rules -----------------------------------------------------------------------
-CPF_DIF_DEADLINE = env_date("CPF_DIF_DEADLINE", datetime.date(2020, 12, 31))
+# Rights come from the employers' yearly declarations (DSN, `import_alimentations`). In the
+# demo (on by default when DEBUG: `make run`), a simulated DSN gives each new titulaire a
+# plausible career credited at once (financing.dsn), and the DIF entry stays open.
+CPF_SIMULATED_DSN = env_bool("CPF_SIMULATED_DSN", DEBUG)
+# DIF hours are entered until this date included: the law's 30 June 2021 (extended from
+# 31 December 2020); in the demo, 30 June of next year, so that the journey can be walked.
+DIF_LEGAL_DEADLINE = datetime.date(2021, 6, 30)
+CPF_DIF_DEADLINE = env_date("CPF_DIF_DEADLINE", datetime.date(datetime.date.today().year + 1, 6, 30) if CPF_SIMULATED_DSN else DIF_LEGAL_DEADLINE)
 # Dossier delays in jours ouvrés (docs/regles.md §6 and §8).
 DOSSIER_ORGANISME_REPLY_WORKING_DAYS = env_int("DOSSIER_ORGANISME_REPLY_WORKING_DAYS", 2, minimum=1)
 # A formation with prérequis: the organisme answers within 30 calendar days of the sending

@@ -304,7 +304,7 @@ class PaymentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 @admin.register(YearlyDeclaration)
 class YearlyDeclarationAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ["account", "year", "status", "hours_worked", "low_qualification", "computed", "credited"]
-    list_filter = ["year", "status"]
+    list_filter = ["year", "status", "source"]
     list_select_related = ["account__user"]
 
     @admin.display(description="calculé")

@@ -125,12 +125,18 @@ class Movement(models.Model):
 
 
 class YearlyDeclaration(models.Model):
-    """What the yearly credit was computed from (one row per person and year, imported)."""
+    """What the yearly credit was computed from: one row per person and year, from the
+    employers' declarations (DSN) — the import of their yearly file, or, in the demo, the
+    simulated DSN (``financing.dsn``)."""
 
     class Status(models.TextChoices):
         SALARIE = "salarie", "Salarié"
         INDEPENDANT = "independant", "Travailleur indépendant"
         ARTISTE_AUTEUR = "artiste_auteur", "Artiste-auteur"
+
+    class Source(models.TextChoices):
+        IMPORT = "import", "Déclarations importées"
+        SIMULATED = "dsn_simulee", "DSN simulée (démonstration)"
 
     account = models.ForeignKey(CpfAccount, on_delete=models.PROTECT, related_name="declarations", verbose_name="compte CPF")
     year = models.PositiveSmallIntegerField("année")
@@ -140,6 +146,7 @@ class YearlyDeclaration(models.Model):
     computed_cents = models.BigIntegerField("montant calculé")
     credited_cents = models.BigIntegerField("montant crédité (après plafond)")
     movement = models.OneToOneField(Movement, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="mouvement")
+    source = models.CharField("source", max_length=12, choices=Source, default=Source.IMPORT)
     imported_at = models.DateTimeField(default=timezone.now, verbose_name="importée le")
 
     class Meta:

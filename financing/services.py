@@ -263,8 +263,19 @@ def ceiling_base(account: CpfAccount) -> int:
 
 
 @transaction.atomic
-def yearly_credit(*, account: CpfAccount, year: int, status: str, hours_worked: Decimal, low_qualification: bool) -> YearlyDeclaration | None:
-    """Post a year's credit once (None when that year was already credited)."""
+def yearly_credit(
+    *,
+    account: CpfAccount,
+    year: int,
+    status: str,
+    hours_worked: Decimal,
+    low_qualification: bool,
+    source: str = YearlyDeclaration.Source.IMPORT,
+    credited_at: datetime.datetime | None = None,
+) -> YearlyDeclaration | None:
+    """Post a year's credit once (None when that year was already credited). ``credited_at``
+    dates the movement when it was posted earlier than now (the simulated DSN's credits are
+    dated in the first half of the following year, as the real ones)."""
     _locked(account)
     if YearlyDeclaration.objects.filter(account=account, year=year).exists():
         return None
@@ -273,7 +284,8 @@ def yearly_credit(*, account: CpfAccount, year: int, status: str, hours_worked: 
     credited = max(0, min(computed, ceiling - ceiling_base(account)))
     movement = None
     if credited:
-        movement = _append(account, MovementKind.ALIMENTATION, credited, f"Alimentation du compte {year}", year=year)
+        dated = {"created_at": credited_at} if credited_at is not None else {}
+        movement = _append(account, MovementKind.ALIMENTATION, credited, f"Alimentation du compte {year}", year=year, **dated)
     return YearlyDeclaration.objects.create(
         account=account,
         year=year,
@@ -283,6 +295,7 @@ def yearly_credit(*, account: CpfAccount, year: int, status: str, hours_worked: 
         computed_cents=computed,
         credited_cents=credited,
         movement=movement,
+        source=source,
     )
 
 

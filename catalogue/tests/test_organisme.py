@@ -83,7 +83,8 @@ def test_create_formation_then_session(staff_client, organisme_user):
     assert session.action == action and session.formation == formation
     assert session.price_cents == 87000 and session.commune.name == "Metz" and session.latitude == pytest.approx(49.108118)
     page = text(staff_client.get(response.url))
-    assert "870,00" in page and "Metz (57000)" in page and "Le week-end" in page
+    # The place keeps the postal code typed (« Metz (57070) »), not Metz's first one.
+    assert "870,00" in page and "Metz (57070)" in page and "Le week-end" in page and session.postal_code == "57070"
     formation.refresh_from_db()  # its summaries of its actions, for the search
     assert formation.duree_heures == 30 and formation.modalites == ["presentiel"] and formation.rythmes == ["soiree", "weekend"]
 

@@ -1,5 +1,6 @@
 """Settings come from the environment and refuse bad values loudly."""
 
+import datetime
 import os
 import secrets
 import subprocess
@@ -80,11 +81,17 @@ def test_bad_values_stop_the_start(overrides, message):
     assert message in result.stderr
 
 
-def test_dif_deadline_defaults_to_the_seed_date_and_can_be_set():
-    default = run_django("from django.conf import settings; print(settings.CPF_DIF_DEADLINE)", DEBUG="true", CPF_DIF_DEADLINE=None)
-    assert default.stdout.strip() == "2020-12-31"
-    moved = run_django("from django.conf import settings; print(settings.CPF_DIF_DEADLINE)", DEBUG="true", CPF_DIF_DEADLINE="2021-06-30")
-    assert moved.stdout.strip() == "2021-06-30"
+def test_dif_deadline_is_the_law_s_in_production_open_in_the_demo_and_can_be_set():
+    show = "from django.conf import settings; print(settings.CPF_DIF_DEADLINE, settings.CPF_SIMULATED_DSN)"
+    production = run_django(show, **PRODUCTION, CPF_DIF_DEADLINE=None, CPF_SIMULATED_DSN=None)
+    assert production.stdout.strip() == "2021-06-30 False"
+    # `make run` (DEBUG): the simulated DSN credits new accounts and the DIF entry stays open.
+    demo = run_django(show, DEBUG="true", CPF_DIF_DEADLINE=None, CPF_SIMULATED_DSN=None)
+    assert demo.stdout.strip() == f"{datetime.date.today().year + 1}-06-30 True"
+    production_with_demo = run_django(show, **PRODUCTION, CPF_DIF_DEADLINE=None, CPF_SIMULATED_DSN="true")
+    assert production_with_demo.stdout.strip() == f"{datetime.date.today().year + 1}-06-30 True"
+    moved = run_django(show, DEBUG="true", CPF_DIF_DEADLINE="2020-12-31", CPF_SIMULATED_DSN="false")
+    assert moved.stdout.strip() == "2020-12-31 False"
 
 
 def test_unix_socket_redis_is_given_to_celery_as_redis_socket():

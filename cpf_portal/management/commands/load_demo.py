@@ -19,6 +19,7 @@ from catalogue.seed import ensure_demo_action_types, ensure_demo_actions, ensure
 from cpf_portal import demo_dossiers
 from equipes.models import Membership, TeamRole
 from equipes.services import member_add
+from financing import dsn
 from financing import services as money
 from interlocuteurs import demo as cofinancing_demo
 from interlocuteurs.services import seed_structures
@@ -81,7 +82,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, formations=3000, **options):
         call_command("load_communes", if_empty=True, stdout=self.stdout)
-        self.load(formations)
+        # The demo's people have their career written here; a person who signs up gets the
+        # simulated DSN (CPF_SIMULATED_DSN), as « Léo Martin » does below.
+        with dsn.scripted():
+            self.load(formations)
 
     @transaction.atomic
     def load(self, formations):
@@ -116,6 +120,17 @@ class Command(BaseCommand):
                     "interlocuteur": france_travail_metz,
                 },
             ),
+            (
+                "leo.martin@cpf-demo.example",
+                {
+                    "role": Role.TITULAIRE,
+                    "nir": "188075746310009",
+                    "first_name": "Léo",
+                    "last_name": "Martin",
+                    "birth_date": datetime.date(1988, 7, 21),
+                    "employment_status": "salarie",
+                },
+            ),
             ("organisme@cpf-demo.example", {"role": Role.ORGANISME, "organisme": organisme, "first_name": "Dominique", "last_name": "Leroy"}),
             *(
                 (email, {"role": Role.ORGANISME, "organisme": organisme, "first_name": first_name, "last_name": last_name})
@@ -136,12 +151,17 @@ class Command(BaseCommand):
                 user = User(email=email, activated_at=timezone.now(), cgu_accepted_at=timezone.now(), **fields)
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-            if user.role == Role.TITULAIRE:
+            if email == "leo.martin@cpf-demo.example":
+                # His rights come from the simulated DSN, as a new account's (idempotent).
+                dsn.load_simulated(money.account_for(user))
+            elif user.role == Role.TITULAIRE:
                 # Two years of work as a salarié: 1 000 € of rights (idempotent per year).
                 account = money.account_for(user)
                 for year in (2024, 2025):
                     money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
             label = user.get_role_display()
+            if email == "leo.martin@cpf-demo.example":
+                label = f"{label} — droits de la DSN simulée"
             if user.role == Role.ORGANISME:
                 roles = TEAM_ROLES[email]
                 membership = Membership.objects.filter(user=user, organisme=organisme).first()
