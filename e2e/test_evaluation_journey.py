@@ -12,7 +12,7 @@ from accounts.tests.factories import OrganismeStaffFactory
 from catalogue.services import search_terms_refresh
 from catalogue.tests.factories import OrganismeFactory
 from dossiers.tests import factories as f
-from e2e.conftest import login
+from e2e.conftest import field, login
 from evaluations.models import Evaluation
 
 STARS = {"Accueil": 5, "Contenu": 4, "Équipe pédagogique": 5, "Moyens": 3, "Accompagnement": 4}
@@ -52,7 +52,7 @@ def test_the_titulaire_evaluates_his_finished_training_and_the_rating_shows_on_t
         for _ in range(stars - 1):
             page.keyboard.press("ArrowRight")
         expect(group.get_by_role("radio", name=f"{stars} étoile{'s' if stars > 1 else ''}", exact=True)).to_be_checked()
-    comment = page.get_by_label(re.compile("^Votre commentaire"))
+    comment = field(page, "Votre commentaire")
     tab_until(page, comment)
     page.keyboard.type("Formateur disponible, exercices utiles.")
     tab_until(page, page.get_by_role("button", name="Envoyer mon évaluation"))
@@ -66,10 +66,10 @@ def test_the_titulaire_evaluates_his_finished_training_and_the_rating_shows_on_t
 
     # The rating on the formation's card in the search results, then on its page.
     page.goto(live_server.url + "/formations/recherche/?quoi=anglais&tri=note")
-    card = page.locator(".fr-card", has=page.get_by_role("link", name=dossier.formation.intitule))
+    card = page.locator(".fr-card", has=page.get_by_role("link", name=dossier.formation.intitule, exact=True))
     expect(card.get_by_text("4,2 / 5 (1 évaluation)")).to_be_visible()
-    card.get_by_role("link", name=dossier.formation.intitule).click()
+    card.get_by_role("link", name=dossier.formation.intitule, exact=True).click()
     expect(page.get_by_role("heading", name="Avis des stagiaires")).to_be_visible()
-    expect(page.get_by_role("row", name=re.compile(r"^Équipe pédagogique 5,0 / 5"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^Équipe pédagogique 5,0 \/ 5"))).to_be_visible()
     # The comment waits for the operators: not public yet.
     expect(page.get_by_text("Formateur disponible, exercices utiles.")).to_have_count(0)
