@@ -187,3 +187,10 @@ def test_erasure_drops_the_comment_and_keeps_the_stars_in_the_rating(make_dossie
     assert evaluation.overall_label == "3,8 / 5"
     dossier.formation.refresh_from_db()
     assert (dossier.formation.rating_average, dossier.formation.rating_count) == (Decimal("3.80"), 1)
+
+
+def test_the_periodic_task_asks_through_the_service(make_dossier):
+    from evaluations.tasks import ask_ended_trainings
+
+    make_dossier(Status.SERVICE_DONE)  # asked by the exit declaration, not by the job
+    assert ask_ended_trainings() == 0
