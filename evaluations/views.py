@@ -26,7 +26,7 @@ def evaluate(request, numero):
     """The evaluation form of a dossier's training (its titulaire only: anyone else gets a 404)."""
     dossier = get_object_or_404(Dossier.objects.for_titulaire(request.user).select_related("formation__organisme"), numero=numero)
     evaluation = Evaluation.objects.filter(dossier=dossier).first()
-    context = {"dossier": dossier, "evaluation": evaluation, "refusal": ""}
+    context = {"dossier": dossier, "evaluation": evaluation, "refusal": "", "failed": False}
     if evaluation is not None:
         if request.method == "POST":
             raise services.AlreadyEvaluated()
@@ -51,7 +51,7 @@ def evaluate(request, numero):
             text += " Votre commentaire sera publié sans votre nom après relecture."
         messages.success(request, text)
         return redirect("dossiers:detail", dossier.numero)
-    return render(request, "evaluations/evaluate.html", {**context, "form": form, "failed": False})
+    return render(request, "evaluations/evaluate.html", {**context, "form": form})
 
 
 @organisme_required(Right.CATALOGUE_VOIR)
