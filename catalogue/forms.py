@@ -26,7 +26,7 @@ from .models import (
     Session,
     Tva,
 )
-from .search import DURATIONS, RADIUS_CHOICES, SearchQuery, resolve_place
+from .search import DURATIONS, MIN_RATINGS, RADIUS_CHOICES, SearchQuery, resolve_place
 
 MAX_PRICE_EUROS = Decimal("100000")
 
@@ -107,7 +107,14 @@ class SearchForm(CpfForm):
     tri = forms.ChoiceField(
         label="Trier par",
         required=False,
-        choices=[("pertinence", "Pertinence"), ("distance", "Distance"), ("prix", "Prix croissant")],
+        choices=[("pertinence", "Pertinence"), ("distance", "Distance"), ("prix", "Prix croissant"), ("note", "Les mieux notées")],
+    )
+    note_min = forms.TypedChoiceField(
+        label="Note minimale",
+        required=False,
+        choices=[("", "Toutes les notes"), *((value, f"{value} et plus") for value in sorted(MIN_RATINGS, reverse=True))],
+        coerce=int,
+        empty_value=None,
     )
 
     commune = None
@@ -153,6 +160,7 @@ class SearchForm(CpfForm):
             rythme=data.get("rythme") or "",
             start_after=data.get("debut_apres"),
             start_before=data.get("debut_avant"),
+            min_rating=data.get("note_min"),
             sort=data.get("tri") or "pertinence",
             page=page,
         )

@@ -1,4 +1,5 @@
 import uuid
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
@@ -207,6 +208,11 @@ class Formation(models.Model):
     modalites = ArrayField(models.CharField(max_length=10, choices=Modalite), default=list, db_default="{}", editable=False, verbose_name="modalités")
     rythmes = ArrayField(models.CharField(max_length=15, choices=Rythme), default=list, db_default="{}", editable=False, verbose_name="rythmes")
     active = models.BooleanField("publiée", default=True)
+    # The titulaires' evaluations (« Évaluations »), kept exactly by ``evaluations.services`` in
+    # the transaction of each evaluation: the mean of every star given (five criteria each),
+    # and how many evaluations; the search index copies them (trigger, migration 0017).
+    rating_average = models.DecimalField("note moyenne", max_digits=3, decimal_places=2, null=True, blank=True, editable=False)
+    rating_count = models.PositiveIntegerField("nombre d'évaluations", default=0, db_default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, verbose_name="créée le")
     updated_at = models.DateTimeField(auto_now=True, verbose_name="modifiée le")
 
@@ -216,6 +222,10 @@ class Formation(models.Model):
         verbose_name = "formation"
         constraints = [
             models.CheckConstraint(condition=Q(duree_heures__gt=0), name="catalogue_formation_duree_positive"),
+            models.CheckConstraint(
+                condition=Q(rating_count=0, rating_average__isnull=True) | Q(rating_count__gt=0, rating_average__gte=1, rating_average__lte=5),
+                name="catalogue_formation_rating_range",
+            ),
         ]
         indexes = [models.Index(fields=["organisme", "-updated_at"])]
 
@@ -229,6 +239,13 @@ class Formation(models.Model):
     @property
     def rythme_labels(self) -> list[str]:
         return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
+
+    @property
+    def rating_label(self) -> str:
+        """« 4,3 / 5 », one decimal in French (« » when not evaluated yet)."""
+        if not self.rating_count or self.rating_average is None:
+            return ""
+        return f"{self.rating_average.quantize(Decimal('0.1'), ROUND_HALF_UP)}".replace(".", ",") + " / 5"
 
 
 # An action's fields by kind (forms, files and the generator list them from here).
@@ -471,6 +488,9 @@ class FormationIndex(models.Model):
     local_latitudes = ArrayField(models.FloatField(), default=list)
     local_longitudes = ArrayField(models.FloatField(), default=list)
     local_prices = ArrayField(models.BigIntegerField(), default=list)
+    # The formation's rating (« Les mieux notées », « Note minimale »), migration 0017.
+    rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True)
+    rating_count = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         verbose_name = "index de recherche"

@@ -33,7 +33,8 @@ from .text import normalize, words
 
 PER_PAGE = 20
 RADIUS_CHOICES = (10, 30, 50, 100)
-SORTS = ("pertinence", "distance", "prix")
+SORTS = ("pertinence", "distance", "prix", "note")
+MIN_RATINGS = (3, 4)  # « Note minimale » : 3 et plus, 4 et plus
 DURATIONS = {
     "": (None, None),
     "court": (None, 35),
@@ -57,6 +58,7 @@ class SearchQuery:
     rythme: str = ""
     start_after: datetime.date | None = None
     start_before: datetime.date | None = None
+    min_rating: int | None = None
     sort: str = "pertinence"
     page: int = 1
     per_page: int = PER_PAGE
@@ -240,6 +242,7 @@ class _Plan:
     formation_where: str  # SQL conditions on fi
     session_where: str  # SQL conditions on s
     session_filtered: bool  # price or date filters on sessions
+    rated: bool = False  # sorted by rating: the score holds it
 
 
 def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
@@ -293,6 +296,15 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     if query.niveau in Certification.Niveau.values:
         formation_where.append("fi.niveau = %(niveau)s")
         params["niveau"] = query.niveau
+    if query.min_rating in MIN_RATINGS:
+        # The rating is a column of the index row: a filter like the others, no join.
+        formation_where.append("fi.rating_average >= %(min_rating)s")
+        params["min_rating"] = query.min_rating
+    if _sort(query) == "note":
+        # « Les mieux notées »: the rating first, then the relevance (0 to 3) — a step of the
+        # rating (0,01) weighs more than any relevance — unrated formations last. Every path
+        # already orders by the score, read on the index row it visits.
+        score = f"(coalesce(fi.rating_average, 0) * 400 + {score})::float8"
 
     session_where = ["s.active", "(s.end_date IS NULL OR s.end_date >= %(today)s)"]
     # Modality and rythm are the actions': the formations having such an action (index), then
@@ -328,11 +340,13 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         formation_where=" AND ".join(formation_where),
         session_where=" AND ".join(session_where),
         session_filtered=len(session_where) > 2,
+        rated=_sort(query) == "note",
     )
 
 
 def _sort(query: SearchQuery) -> str:
-    """The order asked for (by distance only makes sense with a place)."""
+    """The order asked for (by distance only makes sense with a place; « note » orders by the
+    score, which then holds the rating)."""
     sort = query.sort if query.sort in SORTS else "pertinence"
     return "pertinence" if sort == "distance" and query.commune is None else sort
 
@@ -343,6 +357,7 @@ def _order_by(query: SearchQuery) -> str:
         "pertinence": "score DESC, pick[1] ASC, pick[2] ASC, formation_id",
         "distance": "pick[1] ASC, score DESC, pick[2] ASC, formation_id",
         "prix": "pick[2] ASC, score DESC, pick[1] ASC, formation_id",
+        "note": "score DESC, pick[1] ASC, pick[2] ASC, formation_id",
     }[sort]
 
 
@@ -456,7 +471,7 @@ def _remote_rows_sql(query: SearchQuery, plan: _Plan) -> tuple[str, str]:
     matches = _remote_matches_sql(plan)
     if not plan.session_filtered:
         return (
-            f"{matches} ORDER BY fi.min_price_cents, fi.formation_id LIMIT {limit}",
+            f"{matches} ORDER BY {'score DESC, ' if plan.rated else ''}fi.min_price_cents, fi.formation_id LIMIT {limit}",
             f"SELECT count(*) FROM catalogue_formationindex fi WHERE {_remote_where(plan)}",
         )
     return f"SELECT * FROM ({matches}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", f"SELECT count(*) FROM ({matches}) AS c"
@@ -545,6 +560,19 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
 
 
 def _place_only_local_sql(plan: _Plan) -> str:
+    if plan.rated:
+        # The score (the rating) read by the same primary-key probe that tests the filters.
+        return f"""
+        SELECT g.formation_id, g.pick, f.score
+        FROM (
+            SELECT near.formation_id, min(ARRAY[near.km, near.price_cents, near.id]) AS pick
+            FROM ({_near_sessions_sql(plan)}) AS near
+            GROUP BY near.formation_id
+        ) AS g
+        CROSS JOIN LATERAL (
+            SELECT {plan.score} AS score FROM catalogue_formationindex fi WHERE fi.formation_id = g.formation_id AND {plan.formation_where}
+            OFFSET 0
+        ) AS f"""
     return f"""
         SELECT g.formation_id, g.pick, 0 AS score
         FROM (

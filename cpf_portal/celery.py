@@ -34,6 +34,10 @@ app.conf.beat_schedule = {
         "task": "dossiers.tasks.reconcile_payments",
         "schedule": crontab(minute="*/5"),
     },
+    "evaluations-ask-ended-trainings": {
+        "task": "evaluations.tasks.ask_ended_trainings",
+        "schedule": crontab(hour=9, minute=30),
+    },
     "financing-dif-reminders": {
         "task": "financing.tasks.dif_reminders",
         "schedule": crontab(hour=9, minute=0),

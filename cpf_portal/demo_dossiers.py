@@ -18,6 +18,8 @@ from catalogue.models import Action, Formation, Modalite, Rythme, Session
 from dossiers import deadlines, services
 from dossiers.models import Dossier
 from dossiers.workflow import Actor
+from evaluations import services as evaluation_services
+from evaluations.models import CRITERIA_FIELDS
 from financing import payments
 from financing import services as money
 
@@ -159,6 +161,31 @@ class Walk:
         return self.fire(dossier, "validate_service", Actor.SYSTEM, None, dossier.deadline_at)
 
 
+# What the demo's former trainees thought of their training: (stars per criterion, comment, published).
+EVALUATIONS = [
+    ((5, 5, 5, 4, 5), "Formateur très disponible, exercices proches de mon travail. J'ai obtenu le score visé au test.", True),
+    ((4, 5, 4, 3, 4), "Bon contenu, mais la salle manquait de prises pour les ordinateurs portables.", False),
+    ((4, 4, 5, 4, 3), "", False),
+    ((3, 4, 4, 3, 4), "", False),
+]
+
+
+def _evaluations(ready: list[Dossier], partial: Dossier, earlier: Dossier, operator) -> None:
+    """Evaluations of the demo's ended trainings: the formation shows its rating, one comment
+    is published, one waits in the operators' queue."""
+    for dossier, (stars, comment, published) in zip([*ready, earlier, partial], EVALUATIONS, strict=True):
+        evaluation = evaluation_services.evaluation_create(
+            dossier=dossier,
+            by=dossier.titulaire,
+            scores=dict(zip(CRITERIA_FIELDS, stars, strict=True)),
+            comment=comment,
+            training_confirmed=True,
+            now=_at(dossier.effective_end_date + datetime.timedelta(days=3), 18),
+        )
+        if published and operator is not None:
+            evaluation_services.evaluation_moderate(evaluation_id=evaluation.pk, by=operator, publish=True)
+
+
 def _action_at(formation: Formation, price_cents: int) -> Action:
     """The formation's action at this price, or a copy of its first action at this price."""
     action = formation.actions.filter(price_cents=price_cents).order_by("pk").first()
@@ -221,6 +248,14 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
 
     billing.bank_account_save(organisme=organisme, by=staff, **RIB)
     operator = User.objects.filter(role=Role.OPERATEUR).order_by("pk").first()
+    _evaluations(ready, partial, earlier, operator)
+    # The demo titulaire's own training ended last week: the organisme declared the exit, his
+    # evaluation is awaited (« Mes dossiers », the dossier's page, a notification).
+    demo_titulaire = User.objects.filter(email="titulaire@cpf-demo.example").first()
+    if demo_titulaire is not None:
+        Walk(
+            formation, staff, demo_titulaire, start=deadlines.subtract_working_days(today, 9), days=2, price_cents=25_000, sent_at=None
+        ).service_done()
     paid_on = _at(today - datetime.timedelta(days=30))
     first_invoice = billing.invoice_issue(organisme=organisme, dossier_ids=[earlier.pk], by=staff, now=_at(today - datetime.timedelta(days=55)))
     billing.batch_execute(batch=billing.batch_prepare(by=operator, now=paid_on), by=operator, now=paid_on)

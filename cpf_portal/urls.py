@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("catalogue.urls")),
     path("", include("financing.urls")),
     path("", include("dossiers.urls")),
+    path("", include("evaluations.urls")),
     path("", include("securite.urls")),
     path("", include("billing.urls")),
     path("", include("equipes.urls")),

@@ -571,3 +571,35 @@ def test_franceconnect_pages(live_server, audit_page, franceconnect):
     expect(page.locator("#id_nir-desc-error")).to_contain_text("L'année de naissance ne correspond pas")
     audit.check("associer-mon-compte-nir-incoherent")
     assert audit.assert_clean() == 6
+
+
+def test_evaluation_pages(live_server, audit_page, cast):
+    """« Évaluations »: the call on « Mes dossiers » and on the dossier, the form (empty, in
+    error, already sent, too early), the formation's rating on its card and its page, the
+    Espace organisme's page."""
+    from evaluations import services as evaluations
+
+    page, url, titulaire, staff, organisme = audit_page, live_server.url, cast["titulaire"], cast["staff"], cast["organisme"]
+    ended = f.service_done(titulaire, f.session_for(organisme), staff)
+    rated = f.service_done(titulaire, f.session_for(organisme), staff)
+    early = f.accepted(titulaire, f.session_for(organisme), staff)
+    scores = {"accueil": 5, "contenu": 4, "equipe": 5, "moyens": 3, "accompagnement": 4}
+    evaluation = evaluations.evaluation_create(dossier=rated, by=titulaire, scores=scores, comment="Formateur disponible.", training_confirmed=True)
+    evaluations.evaluation_moderate(evaluation_id=evaluation.pk, by=OperatorFactory(), publish=True)
+    search_terms_refresh()
+    audit = Audit(page, "evaluations", SCREENSHOTS)
+    login(page, live_server, titulaire.email)
+    audit.visit(url + "/mes-dossiers/", "mes-dossiers-a-evaluer")
+    audit.visit(url + f"/mes-dossiers/{ended.numero}/", "dossier-a-evaluer")
+    audit.visit(url + f"/mes-dossiers/{ended.numero}/evaluation/", "evaluation")
+    page.get_by_role("button", name="Envoyer mon évaluation").click()
+    audit.check("evaluation-erreurs")
+    audit.visit(url + f"/mes-dossiers/{rated.numero}/evaluation/", "evaluation-deja-faite")
+    audit.visit(url + f"/mes-dossiers/{rated.numero}/", "dossier-evalue")
+    audit.visit(url + f"/mes-dossiers/{early.numero}/evaluation/", "evaluation-trop-tot")
+    audit.visit(url + "/formations/recherche/?quoi=anglais&tri=note", "recherche-mieux-notees")
+    audit.visit(url + f"/formations/{rated.formation.numero}/", "formation-notee")
+    login(page, live_server, staff.email)
+    audit.visit(url + "/espace-organisme/evaluations/", "organisme-evaluations")
+    audit.visit(url + f"/espace-organisme/evaluations/?formation={rated.formation.numero}", "organisme-evaluations-formation")
+    assert audit.assert_clean() == 11

@@ -4,7 +4,8 @@ mouse click. At every stop the focus is visible. Only the file of the DIF attest
 handed over directly (a file chooser is the operating system's, not the page's).
 
 signup → code → login → DIF of 50 h → « anglais » near Metz → the session → dossier →
-informations → « Envoyer mon dossier » → (the organisme proposes) → accept and pay by card."""
+informations → « Envoyer mon dossier » → (the organisme proposes) → accept and pay by card →
+(the training takes place) → evaluate it."""
 
 import datetime
 import re
@@ -22,6 +23,7 @@ from catalogue.services import search_terms_refresh
 from catalogue.tests.factories import OrganismeFactory, commune
 from dossiers import services
 from dossiers.models import Dossier
+from dossiers.tests.factories import after_start
 from dossiers.workflow import Actor, Status
 from e2e.conftest import field
 from financing.models import Payment
@@ -248,4 +250,29 @@ def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settin
     dossier.refresh_from_db()
     assert dossier.status == Status.ACCEPTED and dossier.locked_cents == 75_000
     assert Payment.objects.get(reference=f"dossier:{numero}").amount_cents == 12_000
+
+    # --- The training took place (the organisme declares the entry, then the exit, in its own
+    # back office); the titulaire evaluates it: Space to confirm, arrows to choose the stars.
+    services.dossier_transition(dossier_id=dossier.pk, name="enter", actor=Actor.ORGANISME, by=staff, now=after_start(dossier))
+    services.dossier_transition(
+        dossier_id=dossier.pk,
+        name="declare_service_done",
+        actor=Actor.ORGANISME,
+        by=staff,
+        payload={"exit_reason": "complete", "completion_rate": 100, "exit_date": dossier.effective_end_date, "force_majeure": False},
+        now=after_start(dossier, days=10),
+    )
+    keys.follow(page.get_by_role("link", name="Mes dossiers"))
+    keys.skip_to_content()
+    keys.follow(page.get_by_role("link", name=re.compile("^Évaluer « Anglais")))
+    keys.skip_to_content()
+    keys.tick(page.get_by_role("checkbox", name="Je confirme avoir suivi cette formation"))
+    for criterion, stars in (("Accueil", 5), ("Contenu", 4), ("Équipe pédagogique", 5), ("Moyens", 4), ("Accompagnement", 5)):
+        group = page.get_by_role("group", name=re.compile("^" + re.escape(criterion)))
+        keys.tab_to(group.get_by_role("radio", name="1 étoile", exact=True))
+        for _ in range(stars - 1):
+            page.keyboard.press("ArrowRight")
+    keys.press(page.get_by_role("button", name="Envoyer mon évaluation"))
+    expect(page.get_by_text("Merci, votre évaluation est enregistrée.")).to_be_visible()
+    assert dossier.evaluation.overall_label == "4,6 / 5"
     assert keys.stops > 50  # the whole journey went through the Tab key

@@ -16,6 +16,8 @@ from cpf_portal.audit import erase_personal_values, export_entries
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, DossierEvent
 from dossiers.states import Actor, DossierError, Status
+from evaluations import services as evaluation_services
+from evaluations.models import CRITERIA_FIELDS, Evaluation
 from financing.models import CpfAccount, DifAttestation, DifDeclaration, Movement, Payment, YearlyDeclaration
 from franceconnect.models import FranceConnectIdentity
 from interlocuteurs.models import CofinancingRequest
@@ -122,6 +124,19 @@ def export_data(user: User) -> dict:
             Payment.objects.filter(user=user), ["created_at", "purpose", "amount_cents", "status", "card_brand", "card_last4", "receipt_number"]
         ),
         "favoris": _rows(Favori.objects.filter(user=user), ["created_at", "formation__numero", "formation__intitule"]),
+        "evaluations": _rows(
+            Evaluation.objects.filter(dossier__titulaire=user).order_by("created_at", "id"),
+            [
+                "created_at",
+                "dossier__numero",
+                "formation__intitule",
+                *CRITERIA_FIELDS,
+                "training_confirmed",
+                "comment",
+                "moderation",
+                "refusal_reason",
+            ],
+        ),
         "notifications": _rows(Notification.objects.filter(user=user), ["created_at", "title", "body", "read_at"]),
         "securite": {
             "cles_d_acces": _rows(Passkey.objects.filter(user=user), ["name", "created_at", "last_used_at"]),
@@ -167,6 +182,7 @@ def delete_account(user: User) -> User:
         attestation.file.delete(save=False)
     DifAttestation.objects.filter(declaration__account__user=user).update(file="", original_name="", employer="(effacé)")
     Favori.objects.filter(user=user).delete()
+    evaluation_services.erase_for(user)  # the comments go, the stars stay in the ratings
     Notification.objects.filter(user=user).delete()
     Email.objects.filter(user=user).update(to="effacé@invalid", body_text="(effacé)", user=None)
     Dossier.objects.filter(titulaire=user).update(titulaire_info={})

@@ -13,10 +13,11 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Invoice, PaymentBatch
-from catalogue.models import Organisme
+from catalogue.models import Formation, Organisme
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
 from equipes.models import Membership, TeamRole
+from evaluations.models import Evaluation
 
 
 @pytest.mark.django_db
@@ -36,6 +37,13 @@ def test_demo_data_shows_every_step_of_the_money_loop_and_loads_once():
     assert not dossiers.filter(sent_at__gt=timezone.now()).exists()
     assert dossiers.filter(status=Status.DEBITED, debited_at__lt=timezone.now() - datetime.timedelta(days=20)).count() == 4
     assert "factures n° 000001 (payée) et n° 000002" in out.getvalue()
+    # Evaluations: the trainings ended show a rating, a published comment and one waiting for the
+    # operators; the demo titulaire's ended training awaits his evaluation.
+    rated = Formation.objects.get(pk=dossiers.filter(status=Status.DEBITED).values("formation_id")[:1])
+    assert rated.rating_count == 4 and rated.rating_label == "4,1 / 5"
+    assert sorted(Evaluation.objects.exclude(comment="").values_list("moderation", flat=True)) == ["pending", "published"]
+    demo = dossiers.get(titulaire__email="titulaire@cpf-demo.example")
+    assert demo.status == Status.SERVICE_DONE and not Evaluation.objects.filter(dossier=demo).exists()
     count = dossiers.count()
     call_command("load_demo", formations=40, stdout=io.StringIO())
     assert Dossier.objects.filter(organisme=organisme).count() == count and Invoice.objects.count() == 2
