@@ -183,6 +183,7 @@ INSTALLED_APPS = [
     "notifications",
     "interlocuteurs",
     "mes_donnees",
+    "documents",
     "billing",
     "ninja",  # the API's OpenAPI views
     "api",
