@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Invoice, PaymentBatch
 from catalogue.models import Organisme
+from documents.models import Document
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
 from equipes.models import Membership, TeamRole
@@ -29,12 +30,15 @@ def test_demo_data_shows_every_step_of_the_money_loop_and_loads_once():
     assert {Status.SENT, Status.PROPOSED, Status.ACCEPTED, Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEBITED} <= statuses
     billing = list(dossiers.values_list("billing_state", flat=True))
     assert billing.count(BillingState.TO_BILL) == 2 and billing.count(BillingState.ACOMPTE_TO_BILL) == 1
-    assert billing.count(BillingState.PAID) == 1 and billing.count(BillingState.BILLED) == 1
+    assert billing.count(BillingState.PAID) == 2 and billing.count(BillingState.BILLED) == 1
     assert list(Invoice.objects.order_by("number").values_list("number", "status")) == [("000001", "paid"), ("000002", "in_batch")]
     assert PaymentBatch.objects.filter(status=PaymentBatch.Status.PREPARED).count() == 1
     # Walked along past dates: nothing happened in the future, the trainings ended weeks ago.
     assert not dossiers.filter(sent_at__gt=timezone.now()).exists()
-    assert dossiers.filter(status=Status.DEBITED, debited_at__lt=timezone.now() - datetime.timedelta(days=20)).count() == 4
+    assert dossiers.filter(status=Status.DEBITED, debited_at__lt=timezone.now() - datetime.timedelta(days=20)).count() == 5
+    # The demo titulaire's « Mes documents »: a receipt, a certificate of a finished dossier, an attestation.
+    held = Document.objects.filter(owner__email="titulaire@cpf-demo.example")
+    assert sorted(held.values_list("kind", flat=True)) == ["attestation_droits", "certificat", "recu"]
     assert "factures n° 000001 (payée) et n° 000002" in out.getvalue()
     count = dossiers.count()
     call_command("load_demo", formations=40, stdout=io.StringIO())
