@@ -8,3 +8,8 @@ class DocumentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "documents"
     verbose_name = "Mes documents"
+
+    def ready(self):
+        from . import signals
+
+        signals.connect()

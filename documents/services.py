@@ -167,6 +167,20 @@ def certificate_for(*, dossier: Dossier) -> Document:
     return _store(owner=dossier.titulaire, kind=Kind.CERTIFICATE, as_of=validated, content=content, dossier=dossier)
 
 
+def documents_for_dossiers(dossier_ids: list[int]) -> int:
+    """The receipts and certificates these dossiers have and lack, rendered now; returns how
+    many documents they hold. Idempotent (one per payment, one per dossier)."""
+    count = 0
+    for dossier in Dossier.objects.filter(pk__in=dossier_ids).select_related("payment__user", "titulaire", "formation", "organisme"):
+        if dossier.payment_id and dossier.payment.status in RECEIPT_STATUSES and dossier.payment.receipt_number:
+            receipt_for(payment=dossier.payment)
+            count += 1
+        if certificate_available(dossier):
+            certificate_for(dossier=dossier)
+            count += 1
+    return count
+
+
 # --- « Mes données » -------------------------------------------------------------------------------
 
 

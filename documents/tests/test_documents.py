@@ -10,8 +10,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from cpf_portal.testing import text
-from documents import pdf, services
+from documents import pdf, services, tasks
 from documents.models import Document
+from dossiers import services as dossier_services
 from dossiers.states import Status
 from dossiers.tests import factories as f
 from financing import services as ledger
@@ -168,3 +169,15 @@ def test_mes_donnees_exports_and_erases_the_documents(paid, titulaire_with_right
     assert [row["type"] for row in exported] == ["recu"]
     services.documents_erase(titulaire_with_rights)
     assert not Document.objects.exists() and not storage.exists(name)
+
+
+def test_the_documents_are_queued_on_the_events_and_the_task_renders_them(monkeypatch, titulaire_with_rights, session, organisme_user):
+    queued = []
+    monkeypatch.setattr("documents.signals.enqueue_on_commit", lambda task, *args: queued.append((task.name, *args)))
+    done = f.dossier_in(Status.SERVICE_DONE, titulaire=titulaire_with_rights, session=session, organisme_user=organisme_user)
+    assert queued == [("documents.tasks.documents_for_dossiers", [done.pk])]  # at acceptance: the receipt
+    dossier_services.validate_due_services(now=done.deadline_at)  # the deadline job, set-based
+    assert queued[-1] == ("documents.tasks.documents_for_dossiers", [done.pk])
+    assert tasks.documents_for_dossiers([done.pk]) == 2
+    assert tasks.documents_for_dossiers([done.pk]) == 2  # idempotent
+    assert sorted(Document.objects.values_list("kind", flat=True)) == ["certificat", "recu"]
