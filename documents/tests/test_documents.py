@@ -181,3 +181,14 @@ def test_the_documents_are_queued_on_the_events_and_the_task_renders_them(monkey
     assert tasks.documents_for_dossiers([done.pk]) == 2
     assert tasks.documents_for_dossiers([done.pk]) == 2  # idempotent
     assert sorted(Document.objects.values_list("kind", flat=True)) == ["certificat", "recu"]
+
+
+def test_deleting_the_account_erases_its_documents(titulaire_with_rights, session, organisme_user):
+    debited = f.dossier_in(Status.DEBITED, titulaire=titulaire_with_rights, session=session, organisme_user=organisme_user)
+    services.documents_for_dossiers([debited.pk])
+    services.rights_attestation_create(user=titulaire_with_rights)
+    files = [(document.file.storage, document.file.name) for document in Document.objects.all()]
+    assert len(files) == 3
+    mes_donnees.delete_account(titulaire_with_rights)
+    assert not Document.objects.exists()
+    assert not any(storage.exists(name) for storage, name in files)
