@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from billing import services as billing
 from catalogue.models import Action, Formation, Modalite, Rythme, Session
+from documents import services as documents
 from dossiers import deadlines, services
 from dossiers.models import Dossier
 from dossiers.workflow import Actor
@@ -196,6 +197,32 @@ def _action_at(formation: Formation, price_cents: int) -> Action:
     return action
 
 
+def _demo_titulaire_documents(organisme, staff: User, contact: dict, today: datetime.date) -> Dossier | None:
+    """The demo titulaire's « Mes documents »: a short training finished two months ago (paid
+    by card: its receipt; validated: its certificat de réalisation) and an attestation de droits."""
+    camille = User.objects.filter(email="titulaire@cpf-demo.example").first()
+    if camille is None:
+        return None
+    toeic, _ = Formation.objects.get_or_create(
+        numero=f"{organisme.siret}_TOEIC-14H",
+        defaults={
+            "organisme": organisme,
+            "intitule": "Anglais : préparation au TOEIC en 14 heures",
+            "objectifs": "Réussir le TOEIC Listening and Reading.",
+        },
+    )
+    Action.objects.get_or_create(
+        formation=toeic,
+        reference="TOEIC-DISTANCE",
+        defaults={"modalite": Modalite.DISTANCE, "rythmes": [Rythme.SOIREE], "duree_heures": 14, "heures_hebdo": 7, "price_cents": 45_000, **contact},
+    )
+    finished = Walk(toeic, staff, camille, start=today - datetime.timedelta(days=70), days=14, price_cents=45_000, sent_at=None).validated()
+    documents.receipt_for(payment=finished.payment)
+    documents.certificate_for(dossier=finished)
+    documents.rights_attestation_create(user=camille, on_date=today)
+    return finished
+
+
 def load(organisme, staff: User, password: str, *, today: datetime.date | None = None) -> str:
     """CP-FORMATION's demo dossiers, invoices and payment batches. Returns a one-line report."""
     if User.objects.filter(email__endswith="@cpf-demo.example", role=Role.TITULAIRE, nir=_nir(500)).exists():
@@ -246,6 +273,8 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     partial = walk(8, today - datetime.timedelta(days=60)).validated(exit_reason="abandon", rate=60)
     earlier = walk(9, today - datetime.timedelta(days=75), price_cents=120_000).validated()
 
+    finished = _demo_titulaire_documents(organisme, staff, contact, today)
+
     billing.bank_account_save(organisme=organisme, by=staff, **RIB)
     operator = User.objects.filter(role=Role.OPERATEUR).order_by("pk").first()
     _evaluations(ready, partial, earlier, operator)
@@ -257,7 +286,9 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
             formation, staff, demo_titulaire, start=deadlines.subtract_working_days(today, 9), days=2, price_cents=25_000, sent_at=None
         ).service_done()
     paid_on = _at(today - datetime.timedelta(days=30))
-    first_invoice = billing.invoice_issue(organisme=organisme, dossier_ids=[earlier.pk], by=staff, now=_at(today - datetime.timedelta(days=55)))
+    first_invoice = billing.invoice_issue(
+        organisme=organisme, dossier_ids=[earlier.pk, *([finished.pk] if finished else [])], by=staff, now=_at(today - datetime.timedelta(days=55))
+    )
     billing.batch_execute(batch=billing.batch_prepare(by=operator, now=paid_on), by=operator, now=paid_on)
     pending = billing.invoice_issue(organisme=organisme, dossier_ids=[partial.pk], by=staff, now=_at(today - datetime.timedelta(days=10)))
     billing.batch_prepare(by=operator, now=_at(today - datetime.timedelta(days=1)))

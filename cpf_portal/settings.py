@@ -184,6 +184,7 @@ INSTALLED_APPS = [
     "interlocuteurs",
     "mes_donnees",
     "evaluations",
+    "documents",
     "billing",
     "ninja",  # the API's OpenAPI views
     "api",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("equipes.urls")),
     path("", include("interlocuteurs.urls")),
     path("", include("mes_donnees.urls")),
+    path("", include("documents.urls")),
     path("", include("notifications.urls")),
     path("", include("api.urls")),  # before the API itself: its /api/v1/docs/ page
     path("api/v1/", api_v1.urls),

@@ -10,6 +10,7 @@ Rules: docs/regles.md §6.3 (prorata) and §7 (split, participation forfaitaire)
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from cpf_portal.money import euros
@@ -75,6 +76,71 @@ def exemption_source(dossier: Dossier, exemption: str) -> str:
     who = "un opérateur" if by is None else "le titulaire" if by.pk == dossier.titulaire_id else (by.get_full_name() or by.email)
     name = f" {abondement.financeur_name}" if abondement.financeur_name else ""
     return f"{abondement.get_financeur_display()}{name} : {euros(abondement.amount_cents)}, ajouté par {who} le {abondement.created_at:%d/%m/%Y}"
+
+
+@dataclass(frozen=True)
+class AbondementLine:
+    label: str
+    amount_cents: int
+    added_by: str  # « votre conseiller … », « vous », or "" (an operator)
+
+
+@dataclass(frozen=True)
+class FinancingSummary:
+    """« Mon financement » of a sent dossier, at any state: the split fixed on the dossier
+    (the live one while the titulaire must answer a proposal), its abondements and who added
+    them, the rights it holds or consumed, and the card payment (its receipt)."""
+
+    price_cents: int
+    droits_cents: int
+    abondements_cents: int
+    participation_cents: int
+    reste_a_payer_cents: int
+    avoir_cents: int
+    exemption: str
+    locked_cents: int
+    consumed_cents: int
+    payment: object = None
+    abondements: list[AbondementLine] = field(default_factory=list)
+    cap_note: str = ""
+
+    @property
+    def card_cents(self) -> int:
+        return max(self.reste_a_payer_cents - self.avoir_cents, 0)
+
+
+def financing_summary(dossier: Dossier, split: ledger.FinancingSplit | None = None) -> FinancingSummary:
+    """The block shown on the titulaire's dossier page after the draft (one query: the
+    abondements with who added them). ``split``: the live split, when the page has one."""
+    source = split or dossier
+    lines = []
+    for abondement in dossier.abondements.select_related("added_by").order_by("created_at", "id"):
+        by = abondement.added_by
+        if by is None:
+            who = ""
+        elif by.pk == dossier.titulaire_id:
+            who = "déclaré par vous"
+        elif by.is_conseiller:
+            who = f"ajouté par votre conseiller {by.get_full_name()}".rstrip()
+        else:
+            who = "ajouté par un opérateur"
+        label = abondement.get_financeur_display() + (f" ({abondement.financeur_name})" if abondement.financeur_name else "")
+        lines.append(AbondementLine(label=label, amount_cents=abondement.amount_cents, added_by=who))
+    paid = dossier.payment if dossier.payment_id and dossier.payment.receipt_number else None
+    return FinancingSummary(
+        price_cents=dossier.effective_price_cents,
+        droits_cents=source.droits_cents,
+        abondements_cents=source.abondements_cents,
+        participation_cents=source.participation_cents,
+        reste_a_payer_cents=source.reste_a_payer_cents,
+        avoir_cents=source.avoir_cents,
+        exemption=source.exemption,
+        locked_cents=dossier.locked_cents,
+        consumed_cents=dossier.consumed_cents,
+        payment=paid,
+        abondements=lines,
+        cap_note=f"Vos droits peuvent financer au plus {euros(split.cap_cents)} {split.cap_label}." if split and split.capped else "",
+    )
 
 
 # --- From acceptance to the end -----------------------------------------------------------------

@@ -259,6 +259,30 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     assert count >= 50
 
 
+def test_documents_and_rights_pages(live_server, audit_page, cast):
+    """« Mes documents » (empty, then with a receipt, an attestation and a certificate), the
+    rights page with its chart, the chart's table opened and the history grouped per dossier,
+    and « Mon financement » on a finished dossier."""
+    page, url = audit_page, live_server.url
+    titulaire = TitulaireFactory(first_name="Alix", last_name="Martin", email="alix@exemple.fr")
+    audit = Audit(page, "documents", SCREENSHOTS)
+    login(page, live_server, titulaire.email)
+    audit.visit(url + "/mon-compte/mes-documents/", "mes-documents-vide")
+    f.give_rights(titulaire, 50_000)  # below the price: a card payment, hence a receipt
+    f.accepted(titulaire, f.session_for(cast["organisme"]), cast["staff"])
+    debited = f.service_done(titulaire, f.session_for(cast["organisme"]), cast["staff"])
+    services.validate_due_services(now=debited.deadline_at)
+    audit.visit(url + "/mon-compte/mes-documents/", "mes-documents")
+    page.get_by_role("button", name="Générer une attestation de droits à la date du jour").click()
+    audit.check("mes-documents-attestation-generee")
+    audit.visit(url + "/mes-droits/", "mes-droits-graphique-et-historique")
+    page.locator("summary", has_text="Afficher les données du graphique").click()
+    expect(page.get_by_role("table", name="Droits disponibles en fin de journée, par jour de mouvement")).to_be_visible()
+    audit.check("mes-droits-donnees-du-graphique")
+    audit.visit(url + f"/mes-dossiers/{debited.numero}/", "dossier-debite-financement")
+    assert audit.assert_clean() == 6
+
+
 def test_organisme_journey_pages(live_server, audit_page, cast):
     page, url = audit_page, live_server.url
     states = dossiers_in_every_state(cast)

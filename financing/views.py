@@ -1,7 +1,6 @@
 """« Mes droits formation »: balances, history, DIF entry, private attestations, receipts."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Case, F, Min, Q, Sum, When, Window
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
@@ -15,6 +14,7 @@ from cpf_portal.templatetags import euros
 from . import services
 from .chart import balance_chart
 from .forms import AttestationFormSet, DifSituationForm
+from .history import history_page
 from .models import ACQUIRED_KINDS, Avoir, DifAttestation, DifDeclaration, Movement, MovementKind, Payment, Refund
 
 
@@ -22,8 +22,7 @@ from .models import ACQUIRED_KINDS, Avoir, DifAttestation, DifDeclaration, Movem
 def rights(request):
     account = services.account_for(request.user)
     totals = services.balances(account)
-    movements = Movement.objects.filter(account=account).order_by("-created_at", "-id")
-    page = Paginator(movements, 20).get_page(request.GET.get("page"))
+    page, entries = history_page(account, request.GET.get("page"))
     # Available rights after each movement: acquired ones add, blocked ones subtract.
     effect = Case(When(kind__in=ACQUIRED_KINDS, then=F("amount_cents")), default=-F("amount_cents"))
     running = (
@@ -49,6 +48,7 @@ def rights(request):
     context = {
         "totals": totals,
         "page": page,
+        "entries": entries,
         "chart": balance_chart(list(running)),
         "dif_open": services.dif_is_open(),
         "dif_deadline": services.dif_deadline(),

@@ -13,6 +13,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import ContactRequest, User
 from catalogue.models import Favori
 from cpf_portal.audit import erase_personal_values, export_entries
+from documents.services import documents_erase, documents_export
 from dossiers import services as dossier_services
 from dossiers.models import Dossier, DossierEvent
 from dossiers.states import Actor, DossierError, Status
@@ -123,6 +124,7 @@ def export_data(user: User) -> dict:
         "paiements": _rows(
             Payment.objects.filter(user=user), ["created_at", "purpose", "amount_cents", "status", "card_brand", "card_last4", "receipt_number"]
         ),
+        "documents": documents_export(user),
         "favoris": _rows(Favori.objects.filter(user=user), ["created_at", "formation__numero", "formation__intitule"]),
         "evaluations": _rows(
             Evaluation.objects.filter(dossier__titulaire=user).order_by("created_at", "id"),
@@ -181,6 +183,7 @@ def delete_account(user: User) -> User:
     for attestation in DifAttestation.objects.filter(declaration__account__user=user):
         attestation.file.delete(save=False)
     DifAttestation.objects.filter(declaration__account__user=user).update(file="", original_name="", employer="(effacé)")
+    documents_erase(user)  # the PDFs print the name, the NIR and the address
     Favori.objects.filter(user=user).delete()
     evaluation_services.erase_for(user)  # the comments go, the stars stay in the ratings
     Notification.objects.filter(user=user).delete()

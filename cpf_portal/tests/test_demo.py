@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Invoice, PaymentBatch
 from catalogue.models import Formation, Organisme
+from documents.models import Document
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
 from equipes.models import Membership, TeamRole
@@ -30,19 +31,22 @@ def test_demo_data_shows_every_step_of_the_money_loop_and_loads_once():
     assert {Status.SENT, Status.PROPOSED, Status.ACCEPTED, Status.IN_TRAINING, Status.SERVICE_DONE, Status.DEBITED} <= statuses
     billing = list(dossiers.values_list("billing_state", flat=True))
     assert billing.count(BillingState.TO_BILL) == 2 and billing.count(BillingState.ACOMPTE_TO_BILL) == 1
-    assert billing.count(BillingState.PAID) == 1 and billing.count(BillingState.BILLED) == 1
+    assert billing.count(BillingState.PAID) == 2 and billing.count(BillingState.BILLED) == 1
     assert list(Invoice.objects.order_by("number").values_list("number", "status")) == [("000001", "paid"), ("000002", "in_batch")]
     assert PaymentBatch.objects.filter(status=PaymentBatch.Status.PREPARED).count() == 1
     # Walked along past dates: nothing happened in the future, the trainings ended weeks ago.
     assert not dossiers.filter(sent_at__gt=timezone.now()).exists()
-    assert dossiers.filter(status=Status.DEBITED, debited_at__lt=timezone.now() - datetime.timedelta(days=20)).count() == 4
+    assert dossiers.filter(status=Status.DEBITED, debited_at__lt=timezone.now() - datetime.timedelta(days=20)).count() == 5
+    # The demo titulaire's « Mes documents »: a receipt, a certificate of a finished dossier, an attestation.
+    held = Document.objects.filter(owner__email="titulaire@cpf-demo.example")
+    assert sorted(held.values_list("kind", flat=True)) == ["attestation_droits", "certificat", "recu"]
     assert "factures n° 000001 (payée) et n° 000002" in out.getvalue()
     # Evaluations: the trainings ended show a rating, a published comment and one waiting for the
     # operators; the demo titulaire's ended training awaits his evaluation.
     rated = Formation.objects.get(pk=dossiers.filter(status=Status.DEBITED).values("formation_id")[:1])
     assert rated.rating_count == 4 and rated.rating_label == "4,1 / 5"
     assert sorted(Evaluation.objects.exclude(comment="").values_list("moderation", flat=True)) == ["pending", "published"]
-    demo = dossiers.get(titulaire__email="titulaire@cpf-demo.example")
+    demo = dossiers.get(titulaire__email="titulaire@cpf-demo.example", status=Status.SERVICE_DONE)
     assert demo.status == Status.SERVICE_DONE and not Evaluation.objects.filter(dossier=demo).exists()
     count = dossiers.count()
     call_command("load_demo", formations=40, stdout=io.StringIO())

@@ -97,6 +97,7 @@ def _page(request, numero: str, bound: dict, status: int = 200):
         **draft,
         "dossier": dossier,
         "split": split,
+        "financing": None if dossier.status in (Status.DRAFT, Status.DELETED) else money.financing_summary(dossier, split),
         "forms": forms,
         "can_accept": dossier.status == Status.PROPOSED,
         "failed": failed_label({name: form for name, form in bound.items() if name not in ("info", "cofinancing")})
