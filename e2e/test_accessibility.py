@@ -322,7 +322,7 @@ def test_organisme_billing_pages(live_server, audit_page, cast):
     audit.visit(url + "/espace-organisme/facturation/", "a-facturer")
     page.get_by_role("button", name="Facturer la sélection").click()
     audit.check("a-facturer-erreur")
-    tick(page, f"Facturer le dossier n°{dossiers[0].numero}")
+    tick(page, f"Facturer le dossier n° {dossiers[0].numero}")
     page.get_by_role("button", name="Facturer la sélection").click()
     audit.check("facture")
     page.get_by_role("button", name="Émettre un avoir").click()
