@@ -316,8 +316,8 @@ def dossier_accept(request, numero):
     request.error_page = lambda status: _accept_error_page(request, numero, status)
     if dossier.status != Status.PROPOSED:
         if request.method == "POST":
-            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
-        messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
+            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.titulaire_state.label} ».")
+        messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.titulaire_state.label} ».")
         return redirect("dossiers:detail", numero=numero)
     if request.method == "GET":
         return accept_page(request, numero)
