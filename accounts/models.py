@@ -72,6 +72,35 @@ class StreetType(models.TextChoices):
     AUTRE = "AUT", "Autre"
 
 
+ADDRESS_FIELDS = ("street_number", "street_repetition", "street_type", "street_name", "address_complement", "locality", "postal_code", "city")
+
+
+def address_lines(data) -> list[str]:
+    """A postal address as it is written on an envelope, from the fields of « Mes
+    informations personnelles » (an account, or the copy a dossier keeps for its organisme):
+    « 12 bis rue Serpenoise », « Appartement 3 », « 57000 Metz ». The type of street is part
+    of the street (« rue », « avenue »…), lower case as in the middle of an address."""
+    street_type = data.get("street_type") or ""
+    repetition = data.get("street_repetition") or ""
+    street_name = (data.get("street_name") or "").strip()
+    type_label = StreetType(street_type).label.lower() if street_type in StreetType.values and street_type != StreetType.AUTRE else ""
+    if type_label and street_name.lower().startswith(type_label + " "):
+        type_label = ""  # « Rue » chosen and « rue Serpenoise » typed: said once
+    street = " ".join(
+        part
+        for part in (
+            (data.get("street_number") or "").strip(),
+            StreetRepetition(repetition).label if repetition in StreetRepetition.values else "",
+            type_label,
+            street_name,
+        )
+        if part
+    )
+    town = f"{data.get('postal_code') or ''} {data.get('city') or ''}".strip()
+    lines = [street, data.get("address_complement") or "", data.get("locality") or "", town]
+    return [line.strip() for line in lines if line and line.strip()]
+
+
 class Structure(models.Model):
     """An interlocuteur of the titulaires: conseil en évolution professionnelle, France
     Travail, mission locale, Cap Emploi, APEC (« Mes interlocuteurs »)."""
@@ -271,18 +300,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     @property
     def address_lines(self) -> list[str]:
-        street = " ".join(
-            part
-            for part in (
-                self.street_number,
-                self.get_street_repetition_display() if self.street_repetition else "",
-                self.get_street_type_display() if self.street_type and self.street_type != StreetType.AUTRE else "",
-                self.street_name,
-            )
-            if part
-        )
-        lines = [street, self.address_complement, self.locality, f"{self.postal_code} {self.city}".strip()]
-        return [line for line in lines if line]
+        return address_lines({name: getattr(self, name) for name in ADDRESS_FIELDS})
 
 
 class ContactRequest(models.Model):

@@ -4,6 +4,8 @@ linked to each field in error (RGAA 11.10/11.11)."""
 from django import forms
 from dsfr.forms import DsfrBaseForm, DsfrBoundField
 
+from cpf_portal.templatetags import no_final_stop
+
 
 class HiddenBoundField(DsfrBoundField):
     """A hidden field has no label to point at: no id, so that a page holding several
@@ -59,5 +61,8 @@ class CpfForm(DsfrBaseForm):
     def error_summary(self) -> list[tuple[str, str, str]]:
         """(field id, label, message) of every field error, for the summary at the top."""
         return [
-            (self[name].auto_id, self.fields[name].label, error) for name, errors in self.errors.items() if name in self.fields for error in errors
+            (self[name].auto_id, no_final_stop(self.fields[name].label), error)
+            for name, errors in self.errors.items()
+            if name in self.fields
+            for error in errors
         ]

@@ -10,8 +10,9 @@ from cpf_portal.templatetags import euros
 from financing.forms import SniffedFileMixin
 from financing.services import THIRD_PARTY_FINANCEURS
 
+from . import display
 from .models import DossierAbondement, ServiceProof
-from .workflow import ExitReason, Status
+from .workflow import ExitReason
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
@@ -191,7 +192,7 @@ class InboxFilterForm(CpfForm):
         choices=[
             ("", "Tous les dossiers"),
             ("a_traiter", "À traiter (non traités)"),
-            *[(s, Status(s).label) for s in Status.values if s not in (Status.DRAFT, Status.DELETED)],
+            *display.ORGANISME_LABELS.items(),
         ],
     )
 

@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import address_lines
 from cpf_portal.files import private_name
 from cpf_portal.money import euros
 
@@ -147,6 +148,24 @@ class Dossier(models.Model):
         return f"Dossier n° {self.numero}"
 
     @property
+    def titulaire_state(self) -> display.StateText:
+        """The label, next step and badge the titulaire reads (``display``)."""
+        return display.state_text(self, display.TITULAIRE)
+
+    @property
+    def organisme_state(self) -> display.StateText:
+        """The label, next step and badge the organisme reads now (``display``)."""
+        return display.state_text(self, display.ORGANISME, today=timezone.localdate())
+
+    @property
+    def titulaire_deadline(self) -> str:
+        return display.deadline_text(self, display.TITULAIRE)
+
+    @property
+    def organisme_deadline(self) -> str:
+        return display.deadline_text(self, display.ORGANISME)
+
+    @property
     def next_action(self) -> str:
         return display.next_action(self.status)
 
@@ -175,6 +194,12 @@ class Dossier(models.Model):
         """The titulaire's situation for this dossier: as validated in its « Mes informations »
         (kept with the dossier), else as in his account."""
         return self.titulaire_info.get("employment_status") or self.titulaire.employment_status
+
+    @property
+    def titulaire_address(self) -> str:
+        """The address the titulaire validated for this dossier, whole, on one line (for its
+        organisme): « 12 rue Serpenoise, 57000 Metz »."""
+        return ", ".join(address_lines(self.titulaire_info or {}))
 
     @property
     def effective_duree_heures(self) -> int:

@@ -303,6 +303,16 @@ def effect_accept(ctx: Context) -> None:
     ctx.notifications += [("organisme", "accept"), ("titulaire", "accept")]
 
 
+def cancel_is_free(dossier: Dossier, *, now: datetime.datetime, today: datetime.date) -> bool:
+    """Would the titulaire's cancellation cost nothing now, force majeure aside? Within the
+    rétractation window, or more than 7 jours ouvrés before the start (the confirmation page
+    says it before the titulaire confirms)."""
+    start = dossier.effective_start_date
+    in_retractation = dossier.retractation_until and now <= dossier.retractation_until
+    early = start is None or deadlines.working_days_between(today, start) > delay("DOSSIER_LATE_CANCEL_WORKING_DAYS")
+    return bool(in_retractation or early)
+
+
 def effect_titulaire_cancel(ctx: Context) -> None:
     """Free within the rétractation window, more than 7 jours ouvrés before the start, or
     for force majeure; later, the blocked rights are lost (the card money is kept)."""
@@ -310,10 +320,7 @@ def effect_titulaire_cancel(ctx: Context) -> None:
     dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip()
     dossier.force_majeure = bool(ctx.payload.get("force_majeure"))
     ctx.comment = dossier.cancellation_reason
-    start = dossier.effective_start_date
-    in_retractation = dossier.retractation_until and ctx.now <= dossier.retractation_until
-    early = start is None or deadlines.working_days_between(ctx.today, start) > delay("DOSSIER_LATE_CANCEL_WORKING_DAYS")
-    free = bool(in_retractation or early or dossier.force_majeure)
+    free = cancel_is_free(dossier, now=ctx.now, today=ctx.today) or dossier.force_majeure
     if free:
         money.release(dossier, by=ctx.by, refund=True)
     else:

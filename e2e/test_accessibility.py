@@ -283,6 +283,25 @@ def test_documents_and_rights_pages(live_server, audit_page, cast):
     assert audit.assert_clean() == 6
 
 
+def test_confirmation_pages(live_server, audit_page, cast):
+    """« Supprimer mon dossier », « Annuler ma demande », « Annuler ma formation »: the pages
+    that say what will happen before it is done, the dossier once cancelled, and « Mes
+    dossiers » (stacked cards at 320 px)."""
+    page, url, titulaire, staff = audit_page, live_server.url, cast["titulaire"], cast["staff"]
+    draft = f.draft(titulaire, f.session_for(cast["organisme"]))
+    sent = f.sent(titulaire, f.session_for(cast["organisme"]))
+    accepted = f.accepted(titulaire, f.session_for(cast["organisme"]), staff)
+    audit = Audit(page, "confirmations", SCREENSHOTS)
+    login(page, live_server, titulaire.email)
+    audit.visit(url + f"/mes-dossiers/{draft.numero}/actions/delete/", "confirmer-suppression")
+    audit.visit(url + f"/mes-dossiers/{sent.numero}/actions/cancel_request/", "confirmer-annulation-demande")
+    audit.visit(url + f"/mes-dossiers/{accepted.numero}/actions/cancel/", "confirmer-annulation-formation")
+    page.get_by_role("button", name="Annuler ma formation").click()
+    audit.check("formation-annulee")
+    audit.visit(url + "/mes-dossiers/", "mes-dossiers-cartes")
+    assert audit.assert_clean() == 5
+
+
 def test_organisme_journey_pages(live_server, audit_page, cast):
     page, url = audit_page, live_server.url
     states = dossiers_in_every_state(cast)
@@ -346,7 +365,7 @@ def test_organisme_billing_pages(live_server, audit_page, cast):
     audit.visit(url + "/espace-organisme/facturation/", "a-facturer")
     page.get_by_role("button", name="Facturer la sélection").click()
     audit.check("a-facturer-erreur")
-    tick(page, f"Facturer le dossier n°{dossiers[0].numero}")
+    tick(page, f"Facturer le dossier n° {dossiers[0].numero}")
     page.get_by_role("button", name="Facturer la sélection").click()
     audit.check("facture")
     page.get_by_role("button", name="Émettre un avoir").click()

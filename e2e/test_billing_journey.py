@@ -39,13 +39,13 @@ def test_the_organisme_bills_two_dossiers_and_gets_paid(live_server, page, tmp_p
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_text("Les coordonnées bancaires sont enregistrées.")).to_be_visible()
     page.get_by_role("link", name="Dossiers à facturer").click()
-    tick(page, f"Facturer le dossier n°{first.numero}")
-    tick(page, f"Facturer le dossier n°{second.numero}")
+    tick(page, f"Facturer le dossier n° {first.numero}")
+    tick(page, f"Facturer le dossier n° {second.numero}")
     screenshot("facturation-selection")
     page.get_by_role("button", name="Facturer la sélection").click()
     expect(page.get_by_text("La facture n° 000001 est émise (2\u202f070,00\u00a0€).")).to_be_visible()
     with page.expect_download() as download:
-        page.get_by_role("link", name="Télécharger la facture n°000001 (PDF)").click()
+        page.get_by_role("link", name="Télécharger la facture n° 000001 (PDF)").click()
     path = tmp_path / "facture.pdf"
     download.value.save_as(path)
     content = "\n".join(p.extract_text() for p in PdfReader(path).pages)

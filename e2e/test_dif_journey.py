@@ -17,7 +17,7 @@ def test_titulaire_enters_120_hours_of_dif_and_sees_1800_euros(live_server, page
 
     page.get_by_role("link", name="Mes droits formation").first.click()
     expect(page.locator("#droits-disponibles")).to_have_text("0,00\u00a0€")
-    page.get_by_role("link", name="Saisir mes heures DIF").click()
+    page.get_by_role("link", name="Saisir mon solde DIF").click()
     expect(page).to_have_title("Saisir mon solde DIF – Mon Compte Formation")
 
     tick(page, "Un seul employeur")
@@ -26,7 +26,7 @@ def test_titulaire_enters_120_hours_of_dif_and_sees_1800_euros(live_server, page
     field(first, "Heures DIF indiquées sur l'attestation").fill("120")
     field(first, "Date de l'attestation").fill("2014-12-31")
     field(first, "Attestation (PDF, JPEG ou PNG, 5 Mo maximum)").set_input_files(str(attestation))
-    expect(page.get_by_text("120 h → 1 800 €")).to_be_visible()  # live conversion
+    expect(page.get_by_text("120 h → 1\u202f800,00\u00a0€")).to_be_visible()  # live conversion, two decimals
     screenshot("saisie-dif")
     page.get_by_role("button", name="Enregistrer").click()
 

@@ -60,7 +60,7 @@ def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context
     signup(page, live_server, send_queued_emails)
     login(page, live_server, "295109912611193")
     page.get_by_role("link", name="Mes droits formation").first.click()
-    page.get_by_role("link", name="Saisir mes heures DIF").click()
+    page.get_by_role("link", name="Saisir mon solde DIF").click()
     tick(page, "Un seul employeur")
     first = page.get_by_role("group", name="Attestation 1", exact=True)
     field(first, "Employeur").fill("Boulangerie Martin")
@@ -105,14 +105,14 @@ def test_the_seed_journey_end_to_end(live_server, page, browser, browser_context
     page.get_by_role("button", name="Envoyer mon dossier").click()
     expect(page.get_by_text(f"Votre dossier n° {numero} est envoyé")).to_be_visible()
     send_queued_emails()
-    assert f"[Non traité] Dossier de formation n°{numero}" in [m.subject for m in mail.outbox]
+    assert f"[Non traité] Dossier de formation n° {numero}" in [m.subject for m in mail.outbox]
 
     # --- The organisme validates the request as it is.
     organisme_context = browser.new_context(**browser_context_args)
     org_page = organisme_context.new_page()
     login(org_page, live_server, staff.email)
     org_page.get_by_role("link", name="Dossiers de formation").first.click()
-    org_page.get_by_role("link", name=f"n°{numero}").click()
+    org_page.get_by_role("link", name=f"Dossier n° {numero}").click()
     expect(org_page.get_by_role("heading", name="Vérifier, ajuster ou modifier la proposition")).to_be_visible()
     screenshot_page(org_page, "organisme-dossier")
     org_page.get_by_role("button", name="Valider").click()

@@ -156,7 +156,7 @@ def test_the_titulaire_journey_with_the_keyboard_alone(live_server, page, settin
     # --- 50 hours of DIF.
     keys.follow(page.get_by_role("link", name="Mes droits formation"))
     keys.skip_to_content()
-    keys.follow(page.get_by_role("link", name="Saisir mes heures DIF"))
+    keys.follow(page.get_by_role("link", name="Saisir mon solde DIF"))
     keys.skip_to_content()
     keys.tick(page.get_by_role("radio", name="Un seul employeur"))
     first = page.get_by_role("group", name="Attestation 1", exact=True)

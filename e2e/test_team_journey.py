@@ -67,7 +67,7 @@ def test_a_responsable_invites_a_lecteur_who_logs_in_with_totp_and_cannot_valida
     login(page, live_server, "lea.fontaine@cp-formation.example", "Apprendre2026!")
     expect(page.get_by_text("Bonjour Léa (Lecteur)")).to_be_visible()
     page.goto(live_server.url + f"/espace-organisme/dossiers/{dossier.numero}/")
-    expect(page.get_by_role("heading", name=f"Dossier de formation n°{dossier.numero}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Dossier n° {dossier.numero}")).to_be_visible()
     expect(page.get_by_role("button", name="Valider")).to_have_count(0)
     expect(page.get_by_role("button", name="Refuser")).to_have_count(0)
     screenshot("dossier-lecteur")

@@ -111,26 +111,31 @@ AttestationFormSet = forms.formset_factory(
 
 
 class CardForm(CpfForm):
-    """Card payment of the reste à payer (the number never reaches the database)."""
+    """Card payment of the reste à payer (the number never reaches the database). Each field
+    is as wide as what it holds (cpf.css), with the browser's card autofill names."""
 
     number = forms.CharField(
         label="Numéro de carte",
         help_text="16 chiffres, sans espace ou avec. Test : 4242 4242 4242 4242",
         max_length=23,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number", "class": "fr-input cpf-input--card-number"}),
     )
-    holder = forms.CharField(label="Nom du titulaire de la carte", max_length=100, widget=forms.TextInput(attrs={"autocomplete": "cc-name"}))
+    holder = forms.CharField(
+        label="Nom du titulaire de la carte",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "cc-name", "class": "fr-input cpf-input--name"}),
+    )
     expiry = forms.CharField(
         label="Date d'expiration",
         help_text="Format attendu : MM/AA",
         max_length=7,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-exp"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-exp", "class": "fr-input cpf-input--expiry"}),
     )
     cvc = forms.CharField(
         label="Cryptogramme visuel",
         help_text="3 chiffres au dos de la carte",
         max_length=4,
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc", "class": "fr-input cpf-input--cvc"}),
     )
     idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
 

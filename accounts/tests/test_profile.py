@@ -74,7 +74,7 @@ def test_saving_normalises_and_stores(client, titulaire):
     titulaire.refresh_from_db()
     assert titulaire.phone_mobile == "0612345678"
     assert titulaire.diploma_year == 2012
-    assert titulaire.address_lines == ["12 bis Rue Serpenoise", "Appartement 3", "57000 Metz"]
+    assert titulaire.address_lines == ["12 bis rue Serpenoise", "Appartement 3", "57000 Metz"]
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ def test_the_organisme_bills_the_dossiers_it_ticks(client, organisme, organisme_
     first, second, later = (finished(organisme_user, f.session_for(organisme, price_cents=p)) for p in (87_000, 50_000, 30_000))
     client.force_login(organisme_user)
     page = text(client.get(reverse("billing:to-bill")))
-    assert "Dossiers à facturer (3)" in page and f"Facturer le dossier n°{first.numero}" in page and "870,00" in page
+    assert "Dossiers à facturer (3)" in page and f"Facturer le dossier n° {first.numero}" in page and "870,00" in page
     response = client.post(reverse("billing:to-bill"), {"dossiers": [first.pk, second.pk]}, follow=True)
     invoice = Invoice.objects.get()
     assert response.redirect_chain[-1][0] == reverse("billing:invoice", args=[invoice.number])

@@ -13,6 +13,27 @@ register = template.Library()
 euros = register.filter("euros", money.euros)
 
 
+@register.filter
+def no_final_stop(value) -> str:
+    """« J'accepte … de 103,20 €. » → « J'accepte … de 103,20 € »: a sentence about to be
+    followed by « : » or by another sentence's stop, so the punctuation is never doubled."""
+    return str(value or "").rstrip().rstrip(".:;!?…").rstrip()
+
+
+@register.filter
+def telephone(value) -> str:
+    """A French phone number in pairs of digits: « 0612345678 » / « +33 6 12 34 56 78 » →
+    « 06 12 34 56 78 ». Anything that is not ten digits is shown as typed."""
+    digits = "".join(char for char in str(value or "") if char.isdigit() or char == "+")
+    if digits.startswith("+33"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("0033"):
+        digits = "0" + digits[4:]
+    if len(digits) != 10 or not digits.isdigit():
+        return str(value or "")
+    return " ".join(digits[i : i + 2] for i in range(0, 10, 2))
+
+
 @register.filter(name="abs")
 def absolute(value):
     return abs(value) if value not in (None, "") else value

@@ -88,7 +88,7 @@ def test_the_contact_d_inscription_receives_the_new_dossier_e_mail(titulaire_wit
     dossier = f.sent(titulaire_with_rights, session)
     send_queued_emails()
     to_contact = [m for m in mail.outbox if m.to == ["inscriptions-anglais@cp-formation.example"]]
-    assert [m.subject for m in to_contact] == [f"[Non traité] Dossier de formation n°{dossier.numero}"]
+    assert [m.subject for m in to_contact] == [f"[Non traité] Dossier de formation n° {dossier.numero}"]
     # The batch notices (a lapsed request) go to the same contact.
     services.expire_overdue(now=dossier.deadline_at + datetime.timedelta(seconds=1))
     send_queued_emails()

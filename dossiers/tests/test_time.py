@@ -49,7 +49,7 @@ def test_unanswered_request_expires_after_two_working_days_over_a_weekend_and_a_
     event = DossierEvent.objects.filter(dossier=dossier).order_by("id").last()
     assert (event.transition, event.from_status, event.to_status, event.actor_role) == ("expire", "sent", "expired", "system")
     subjects = sorted(message.subject for message in mail.outbox)
-    assert f"Dossier n° {dossier.numero} annulé sans suite" in subjects and f"Dossier n°{dossier.numero} annulé sans suite" in subjects
+    assert f"Dossier n° {dossier.numero} annulé sans suite" in subjects and f"Dossier n° {dossier.numero} annulé sans suite" in subjects
     assert Notification.objects.filter(title__contains="annulé sans suite").count() == 2  # titulaire and organisme staff
     # Run again: nothing more happens, nobody is told twice.
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,7 +88,7 @@ def test_reminders_are_sent_once(cast, django_capture_on_commit_callbacks, send_
         assert services.send_reminders(now=datetime.datetime(2026, 11, 18, 9, 0, tzinfo=PARIS)) == 0  # already sent
     send_queued_emails()
     assert [m.subject for m in mail.outbox if m.subject.startswith("Rappel")] == [
-        f"Rappel : dossier n°{dossier.numero} à traiter avant le 18/11/2026"
+        f"Rappel : dossier n° {dossier.numero} à traiter avant le 18/11/2026"
     ]
 
 
@@ -250,7 +250,7 @@ def test_reminders_due_at_once_are_written_in_bounded_rounds(titulaire_with_righ
     assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 12, 0, tzinfo=PARIS)) == 5
     assert services.send_reminders(now=datetime.datetime(2026, 11, 17, 13, 0, tzinfo=PARIS)) == 0
     reminded = set(Email.objects.filter(subject__startswith="Rappel").values_list("subject", flat=True))
-    assert {f"Rappel : dossier n°{d.numero} à traiter avant le 18/11/2026" for d in dossiers} == reminded
+    assert {f"Rappel : dossier n° {d.numero} à traiter avant le 18/11/2026" for d in dossiers} == reminded
 
 
 @pytest.mark.django_db

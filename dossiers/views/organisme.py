@@ -21,7 +21,7 @@ from equipes.permissions import Right, can, current_membership, organisme_requir
 from .. import billing, display, services
 from ..forms import InboxFilterForm, OrganismeCancelForm, ProofForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
 from ..models import Dossier, ServiceProof
-from ..states import Actor, Status
+from ..states import Actor, ControlState, Status
 from .actions import Action, failed_label, open_actions, run_action
 
 DISPLAY = ("formation__organisme", "formation__certification", "session__commune", "titulaire", "payment")
@@ -152,7 +152,7 @@ def _page(request, numero: str, bound: dict, status: int = 200, proof_form=None)
         "proof_form": proof_form or (ProofForm() if dossier.status in PROOF_STATES and treats else None),
         "dossier": dossier,
         "forms": open_actions(dossier, Actor.ORGANISME, ACTIONS, bound) if treats else {},
-        "label": display.organisme_label(dossier.status),
+        "deadline": "" if dossier.control_state == ControlState.IN_CONTROL else dossier.organisme_deadline,
         "failed": failed_label(bound) or ("Déposer un justificatif" if proof_form is not None and proof_form.errors else ""),
         "info": dossier.titulaire_info,
         "events": dossier.events.select_related("actor").order_by("created_at", "id"),

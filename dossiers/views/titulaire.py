@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -197,18 +200,111 @@ def dossier_cofinancing_withdraw(request, numero, pk):
 
 
 @titulaire_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def dossier_action(request, numero, name):
-    """One transition of the titulaire (send, delete, cancel_request, decline, cancel)."""
+    """One transition of the titulaire (send, delete, cancel_request, decline, cancel). The
+    ones that cannot be undone are confirmed first: their GET is a page saying what will
+    happen, with the button that posts here (no JavaScript needed)."""
+    dossier = _dossier(request, numero)
+    if request.method == "GET":
+        if name not in CONFIRMATIONS:
+            raise Http404("Action sans page de confirmation.")
+        return _confirm_page(request, numero, name, None)
+
+    def page(bound, status):  # where the person sees a refusal: the page the action came from
+        if name in CONFIRMATIONS:
+            return _confirm_page(request, numero, name, bound.get(name), status)
+        return _page(request, numero, bound, status)
+
     return run_action(
         request,
-        dossier=_dossier(request, numero),
+        dossier=dossier,
         name=name,
         actor=Actor.TITULAIRE,
         table=ACTIONS,
-        page=lambda bound, status: _page(request, numero, bound, status),
+        page=page,
         detail_url=reverse("dossiers:detail", args=[numero]),
     )
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The page asking « are you sure? » before a transition that cannot be undone."""
+
+    question: str
+    confirm: str  # the button that does it
+    back: str  # the link that keeps the dossier as it is
+    consequences: Callable[[Dossier], list[str]]
+
+
+def _cancel_consequences(dossier: Dossier) -> list[str]:
+    free = workflow.cancel_is_free(dossier, now=timezone.now(), today=timezone.localdate())
+    lines = ["Votre inscription est annulée et l'organisme de formation en est prévenu par courriel."]
+    paid = dossier.payment.amount_cents if dossier.payment_id else 0
+    if free:
+        lines.append(
+            f"Aujourd'hui, l'annulation est sans frais : les {euros(dossier.locked_cents)} de droits bloqués vous sont rendus"
+            + (f" et les {euros(paid)} payés par carte vous sont remboursés." if paid else ".")
+        )
+    else:
+        lines.append(
+            f"Le délai de rétractation est passé et la formation commence dans moins de {settings.DOSSIER_LATE_CANCEL_WORKING_DAYS} jours ouvrés : "
+            f"sauf cas de force majeure, les {euros(dossier.locked_cents)} de droits bloqués sont perdus"
+            + (f" et les {euros(paid)} payés par carte deviennent un avoir pour une autre formation." if paid else ".")
+        )
+    lines.append("Cette annulation est définitive.")
+    return lines
+
+
+CONFIRMATIONS = {
+    "delete": Confirmation(
+        question="Supprimer mon dossier",
+        confirm="Supprimer mon dossier",
+        back="Garder mon dossier",
+        consequences=lambda dossier: [
+            f"Le dossier n° {dossier.numero} et les informations que vous y avez saisies sont supprimés définitivement.",
+            "Il n'a pas été envoyé : l'organisme ne l'a jamais reçu et vos droits formation ne sont pas touchés.",
+            "Vous pourrez créer un nouveau dossier pour cette session.",
+        ],
+    ),
+    "cancel_request": Confirmation(
+        question="Annuler ma demande d'inscription",
+        confirm="Annuler ma demande",
+        back="Garder ma demande",
+        consequences=lambda dossier: [
+            f"Votre demande d'inscription est annulée et {dossier.organisme.raison_sociale} en est prévenu.",
+            "Vos droits formation ne sont pas touchés.",
+            "Pour suivre cette formation ensuite, il faudra envoyer un nouveau dossier.",
+        ],
+    ),
+    "cancel": Confirmation(
+        question="Annuler ma formation",
+        confirm="Annuler ma formation",
+        back="Garder ma formation",
+        consequences=_cancel_consequences,
+    ),
+}
+
+
+def _confirm_page(request, numero: str, name: str, form, status: int = 200):
+    """« Supprimer mon dossier » / « Annuler ma demande » / « Annuler ma formation »: what will
+    happen, and the button that does it. The dossier's page when the action is no longer open."""
+    dossier = _dossier(request, numero)
+    forms = open_actions(dossier, Actor.TITULAIRE, ACTIONS, {name: form} if form is not None else {})
+    if name not in forms:
+        if request.method == "GET":
+            messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.titulaire_state.label} ».")
+            return redirect("dossiers:detail", numero=numero)
+        return _page(request, numero, {}, status)
+    confirmation = CONFIRMATIONS[name]
+    context = {
+        "dossier": dossier,
+        "name": name,
+        "confirmation": confirmation,
+        "consequences": confirmation.consequences(dossier),
+        "form": forms[name],
+    }
+    return render(request, "dossiers/confirm.html", context, status=status)
 
 
 @titulaire_required
@@ -221,8 +317,8 @@ def dossier_accept(request, numero):
     request.error_page = lambda status: _accept_error_page(request, numero, status)
     if dossier.status != Status.PROPOSED:
         if request.method == "POST":
-            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
-        messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.get_status_display()} ».")
+            raise TransitionNotAllowed(f"Cette action n'est plus possible : le dossier est « {dossier.titulaire_state.label} ».")
+        messages.error(request, f"Cette action n'est plus possible : le dossier est « {dossier.titulaire_state.label} ».")
         return redirect("dossiers:detail", numero=numero)
     if request.method == "GET":
         return accept_page(request, numero)

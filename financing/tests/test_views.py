@@ -24,14 +24,14 @@ def test_rights_page(client, titulaire, settings):
     assert "Droits bloqués" in html and "200,00" in html
     assert "Alimentation du compte 2023" in html and "+ 500,00" in html
     assert "<svg" in html and "Évolution de mes droits disponibles" in html
-    assert "Saisir mes heures DIF" in html
+    assert "Saisir mon solde DIF" in html
 
 
 def test_after_the_deadline_the_dif_link_gives_way_to_the_message(client, titulaire, settings):
     settings.CPF_DIF_DEADLINE = datetime.date(2020, 12, 31)
     client.force_login(titulaire)
     html = text(client.get(URL))
-    assert "Saisir mes heures DIF" not in html
+    assert "Saisir mon solde DIF" not in html
     assert "Vos heures DIF non saisies avant le 31/12/2020 sont perdues." in html
 
 

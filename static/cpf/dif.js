@@ -6,7 +6,7 @@
   var total = document.querySelector("[data-cpf-dif-total]");
   if (!total) { return; }
   var form = total.closest("form");
-  var euros = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+  var euros = new Intl.NumberFormat("fr-FR", { style: "currency", currency: "EUR", minimumFractionDigits: 2 });
 
   function attestations() {
     return Array.prototype.map.call(form.querySelectorAll("[data-cpf-dif-hours]"), function (input) {
