@@ -36,7 +36,7 @@ FRENCH_AS_IS = {
     "commune", "organisme", "formation", "dossier", "titulaire", "session", "description", "message", "situation",
     "version", "population", "latitude", "longitude", "code", "certification", "certificateur", "contenu", "objectifs",
     "type", "siret", "reference", "email", "iban", "bic", "name", "id", "raison_sociale", "force_majeure", "rythmes",
-    "places", "format", "financeur", "nature", "transition",
+    "places", "format", "financeur", "nature", "transition", "source",
 }  # fmt: skip
 
 
