@@ -35,14 +35,14 @@ class SearchForm(CpfForm):
 
     quoi = forms.CharField(
         label="Quelle formation ?",
-        help_text="Un métier, une compétence, une certification. Exemple : anglais",
+        help_text="Un métier, une compétence. Exemple : anglais",
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     ou = forms.CharField(
         label="Où ?",
-        help_text="Une commune ou un code postal. Exemple : Metz ou 57000",
+        help_text="Commune ou code postal. Exemple : Metz",
         required=False,
         max_length=120,
         widget=forms.TextInput(
@@ -120,6 +120,11 @@ class SearchForm(CpfForm):
         super().__init__(*args, **kwargs)
         # With the catalogue's generations, commune lookups come from the shared cache.
         self.generations = generations
+        if self.is_bound and not self.data.get("rayon"):
+            # A search without a radius (from the home page, a link) is at 30 km: the select
+            # shows it, else the browser would show and send its first option.
+            self.data = self.data.copy()
+            self.data["rayon"] = str(self.fields["rayon"].initial)
 
     def setup_fields(self):
         # Every search field is optional: no « (Optionnel) » after each label.
