@@ -1,5 +1,6 @@
 """« Mon compte » shows the droits disponibles on its « Mes droits formation » tile (the
-template tag ``financing.rights_tile``: accounts does not import financing)."""
+template tag ``rights_tile`` of ``financing/templatetags/rights.py``: accounts does not
+import financing)."""
 
 import re
 
