@@ -36,14 +36,14 @@ class SearchForm(CpfForm):
 
     quoi = forms.CharField(
         label="Quelle formation ?",
-        help_text="Un métier, une compétence, une certification. Exemple : anglais",
+        help_text="Un métier, une compétence. Exemple : anglais",
         required=False,
         max_length=200,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
     ou = forms.CharField(
         label="Où ?",
-        help_text="Une commune ou un code postal. Exemple : Metz ou 57000",
+        help_text="Commune ou code postal. Exemple : Metz",
         required=False,
         max_length=120,
         widget=forms.TextInput(
@@ -118,11 +118,62 @@ class SearchForm(CpfForm):
     )
 
     commune = None
+    # On top of the page (and on the home page): « Quelle formation ? », « Où ? » and the
+    # button; every other field is folded in « Affiner la recherche ».
+    MAIN_FIELDS = ("quoi", "ou")
+    # In the panel but not a filter: the order of the results.
+    SORT_FIELD = "tri"
 
     def __init__(self, *args, generations=None, **kwargs):
         super().__init__(*args, **kwargs)
         # With the catalogue's generations, commune lookups come from the shared cache.
         self.generations = generations
+        if self.is_bound and not self.data.get("rayon"):
+            # A search without a radius (from the home page, a link) is at 30 km: the select
+            # shows it, else the browser would show and send its first option.
+            self.data = self.data.copy()
+            self.data["rayon"] = str(self.fields["rayon"].initial)
+
+    def setup_fields(self):
+        # Every search field is optional: no « (Optionnel) » after each label.
+        for field in self.fields.values():
+            field.template_name = "components/field_unmarked.html"
+
+    @property
+    def main_fields(self) -> list:
+        return [self[name] for name in self.MAIN_FIELDS]
+
+    @property
+    def refine_fields(self) -> list:
+        """The fields of « Affiner la recherche », in the form's order."""
+        return [self[name] for name in self.fields if name not in self.MAIN_FIELDS]
+
+    @property
+    def active_filters(self) -> list[str]:
+        """The filters the query string sets away from their default. An empty value is the
+        default (no price limit, « 30 km »…); only the « à distance » box counts when absent,
+        as an unticked box sends nothing and excludes remote trainings."""
+        if not self.is_bound:
+            return []
+        active = []
+        for name, field in self.fields.items():
+            if name in self.MAIN_FIELDS or name == self.SORT_FIELD:
+                continue
+            raw = self[name].data
+            if raw in ("", None, []) and not isinstance(field, forms.BooleanField):
+                continue
+            if field.has_changed(self.get_initial_for_field(field, name), raw):
+                active.append(name)
+        return active
+
+    @property
+    def refine_open(self) -> bool:
+        """« Affiner la recherche » is unfolded when one of its fields is set or wrong."""
+        if not self.is_bound:
+            return False
+        sort = self[self.SORT_FIELD].data
+        wrong = any(name in self.errors for name in self.fields if name not in self.MAIN_FIELDS)
+        return bool(self.active_filters) or wrong or sort not in ("", None, "pertinence")
 
     def clean_ou(self):
         text = self.cleaned_data["ou"].strip()

@@ -1,5 +1,7 @@
 """Public catalogue: search, detail, favourites, commune suggestions."""
 
+from urllib.parse import urlencode, urlsplit
+
 from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, JsonResponse, QueryDict
@@ -10,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.permissions import titulaire_required
-from cpf_portal.http import list_links, redirect_back
+from cpf_portal.http import list_links, redirect_back, safe_local_url
 
 from . import cache, services
 from .forms import SearchForm
@@ -27,14 +29,30 @@ def _page_number(request) -> int:
         return 1
 
 
-def _search_params(request) -> QueryDict:
+def _search_params(query: QueryDict) -> QueryDict:
     """The query string's search fields and page only: anything else (tracking parameters…)
     neither changes the page nor goes into its links, nor makes a new cache entry."""
     params = QueryDict(mutable=True)
     for name in (*SearchForm.base_fields, "page"):
-        if name in request.GET:
-            params.setlist(name, request.GET.getlist(name))
+        if name in query:
+            params.setlist(name, query.getlist(name))
     return params
+
+
+def _search_url(params: QueryDict) -> str:
+    url = reverse("catalogue:search")
+    return f"{url}?{params.urlencode()}" if params else url
+
+
+def results_url(request) -> str:
+    """The results a formation page was opened from (its « retour » parameter, set by the
+    result cards), for its breadcrumb: only a path of this site's search page is taken, and
+    of its query string only the search's own fields; anything else gives ""."""
+    candidate = safe_local_url(request, request.GET.get("retour", ""))
+    parts = urlsplit(candidate)
+    if not candidate or parts.path != reverse("catalogue:search"):
+        return ""
+    return _search_url(_search_params(QueryDict(parts.query)))
 
 
 def search_page(request, params: QueryDict, generations, today, *, user=None) -> dict:
@@ -54,7 +72,14 @@ def search_page(request, params: QueryDict, generations, today, *, user=None) ->
                     Favori.objects.filter(user=user, formation__sessions__in=[row[0] for row in result.rows]).values_list("formation_id", flat=True)
                 )
     errors = submitted and bool(form.errors)
-    context = {"form": form, "result": result, "favori_ids": favori_ids, "query_prefix": list_links(params)["query_prefix"]}
+    context = {
+        "form": form,
+        "result": result,
+        "favori_ids": favori_ids,
+        "query_prefix": list_links(params)["query_prefix"],
+        # The cards' links carry these results' address, for the formation page's breadcrumb.
+        "detail_query": "?" + urlencode({"retour": _search_url(params)}),
+    }
     title = f"{'Erreur – ' if errors else ''}Rechercher une formation"
     if result is not None:
         title += f" : {form.cleaned_data['quoi']}" if form.cleaned_data.get("quoi") else ""
@@ -78,7 +103,7 @@ def search_view(request):
     # page is the same for everyone asking the same query string, built once per generation.
     generations = cache.generations()
     today = timezone.localdate()
-    params = _search_params(request)
+    params = _search_params(request.GET)
     if request.user.is_authenticated:
         page = search_page(request, params, generations, today, user=request.user)
     else:
@@ -111,6 +136,7 @@ def formation_detail(request, numero):
         "is_favori": is_favori,
         "main_session": sessions[0] if sessions else None,
         "sessions_key": cache.formation_sessions_key(generations, today, formation, signed_in=request.user.is_authenticated),
+        "results_url": results_url(request),
     }
     return render(request, "catalogue/detail.html", context)
 

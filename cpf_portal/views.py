@@ -2,6 +2,7 @@ import json
 from functools import lru_cache
 
 from django.conf import settings
+from django.db.models import F
 from django.http import HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
@@ -9,6 +10,8 @@ from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from catalogue.forms import SearchForm
+from dossiers.models import Dossier
 from financing import services as financing
 from financing.models import DatedRule
 
@@ -20,9 +23,30 @@ def checker_versions() -> dict:
     return package["devDependencies"]
 
 
+HOME_WAITING_DOSSIERS = 5
+
+
 @require_GET
 def home(request):
-    return render(request, "pages/home.html")
+    """« Quelle formation ? » / « Où ? » first, as on the real portal; a titulaire also sees
+    his droits disponibles (the tile of ``financing``'s template tags) and the dossiers
+    waiting for him, each with its next step."""
+    user = request.user
+    titulaire = user.is_authenticated and user.is_titulaire
+    waiting = []
+    if titulaire:
+        waiting = list(
+            Dossier.objects.for_titulaire(user)
+            .waiting_for_titulaire()
+            .select_related("formation")
+            .order_by(F("deadline_at").asc(nulls_last=True), "-created_at", "-id")[: HOME_WAITING_DOSSIERS + 1]
+        )
+    context = {
+        "search_form": SearchForm(),
+        "waiting": waiting[:HOME_WAITING_DOSSIERS],
+        "more_waiting": len(waiting) > HOME_WAITING_DOSSIERS,
+    }
+    return render(request, "pages/home.html", context)
 
 
 @require_GET

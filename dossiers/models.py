@@ -24,6 +24,11 @@ class DossierQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=Status.open_values())
 
+    def waiting_for_titulaire(self):
+        """The dossiers on which the titulaire must act: to complete and send, or the
+        organisme's proposal to answer."""
+        return self.filter(status__in=[Status.DRAFT, Status.PROPOSED])
+
 
 class Dossier(models.Model):
     """A dossier de formation: a titulaire's request for a session, then the organisme's

@@ -113,6 +113,12 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     field(page, "Où ?").fill("Metz")
     page.get_by_role("button", name="Rechercher").click()
     audit.check("recherche-resultats")
+    page.get_by_role("link", name="Voir le détail").first.click()
+    audit.check("formation-depuis-recherche")  # its breadcrumb back to the results
+    page.goto(url + "/formations/recherche/?quoi=anglais&ou=Metz&a_distance=on&prix_max=1000&duree=court&tri=prix")
+    audit.check("recherche-filtres")  # « Affiner la recherche » open, with its count
+    page.goto(url + "/formations/recherche/?quoi=anglais&a_distance=on&prix_max=beaucoup")
+    audit.check("recherche-erreur-filtre")
     page.goto(url + "/formations/recherche/?quoi=anglias")
     audit.check("recherche-correction")
     page.goto(url + "/formations/recherche/?quoi=anglais&ou=Zzzzzz")
@@ -161,6 +167,7 @@ def test_titulaire_journey_pages(live_server, audit_page, cast, send_queued_emai
     states = dossiers_in_every_state(cast)
     login(page, live_server, "camille@exemple.fr")
     audit.check("mon-compte")
+    audit.visit(url + "/", "accueil-titulaire")  # the balance and the dossiers waiting for her
     audit.visit(url + "/mon-compte/mes-informations/", "mes-informations")
     field(page, "Code postal").fill("5700")
     page.get_by_role("button", name="Enregistrer").click()

@@ -27,15 +27,18 @@ def test_search_english_near_metz_open_the_training_add_it_to_favourites(live_se
     page.get_by_role("link", name="Rechercher une formation").first.click()
     field(page, "Quelle formation ?").fill("anglais")
     field(page, "Où ?").fill("Metz")
+    page.locator("summary", has_text="Affiner la recherche").click()  # the radius is among the folded filters
     page.get_by_label("Rayon autour de la commune").select_option("30")
     page.get_by_role("button", name="Rechercher").click()
 
     expect(page.get_by_role("heading", name="1 formation trouvée à moins de 30 km de Metz (57000) ou à distance")).to_be_visible()
     expect(page.get_by_text("Anglais à Marseille")).to_have_count(0)
     screenshot("recherche-anglais-metz")
+    results = page.url
     page.get_by_role("link", name="Voir le détail").first.click()
 
     expect(page.get_by_role("heading", name=SEED_TITLE, level=1)).to_be_visible()
+    expect(page.get_by_role("link", name="Résultats de la recherche")).to_have_attribute("href", results.removeprefix(live_server.url))
     expect(page.get_by_text("par CP-FORMATION")).to_be_visible()
     expect(page.get_by_text("10 h de formation")).to_be_visible()
     expect(page.get_by_text("18 Rue des Feivres").first).to_be_visible()

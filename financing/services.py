@@ -61,6 +61,12 @@ def balances(account: CpfAccount) -> dict:
     return Movement.objects.filter(account=account).balances()
 
 
+def available_for(user) -> int:
+    """The titulaire's « droits disponibles » in cents, in one aggregate query (0 before the
+    account exists: reading never opens it)."""
+    return Movement.objects.filter(account__user=user).balances()["available"]
+
+
 def _locked(account: CpfAccount) -> CpfAccount:
     """The account row, locked until the end of the transaction."""
     return CpfAccount.objects.select_for_update().get(pk=account.pk)

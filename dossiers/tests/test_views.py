@@ -429,7 +429,7 @@ def test_rights_page_groups_each_dossiers_movements(client, cast, django_assert_
         page = text(client.get(reverse("financing:rights")))
     assert "Mes droits par dossier" in page
     # 750 € blocked; 60 % done after an abandon: 450 € debited, 300 € given back, nothing still blocked.
-    row = page.split(f"n°{done.numero}</a>")[1].split("</tr>")[0]
+    row = page.split(f"Dossier n° {done.numero}</a>")[1].split("</tr>")[0]
     assert [cell.split("</td>")[0].strip() for cell in re.split(r'<td class="cpf-amount"[^>]*>', row)[1:]] == [
         "750,00\u00a0€",
         "300,00\u00a0€",
