@@ -38,6 +38,11 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if Path(str(item.fspath)).is_relative_to(Path(__file__).parent):
             item.add_marker(pytest.mark.e2e)
+            # A live server's test empties the database when it ends (migrations' rows included):
+            # pytest-django runs it after the others only when it says so.
+            marker = item.get_closest_marker("django_db")
+            if "live_server" in item.fixturenames and not (marker and marker.kwargs.get("transaction")):
+                raise pytest.UsageError(f"{item.nodeid} : un test avec live_server doit porter @pytest.mark.django_db(transaction=True)")
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ attestation beside the decision, sections in French, money in euros."""
 import dataclasses
 import datetime
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ def png_attestation(hours):
     return dataclasses.replace(scan, content_type="image/png")
 
 
+@pytest.mark.django_db(transaction=True)
 def test_operator_checks_a_dif_attestation_beside_the_decision(page, live_server, operator, titulaire, settings):
     settings.CPF_DIF_DEADLINE = datetime.date(2099, 1, 1)
     declaration = services.dif_declare(account=services.account_for(titulaire), situation="un", attestations=[png_attestation(50)])

@@ -67,7 +67,7 @@ def test_the_titulaire_asks_the_conseiller_grants_and_the_split_follows(live_ser
     page.goto(f"{live_server.url}/mes-dossiers/{dossier.numero}/")
     expect(section).to_contain_text("France Travail Metz finance 120,00\u00a0€ de votre formation")
     expect(section).to_contain_text("Accordée")
-    expect(page.get_by_role("row", name=re.compile("Abondements"))).to_contain_text("− 120,00\u00a0€")
+    expect(page.get_by_role("row", name=re.compile("^Abondement France Travail"))).to_contain_text("− 120,00\u00a0€")
     expect(page.locator("#droits-formation")).to_have_text("− 750,00\u00a0€")
     expect(page.locator("#reste-a-payer")).to_have_text("0,00\u00a0€")
     screenshot(f"financement-accorde-titulaire-{width}")

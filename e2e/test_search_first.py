@@ -10,6 +10,8 @@ from playwright.sync_api import expect
 from catalogue.seed import ensure_seed_example
 from catalogue.services import search_terms_refresh
 from catalogue.tests.factories import FormationFactory, OrganismeFactory, SessionFactory, commune
+from dossiers.display import NEXT_ACTION
+from dossiers.states import Status
 from dossiers.tests import factories as f
 from e2e.conftest import field, login
 
@@ -94,6 +96,6 @@ def test_a_titulaire_sees_his_balance_and_waiting_dossier_on_the_home_page(
     page.goto(live_server.url + "/")
     expect(page.get_by_text(re.compile(r"Droits disponibles : 750,00\s€"))).to_be_visible()
     waiting = page.get_by_role("region", name="Mes dossiers en attente de ma part")
-    expect(waiting).to_contain_text("Compléter et envoyer votre dossier")
+    expect(waiting).to_contain_text(NEXT_ACTION[Status.DRAFT])
     waiting.get_by_role("link", name=f"Dossier n° {draft.numero}").click()
     expect(page).to_have_url(re.compile(rf"/mes-dossiers/{draft.numero}/$"))

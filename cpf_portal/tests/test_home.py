@@ -7,6 +7,8 @@ import pytest
 from django.urls import reverse
 
 from cpf_portal.testing import text
+from dossiers.display import NEXT_ACTION
+from dossiers.states import Status
 from dossiers.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -40,8 +42,8 @@ def test_titulaire_sees_the_balance_and_the_dossiers_waiting_for_him(client, tit
     assert re.search(r"Droits disponibles : 750,00\s€", html)
     waiting = html[html.index("Mes dossiers en attente de ma part") :]
     assert f'href="{reverse("dossiers:detail", args=[draft.numero])}">Dossier n° {draft.numero}</a>' in waiting
-    assert f"Dossier n° {proposal.numero}" in waiting and "Répondre à la proposition de l'organisme" in waiting
-    assert "Compléter et envoyer votre dossier" in waiting and "jusqu'au" in waiting
+    assert f"Dossier n° {proposal.numero}" in waiting and NEXT_ACTION[Status.PROPOSED] in waiting
+    assert NEXT_ACTION[Status.DRAFT] in waiting and "jusqu'au" in waiting
     assert f"Dossier n° {sent.numero}" not in waiting  # the organisme's turn
     assert "Je crée mon compte" not in html.split("</header>")[-1]
 
@@ -64,6 +66,6 @@ def test_home_page_runs_a_fixed_number_of_queries(client, titulaire_with_rights,
         f.proposed(titulaire, f.session_for(organisme_user.organisme), organisme_user)
     with django_assert_max_num_queries(len(one.captured_queries)):
         html = text(client.get("/"))
-    assert html.count("Répondre à la proposition") == 5 and "Voir tous mes dossiers" in html
+    assert html.count(NEXT_ACTION[Status.PROPOSED]) == 5 and "Voir tous mes dossiers" in html
     balance = [q["sql"] for q in one.captured_queries if "financing_movement" in q["sql"]]
     assert len(balance) == 1 and "SUM" in balance[0]

@@ -41,6 +41,7 @@ def test_mon_compte_tiles_are_one_component_titled_as_their_pages(client, titula
         "Mes notifications",
         "Modifier mon mot de passe",
         "Sécurité de mon compte",
+        "Mes documents",
         "Mes données",
     ]
     assert 'class="fr-btn' not in html.split('id="contenu"')[1].split("</main>")[0]  # no stray buttons beside the tiles
