@@ -197,24 +197,33 @@ def _action_at(formation: Formation, price_cents: int) -> Action:
     return action
 
 
+def _distance_formation(organisme, code: str, intitule: str, objectifs: str, *, reference: str, **action) -> Formation:
+    """A demo formation of the organisme taught at a distance in the evening (once)."""
+    formation, _ = Formation.objects.get_or_create(
+        numero=f"{organisme.siret}_{code}", defaults={"organisme": organisme, "intitule": intitule, "objectifs": objectifs}
+    )
+    Action.objects.get_or_create(
+        formation=formation, reference=reference, defaults={"modalite": Modalite.DISTANCE, "rythmes": [Rythme.SOIREE], **action}
+    )
+    return formation
+
+
 def _demo_titulaire_documents(organisme, staff: User, contact: dict, today: datetime.date) -> Dossier | None:
     """The demo titulaire's « Mes documents »: a short training finished two months ago (paid
     by card: its receipt; validated: its certificat de réalisation) and an attestation de droits."""
     camille = User.objects.filter(email="titulaire@cpf-demo.example").first()
     if camille is None:
         return None
-    toeic, _ = Formation.objects.get_or_create(
-        numero=f"{organisme.siret}_TOEIC-14H",
-        defaults={
-            "organisme": organisme,
-            "intitule": "Anglais : préparation au TOEIC en 14 heures",
-            "objectifs": "Réussir le TOEIC Listening and Reading.",
-        },
-    )
-    Action.objects.get_or_create(
-        formation=toeic,
+    toeic = _distance_formation(
+        organisme,
+        "TOEIC-14H",
+        "Anglais : préparation au TOEIC en 14 heures",
+        "Réussir le TOEIC Listening and Reading.",
         reference="TOEIC-DISTANCE",
-        defaults={"modalite": Modalite.DISTANCE, "rythmes": [Rythme.SOIREE], "duree_heures": 14, "heures_hebdo": 7, "price_cents": 45_000, **contact},
+        duree_heures=14,
+        heures_hebdo=7,
+        price_cents=45_000,
+        **contact,
     )
     finished = Walk(toeic, staff, camille, start=today - datetime.timedelta(days=70), days=14, price_cents=45_000, sent_at=None).validated()
     documents.receipt_for(payment=finished.payment)
@@ -233,26 +242,17 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     formation.actions.filter(contact_email="").update(**contact)
     # A formation with prérequis: its request waits for the acknowledgement (2 jours ouvrés,
     # then 30 days to answer).
-    advanced, _ = Formation.objects.get_or_create(
-        numero=f"{organisme.siret}_ANGLAIS-C1",
-        defaults={
-            "organisme": organisme,
-            "intitule": "Anglais professionnel avancé (niveau C1) à distance",
-            "objectifs": "Conduire une réunion et négocier en anglais.",
-        },
-    )
-    Action.objects.get_or_create(
-        formation=advanced,
+    advanced = _distance_formation(
+        organisme,
+        "ANGLAIS-C1",
+        "Anglais professionnel avancé (niveau C1) à distance",
+        "Conduire une réunion et négocier en anglais.",
         reference="C1-DISTANCE",
-        defaults={
-            "modalite": Modalite.DISTANCE,
-            "rythmes": [Rythme.SOIREE],
-            "prerequis": "Niveau B2 attesté (test de positionnement ou certification de moins de deux ans).",
-            "duree_heures": 40,
-            "heures_hebdo": 4,
-            "price_cents": 150_000,
-            **contact,
-        },
+        prerequis="Niveau B2 attesté (test de positionnement ou certification de moins de deux ans).",
+        duree_heures=40,
+        heures_hebdo=4,
+        price_cents=150_000,
+        **contact,
     )
     people = [_titulaire(index, first, last, password) for index, (first, last) in enumerate(PEOPLE)]
     price = 87_000

@@ -10,8 +10,10 @@ import re
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from playwright.sync_api import expect
 
 from accounts.tests.factories import totp_code
 from franceconnect.tests.provider import franceconnect, oidc_provider  # noqa: F401 — fixtures: a real OpenID provider
@@ -107,6 +109,27 @@ def add_authenticator_app(page, on_codes=lambda: None) -> list[str]:
     return codes
 
 
+def sign_up(page, send_queued_emails, *, nir: str, last_name: str, first_name: str, birth_date: str, email: str, password: str = "Formation2020"):
+    """« Je crée mon compte » filled in from the signup page, then the code e-mailed typed in:
+    the account is activated (the page says so)."""
+    field(page, "Numéro de sécurité sociale").fill(nir)
+    field(page, "Nom de naissance").fill(last_name)
+    field(page, "Prénom").fill(first_name)
+    field(page, "Date de naissance").fill(birth_date)
+    field(page, "Adresse électronique").fill(email)
+    field(page, "Confirmation de l'adresse électronique").fill(email)
+    field(page, "Mot de passe").fill(password)
+    field(page, "Confirmation du mot de passe").fill(password)
+    tick(page, "J'ai lu et j'accepte les conditions générales d'utilisation")
+    page.get_by_role("button", name="Créer mon compte").click()
+    expect(page.get_by_role("heading", name="Activation de mon compte")).to_be_visible()
+    send_queued_emails()
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
+    field(page, "Code reçu par courriel").fill(code)
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.get_by_text("Votre compte est activé")).to_be_visible()
+
+
 def pay_by_card(page, amount: str):
     """On the acceptance page: the test card, then « Payer <amount> et accepter »."""
     field(page, "Numéro de carte").fill("4242 4242 4242 4242")
@@ -120,6 +143,16 @@ def tick(page, label: str):
     """Tick a DSFR checkbox the way a person does: by clicking its label (the input itself
     is visually replaced by the label's box)."""
     page.locator("label", has_text=label).click()
+
+
+@pytest.fixture
+def audit_page(browser, browser_context_args):
+    """A page for the accessibility audits: the CSP bypassed so that axe-core can be injected."""
+    context = browser.new_context(**browser_context_args, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture

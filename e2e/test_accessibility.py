@@ -33,15 +33,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def audit_page(browser, browser_context_args):
-    context = browser.new_context(**browser_context_args, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture
 def cast(db, settings):
     settings.CPF_DIF_DEADLINE = timezone.localdate() + datetime.timedelta(days=60)
     organisme = OrganismeFactory(raison_sociale="CP-FORMATION", email="inscriptions@cp-formation.example")

@@ -19,7 +19,7 @@ from catalogue.tests.factories import OrganismeFactory, commune
 from dossiers import services
 from dossiers.models import Dossier
 from dossiers.workflow import Status
-from e2e.conftest import add_authenticator_app, field, login, pay_by_card, tick
+from e2e.conftest import add_authenticator_app, field, login, pay_by_card, sign_up, tick
 from financing.tests.factories import PDF_BYTES
 
 SEED_TITLE = "Anglais - Test Bright Language - évaluation d'Anglais professionnel"
@@ -27,22 +27,15 @@ SEED_TITLE = "Anglais - Test Bright Language - évaluation d'Anglais professionn
 
 def signup(page, live_server, send_queued_emails):
     page.goto(live_server.url + "/inscription/")
-    field(page, "Numéro de sécurité sociale").fill("2 95 10 99 126 111 93")
-    field(page, "Nom de naissance").fill("Durand")
-    field(page, "Prénom").fill("Camille")
-    field(page, "Date de naissance").fill("1995-10-03")
-    field(page, "Adresse électronique").fill("camille.durand@exemple.fr")
-    field(page, "Confirmation de l'adresse électronique").fill("camille.durand@exemple.fr")
-    field(page, "Mot de passe").fill("Formation2020")
-    field(page, "Confirmation du mot de passe").fill("Formation2020")
-    tick(page, "J'ai lu et j'accepte les conditions générales d'utilisation")
-    page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_role("heading", name="Activation de mon compte")).to_be_visible()
-    send_queued_emails()
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-    field(page, "Code reçu par courriel").fill(code)
-    page.get_by_role("button", name="Continuer").click()
-    expect(page.get_by_text("Votre compte est activé")).to_be_visible()
+    sign_up(
+        page,
+        send_queued_emails,
+        nir="2 95 10 99 126 111 93",
+        last_name="Durand",
+        first_name="Camille",
+        birth_date="1995-10-03",
+        email="camille.durand@exemple.fr",
+    )
 
 
 @pytest.mark.django_db(transaction=True)

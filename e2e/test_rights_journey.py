@@ -6,14 +6,13 @@ import datetime
 import re
 
 import pytest
-from django.core import mail
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import TitulaireFactory, nir_for
 from cpf_portal.money import euros
 from e2e.a11y import Audit
-from e2e.conftest import SCREENSHOTS, field, login, tick
+from e2e.conftest import SCREENSHOTS, field, login, sign_up
 from financing import dsn
 from financing.models import YearlyDeclaration
 
@@ -38,22 +37,9 @@ def test_a_new_titulaire_sees_his_credited_rights_right_after_signing_up(live_se
     nir, career = a_nir_with_a_career()
     page.goto(live_server.url)
     page.get_by_role("link", name="Je crée mon compte").first.click()
-    field(page, "Numéro de sécurité sociale").fill(nir)
-    field(page, "Nom de naissance").fill("Lefèvre")
-    field(page, "Prénom").fill("Julie")
-    field(page, "Date de naissance").fill(BIRTH.isoformat())
-    field(page, "Adresse électronique").fill("julie.lefevre@exemple.fr")
-    field(page, "Confirmation de l'adresse électronique").fill("julie.lefevre@exemple.fr")
-    field(page, "Mot de passe").fill("Formation2020")
-    field(page, "Confirmation du mot de passe").fill("Formation2020")
-    tick(page, "J'ai lu et j'accepte les conditions générales d'utilisation")
-    page.get_by_role("button", name="Créer mon compte").click()
-    expect(page.get_by_role("heading", name="Activation de mon compte")).to_be_visible()
-    send_queued_emails()
-    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)
-    field(page, "Code reçu par courriel").fill(code)
-    page.get_by_role("button", name="Continuer").click()
-    expect(page.get_by_text("Votre compte est activé")).to_be_visible()
+    sign_up(
+        page, send_queued_emails, nir=nir, last_name="Lefèvre", first_name="Julie", birth_date=BIRTH.isoformat(), email="julie.lefevre@exemple.fr"
+    )
     field(page, "Numéro de sécurité sociale ou adresse électronique").fill(nir)
     field(page, "Mot de passe").fill("Formation2020")
     page.get_by_role("button", name="Se connecter").click()
@@ -79,15 +65,6 @@ def test_a_new_titulaire_sees_his_credited_rights_right_after_signing_up(live_se
         expect(line).to_contain_text(f"{declared.credited_on:%d/%m/%Y}")
     expect(yearly).to_contain_text("(au prorata)")  # the part-time year below half time
     screenshot(f"droits-nouveau-titulaire-{width}")
-
-
-@pytest.fixture
-def audit_page(browser, browser_context_args):
-    context = browser.new_context(**browser_context_args, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 @pytest.mark.django_db(transaction=True)
