@@ -4,9 +4,10 @@ a dated table, and every exemption from the participation forfaitaire with its r
 import datetime
 
 import pytest
+from django.core.management import call_command
 
 from financing import services
-from financing.models import FundingCap
+from financing.models import DatedRule, FundingCap, ParticipationForfaitaire
 
 pytestmark = pytest.mark.django_db
 IN_FORCE = datetime.date(2026, 11, 22)
@@ -104,3 +105,15 @@ def test_a_bilan_at_2000_euros_shows_1600_euros_of_rights_and_the_cap(client, ti
     assert "− 1 600,00 €" in page and "400,00 €" in page
     assert "Vos droits peuvent financer au plus 1 600,00 € pour un bilan de compétences." in page
     assert "Le reste à payer inclut la participation forfaitaire obligatoire de 103,20 €." in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_rules_in_force_come_back_after_a_flush_and_never_over_an_operators_rows():
+    call_command("flush", interactive=False, verbosity=0)
+    assert ParticipationForfaitaire.objects.count() == 3 and FundingCap.objects.count() == 3
+    assert set(DatedRule.objects.values_list("key", flat=True)) >= {DatedRule.Key.PERMIS_MIN_COFINANCING, DatedRule.Key.BILAN_MIN_HOURS}
+    # An operator's change stands: a table that holds rows is left as it is.
+    ParticipationForfaitaire.objects.exclude(start_date=datetime.date(2026, 1, 1)).delete()
+    ParticipationForfaitaire.objects.update(amount_cents=15_000)
+    call_command("migrate", verbosity=0)
+    assert list(ParticipationForfaitaire.objects.values_list("amount_cents", flat=True)) == [15_000]
