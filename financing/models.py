@@ -50,22 +50,26 @@ ACQUIRED_KINDS = [MovementKind.ALIMENTATION, MovementKind.DIF, MovementKind.ABON
 LOCK_KINDS = [MovementKind.BLOCAGE, MovementKind.DEBLOCAGE]
 
 
-def available_sum(prefix: str = ""):
-    """The droits disponibles (acquired − locked) as an aggregate expression over movements
-    reached through ``prefix`` (« movements__ » from an account)."""
+def ledger_sums(prefix: str = "") -> dict:
+    """The rights acquired and locked as aggregate expressions over movements reached through
+    ``prefix`` (« movements__ » from an account): the one definition of both balances."""
     amount = f"{prefix}amount_cents"
-    acquired = Sum(amount, filter=Q(**{f"{prefix}kind__in": ACQUIRED_KINDS}), default=0)
-    locked = Sum(amount, filter=Q(**{f"{prefix}kind__in": LOCK_KINDS}), default=0)
-    return acquired - locked
+    return {
+        "acquired": Sum(amount, filter=Q(**{f"{prefix}kind__in": ACQUIRED_KINDS}), default=0),
+        "locked": Sum(amount, filter=Q(**{f"{prefix}kind__in": LOCK_KINDS}), default=0),
+    }
+
+
+def available_sum(prefix: str = ""):
+    """The droits disponibles (acquired − locked) as one aggregate expression."""
+    sums = ledger_sums(prefix)
+    return sums["acquired"] - sums["locked"]
 
 
 class LedgerQuerySet(models.QuerySet):
     def balances(self) -> dict:
         """{"acquired", "locked", "available"} in cents, in one query."""
-        totals = self.aggregate(
-            acquired=Sum("amount_cents", filter=Q(kind__in=ACQUIRED_KINDS), default=0),
-            locked=Sum("amount_cents", filter=Q(kind__in=LOCK_KINDS), default=0),
-        )
+        totals = self.aggregate(**ledger_sums())
         totals["available"] = totals["acquired"] - totals["locked"]
         return totals
 
