@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Func, Q
 from django.utils import timezone
 
 from accounts import phones
@@ -324,7 +324,9 @@ class Action(models.Model):
         return self.contact_email or self.formation.organisme.email
 
 
-SEARCH_COLUMNS = ["price_cents", "start_date", "end_date", "permanent_entry", "active"]
+# What the search reads of a session, carried by its covering indexes (the id too: a search
+# returns the session it picked, and without it every index hit was also a heap fetch).
+SEARCH_COLUMNS = ["id", "price_cents", "start_date", "end_date", "permanent_entry", "active"]
 
 
 class SessionQuerySet(models.QuerySet):
@@ -488,6 +490,14 @@ class FormationIndex(models.Model):
     local_latitudes = ArrayField(models.FloatField(), default=list)
     local_longitudes = ArrayField(models.FloatField(), default=list)
     local_prices = ArrayField(models.BigIntegerField(), default=list)
+    # The grid cells of those sessions, computed by PostgreSQL from their positions (migration
+    # 0018): with the words in one GIN index, a search with keywords and a place reads only
+    # the formations having both (``catalogue.search.place_cells``).
+    local_cells = models.GeneratedField(
+        expression=Func(F("local_latitudes"), F("local_longitudes"), function="catalogue_place_cells"),
+        output_field=ArrayField(models.IntegerField()),
+        db_persist=True,
+    )
     # The formation's rating (« Les mieux notées », « Note minimale »), migration 0017.
     rating_average = models.DecimalField(max_digits=3, decimal_places=2, null=True)
     rating_count = models.PositiveIntegerField(default=0, db_default=0)
@@ -496,6 +506,10 @@ class FormationIndex(models.Model):
         verbose_name = "index de recherche"
         indexes = [
             GinIndex(fields=["document"], name="catalogue_fi_document"),
+            GinIndex(fields=["document", "local_cells"], name="catalogue_fi_words_cells"),
+            # the words of remote formations only (added to every search with a place): a
+            # frequent word's remote matches without reading its local ones
+            GinIndex(fields=["document"], condition=Q(remote=True, active=True), name="catalogue_fi_remote_words"),
             # remote formations, cheapest first (added to every place search)
             models.Index(fields=["min_price_cents", "formation"], condition=Q(remote=True, active=True), name="catalogue_fi_remote"),
         ]

@@ -224,6 +224,23 @@ def suggest_communes(prefix: str, *, limit: int = 10) -> list[Commune]:
     return list(qs.order_by("-population", "name")[:limit])
 
 
+def place_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
+    """The grid cells covering a bounding box, numbered as ``catalogue_place_cells`` numbers
+    a session's position (migration 0018): the 0.1° grid while it needs at most MAX_CELLS
+    cells, the 0.5° grid beyond. Same float operations as PostgreSQL's (``lat * 10``), so a
+    point inside the box is in one of the cells."""
+    for per_degree, base, lat_shift, lon_shift, row in ((10, 0, 1000, 2000, 4000), (2, 10_000_000, 200, 400, 1000)):
+        lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
+        lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
+        if len(lats) * len(lons) <= MAX_CELLS or per_degree == 2:
+            return [base + (lat + lat_shift) * row + lon + lon_shift for lat in lats for lon in lons]
+    raise AssertionError("unreachable")
+
+
+# A GIN index scan costs about the same for a few cells or a hundred; past that, coarser cells.
+MAX_CELLS = 100
+
+
 # --- The search --------------------------------------------------------------------------------
 
 # A place search without keywords can match most of the catalogue (« all trainings within
@@ -334,6 +351,7 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         lat, lon = query.commune.latitude, query.commune.longitude
         params.update(lat=lat, lon=lon, radius=query.radius_km)
         params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(lat, lon, query.radius_km), strict=False))
+        params["cells"] = place_cells(params["lat_min"], params["lat_max"], params["lon_min"], params["lon_max"])
     return _Plan(
         params=params,
         score=score,
@@ -507,7 +525,9 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
       visiting the sessions: cost grows with the matching formations.
     - « formation_first » (price or date filters, which the arrays do not carry): the matching
       formations, then their sessions from the covering index."""
-    local_where = f"NOT fi.remote AND {plan.formation_where}"
+    # The words and the cells around the place from one index (migration 0018): only the
+    # formations having both are read.
+    local_where = f"NOT fi.remote AND {plan.formation_where} AND fi.local_cells && %(cells)s::integer[]"
     if strategy == "near_first":
         # OFFSET 0 keeps the lookup a per-row primary-key probe (never a join that would
         # first gather every formation matching the words).

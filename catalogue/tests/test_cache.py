@@ -143,3 +143,25 @@ def test_keys_name_the_database_they_were_read_from():
         cursor.execute("SELECT value FROM catalogue_generation WHERE scope = 'catalogue'")
         number = cursor.fetchone()[0]
     assert generations().catalogue == f"{database}.{number}"
+
+
+def test_one_statement_raises_the_generation_once_whatever_its_triggers_write(formation):
+    """Writing formations rewrites their index rows from a row trigger; those nested writes no
+    longer raise the generation again each (one transaction writing many formations made the
+    generation's row quadratic to update), while the enclosing statement still raises it, and
+    a statement on the index itself too."""
+    others = FormationFactory.create_batch(4)
+
+    def raised(sql, params):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT last_value FROM catalogue_generation_seq")
+            before = cursor.fetchone()[0]
+            old = generations().catalogue
+            cursor.execute(sql, params)
+            cursor.execute("SELECT last_value FROM catalogue_generation_seq")
+            return cursor.fetchone()[0] - before, generations().catalogue != old
+
+    ids = [formation.pk, *(other.pk for other in others)]
+    # Five formations, five index rows rewritten by the trigger: one raise, by the formations' statement.
+    assert raised("UPDATE catalogue_formation SET intitule = intitule || ' (mis à jour)' WHERE id = ANY (%s)", [ids]) == (1, True)
+    assert raised("UPDATE catalogue_formationindex SET rating_count = 1 WHERE formation_id = ANY (%s)", [ids]) == (1, True)

@@ -307,3 +307,33 @@ def test_every_keyword_and_place_strategy_gives_the_same_page(monkeypatch, filte
         pages[strategy] = (result.total, [(hit.session.pk, hit.distance_km and round(hit.distance_km, 3)) for hit in result.hits])
     assert pages["near_first"][0] > 0
     assert all(page == pages["near_first"] for page in pages.values()), pages
+
+
+@pytest.mark.parametrize("radius", search_module.RADIUS_CHOICES)
+def test_the_cells_of_a_place_hold_every_session_within_its_radius(radius):
+    """The index's cells of a session (computed by PostgreSQL) always meet the cells the search
+    asks for around a place, wherever the session lies within the radius: mainland, Corsica,
+    overseas, on a grid line or at the box's edge."""
+    import random
+
+    from django.db import connection
+
+    from cpf_portal.geo import bounding_box
+
+    rng = random.Random(radius)
+    places = [(49.1193, 6.1757), (45.7667, 4.88), (41.9192, 8.7386), (-20.8823, 55.4504), (4.9372, -52.326), (16.2411, -61.533), (48.8, 2.3)]
+    points = []
+    for lat, lon in places:
+        lon_min, lat_min, lon_max, lat_max = bounding_box(lat, lon, radius)
+        asked = set(search_module.place_cells(lat_min, lat_max, lon_min, lon_max))
+        corners = [(lat_min, lon_min), (lat_max, lon_max), (lat_min, lon_max), (lat_max, lon_min), (round(lat, 1), round(lon, 1))]
+        inside = corners + [(rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)) for _ in range(40)]
+        points += [(asked, point) for point in inside]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT catalogue_place_cells(ARRAY[p.lat], ARRAY[p.lon]) FROM unnest(%s::float8[], %s::float8[]) WITH ORDINALITY AS p(lat, lon, n) ORDER BY n",
+            [[point[0] for _, point in points], [point[1] for _, point in points]],
+        )
+        cells = [row[0] for row in cursor.fetchall()]
+    missed = [point for (asked, point), own in zip(points, cells, strict=True) if not asked & set(own)]
+    assert len(cells) == len(places) * 45 and not missed, missed
