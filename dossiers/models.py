@@ -36,10 +36,12 @@ class Dossier(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name="identifiant public")
     numero = models.CharField("numéro", max_length=10, unique=True, editable=False)
-    titulaire = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers", verbose_name="titulaire")
+    # No index of their own for the titulaire and the organisme: the composite indexes below
+    # start with them (one index fewer to write on every change of state).
+    titulaire = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers", db_index=False, verbose_name="titulaire")
     session = models.ForeignKey("catalogue.Session", on_delete=models.PROTECT, related_name="dossiers", verbose_name="session")
     formation = models.ForeignKey("catalogue.Formation", on_delete=models.PROTECT, related_name="dossiers", verbose_name="formation")
-    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="dossiers", verbose_name="organisme")
+    organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="dossiers", db_index=False, verbose_name="organisme")
     status = models.CharField("état", max_length=30, choices=Status.choices, default=Status.DRAFT, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False, help_text="Augmente à chaque changement d'état.", verbose_name="version")
 

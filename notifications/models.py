@@ -34,7 +34,6 @@ class Email(models.Model):
         max_length=200,
         null=True,
         blank=True,
-        unique=True,
         help_text="Un même courriel (rappel, notification) n'est envoyé qu'une fois pour une clé donnée.",
     )
     created_at = models.DateTimeField("créé le", default=timezone.now, db_index=True)
@@ -44,6 +43,9 @@ class Email(models.Model):
         verbose_name = "courriel"
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["created_at"], condition=models.Q(status="queued"), name="notif_email_queued_idx")]
+        # A constraint rather than ``unique=True``: the key is only ever compared whole, so no
+        # second (pattern) index to write with each of the deadline jobs' thousands of rows.
+        constraints = [models.UniqueConstraint(fields=["dedup_key"], name="notif_email_dedup_key")]
 
     def __str__(self):
         return f"{self.subject} → {self.to}"
@@ -60,7 +62,7 @@ class Notification(models.Model):
     title = models.CharField("titre", max_length=200)
     body = models.TextField("message", blank=True)
     url = models.CharField("lien", max_length=300, blank=True)
-    dedup_key = models.CharField("clé d'unicité", max_length=200, null=True, blank=True, unique=True)
+    dedup_key = models.CharField("clé d'unicité", max_length=200, null=True, blank=True)
     created_at = models.DateTimeField("créée le", default=timezone.now)
     read_at = models.DateTimeField("lue le", null=True, blank=True)
 
@@ -71,6 +73,7 @@ class Notification(models.Model):
             models.Index(fields=["user", "-created_at"]),
             models.Index(fields=["user"], condition=models.Q(read_at__isnull=True), name="notif_unread_idx"),
         ]
+        constraints = [models.UniqueConstraint(fields=["dedup_key"], name="notif_notification_dedup_key")]  # as Email's
 
     def __str__(self):
         return self.title
