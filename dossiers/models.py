@@ -38,7 +38,9 @@ class Dossier(models.Model):
     numero = models.CharField("numéro", max_length=10, unique=True, editable=False)
     # No index of their own for the titulaire and the organisme: the composite indexes below
     # start with them (one index fewer to write on every change of state).
-    titulaire = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers", db_index=False, verbose_name="titulaire")
+    titulaire = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="dossiers", db_index=False, verbose_name="titulaire"
+    )
     session = models.ForeignKey("catalogue.Session", on_delete=models.PROTECT, related_name="dossiers", verbose_name="session")
     formation = models.ForeignKey("catalogue.Formation", on_delete=models.PROTECT, related_name="dossiers", verbose_name="formation")
     organisme = models.ForeignKey("catalogue.Organisme", on_delete=models.PROTECT, related_name="dossiers", db_index=False, verbose_name="organisme")

@@ -6,22 +6,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0020_search_indexes'),
-        ('dossiers', '0010_french_labels'),
+        ("catalogue", "0020_search_indexes"),
+        ("dossiers", "0010_french_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='dossier',
-            name='organisme',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to='catalogue.organisme', verbose_name='organisme'),
+            model_name="dossier",
+            name="organisme",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="dossiers",
+                to="catalogue.organisme",
+                verbose_name="organisme",
+            ),
         ),
         migrations.AlterField(
-            model_name='dossier',
-            name='titulaire',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='dossiers', to=settings.AUTH_USER_MODEL, verbose_name='titulaire'),
+            model_name="dossier",
+            name="titulaire",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="dossiers",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="titulaire",
+            ),
         ),
     ]

@@ -5,29 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0005_french_labels'),
+        ("notifications", "0005_french_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='email',
-            name='dedup_key',
-            field=models.CharField(blank=True, help_text="Un même courriel (rappel, notification) n'est envoyé qu'une fois pour une clé donnée.", max_length=200, null=True, verbose_name="clé d'unicité"),
+            model_name="email",
+            name="dedup_key",
+            field=models.CharField(
+                blank=True,
+                help_text="Un même courriel (rappel, notification) n'est envoyé qu'une fois pour une clé donnée.",
+                max_length=200,
+                null=True,
+                verbose_name="clé d'unicité",
+            ),
         ),
         migrations.AlterField(
-            model_name='notification',
-            name='dedup_key',
+            model_name="notification",
+            name="dedup_key",
             field=models.CharField(blank=True, max_length=200, null=True, verbose_name="clé d'unicité"),
         ),
         migrations.AddConstraint(
-            model_name='email',
-            constraint=models.UniqueConstraint(fields=('dedup_key',), name='notif_email_dedup_key'),
+            model_name="email",
+            constraint=models.UniqueConstraint(fields=("dedup_key",), name="notif_email_dedup_key"),
         ),
         migrations.AddConstraint(
-            model_name='notification',
-            constraint=models.UniqueConstraint(fields=('dedup_key',), name='notif_notification_dedup_key'),
+            model_name="notification",
+            constraint=models.UniqueConstraint(fields=("dedup_key",), name="notif_notification_dedup_key"),
         ),
     ]
