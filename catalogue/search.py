@@ -5,8 +5,9 @@
   « anglais »); a word the catalogue does not know is replaced by the closest word of its
   vocabulary by trigram similarity (« anglias » → « anglais »). Relevance: words in the
   title first.
-- Place: sessions in a bounding box around the chosen commune (GiST index on their
-  coordinates, covering the columns read), then the great-circle distance. Remote
+- Place: sessions in a bounding box around the chosen commune (index on their coordinates,
+  covering the columns read), or, with keywords, the formations whose sessions lie in the
+  grid cells covering that box (``place_cells``); then the great-circle distance. Remote
   formations (« À distance ») are added whatever the place.
 - One row per formation (its nearest, then cheapest, matching session), sorted and paginated
   in SQL with the total count in the same query. Nothing is filtered in Python.
@@ -520,11 +521,16 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
 
     - « near_first »: the sessions around the place, each formation looked up by primary key
       and tested there (words, filters): cost grows with the sessions around the place.
-    - « arrays » (no filter on sessions): the matching formations, each one's open sessions in
-      a commune read from its own index row (positions and prices side by side), without
-      visiting the sessions: cost grows with the matching formations.
-    - « formation_first » (price or date filters, which the arrays do not carry): the matching
-      formations, then their sessions from the covering index."""
+    - « arrays » (no filter on sessions): the formations having the words and a session in one
+      of the grid cells around the place (one GIN index holds both, migration 0018), each
+      one's open sessions in a commune read from its own index row (positions and prices side
+      by side), without visiting the sessions.
+    - « formation_first » (price or date filters, which the arrays do not carry): the same
+      formations, then their sessions from the covering index.
+
+    The last two grow with the formations having the words around the place, not with every
+    formation having them: « rncp » near Villeurbanne reads the few thousand of the Lyon area,
+    not the 57 000 of France."""
     # The words and the cells around the place from one index (migration 0018): only the
     # formations having both are read.
     local_where = f"NOT fi.remote AND {plan.formation_where} AND fi.local_cells && %(cells)s::integer[]"
@@ -657,7 +663,10 @@ def _cheapest_first(query: SearchQuery, plan: _Plan, remote, needed: int) -> lis
     price order (price index, stopped early) whose commune is near, until they hold enough
     distinct formations. The communes around the place are fetched first and passed as an
     array: PostgreSQL tests ``= ANY`` of a constant array with a hash table, where a join to
-    the same set inside the query became a nested loop over it for every session read."""
+    the same set inside the query became a nested loop over it for every session read. The
+    test is written ``commune_id + 0`` so that no index on the commune can serve it: the
+    planner, seeing the sessions of the communes around Paris in a covering index, otherwise
+    read all 40 000 of them and their formations to sort them (140 ms instead of 10)."""
     near_ids = _fetch(f"SELECT coalesce(array_agg(c.id), '{{}}') FROM ({_near_communes_sql()}) AS c", plan.params)[0][0]
     params = {**plan.params, "near_ids": near_ids}
     sessions = 8 * needed
@@ -670,7 +679,7 @@ def _cheapest_first(query: SearchQuery, plan: _Plan, remote, needed: int) -> lis
                     SELECT s.id, s.formation_id, s.price_cents,
                            (SELECT {haversine_sql("c")} FROM catalogue_commune c WHERE c.id = s.commune_id) AS km
                     FROM catalogue_session s
-                    WHERE s.commune_id IS NOT NULL AND s.commune_id = ANY (%(near_ids)s::bigint[])
+                    WHERE s.commune_id IS NOT NULL AND s.commune_id + 0 = ANY (%(near_ids)s::bigint[])
                       AND {plan.session_where} AND {_formation_ok(plan, "s.formation_id")}
                     ORDER BY s.price_cents, s.id
                     LIMIT {sessions}
