@@ -90,6 +90,25 @@ def test_every_admin_page_opens_in_french_with_euros(client, operator, make_doss
     assert euros(dossier.price_cents) in dossier_page and euros(dossier.droits_cents) in dossier_page
 
 
+def test_every_admin_add_page_opens_for_a_superuser(client, operator):
+    assert operator.is_superuser
+    client.force_login(operator)
+    request = RequestFactory().get("/admin/")
+    request.user = operator
+    opened = 0
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_add_permission(request):
+            continue
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+        response = client.get(url)
+        assert response.status_code == 200, url
+        opened += 1
+    assert opened >= 15
+    organisme_add = text(client.get(reverse("admin:catalogue_organisme_add")))
+    assert "Suspendre ou lever la suspension" not in organisme_add
+
+
 def test_cpf_accounts_list_their_balance_in_euros_in_a_fixed_number_of_queries(
     client, operator, titulaire_with_rights, django_assert_max_num_queries
 ):
