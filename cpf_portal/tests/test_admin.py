@@ -192,3 +192,14 @@ def test_a_money_rule_is_typed_in_euros(client, operator):
 def test_the_admin_is_for_operators_only(client, titulaire):
     client.force_login(titulaire)
     assert client.get(reverse("admin:financing_cpfaccount_changelist")).status_code == 302
+
+
+def test_the_dossier_list_gives_the_deadline_as_users_read_it(client, operator, make_dossier):
+    from cpf_portal.templatetags import deadline_day
+
+    dossier = make_dossier(Status.SERVICE_DONE)
+    client.force_login(operator)
+    page = text(client.get(reverse("admin:dossiers_dossier_changelist")))
+    day = deadline_day(dossier.deadline_at)  # midnight is the end of the day before
+    assert f"Validation automatique du service fait après le {day}" in page
+    assert "00:00" not in page
