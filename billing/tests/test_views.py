@@ -3,6 +3,7 @@ does, the messages next to the fields, isolation between organismes, fixed query
 
 import csv
 import io
+import re
 
 import pytest
 from auditlog.models import LogEntry
@@ -164,7 +165,12 @@ def test_bank_details_are_saved_and_each_change_is_logged(client, organisme, org
     entries = LogEntry.objects.get_for_object(account)
     assert entries.count() == 2 and entries.filter(actor=organisme_user).count() == 2
     page = text(client.get(reverse("billing:bank")))
-    assert "Historique des modifications" in page and "modification (iban, bic" in page.replace("bic, iban", "iban, bic")
+    assert "Historique des modifications" in page
+    # The fields changed by their French labels, without the technical ones.
+    changed = re.search(r"modification \(([^)]*)\)", page).group(1)
+    assert sorted(changed.split(", ")) == ["BIC", "IBAN"]
+    created = re.search(r"création \(([^)]*)\)", page).group(1)
+    assert sorted(created.split(", ")) == ["BIC", "IBAN", "titulaire du compte"]
 
 
 def test_operator_prepares_and_executes_a_batch_from_the_admin(client, organisme, organisme_user, bank, operator):
