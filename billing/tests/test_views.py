@@ -182,9 +182,19 @@ def test_operator_prepares_and_executes_a_batch_from_the_admin(client, organisme
     batch = PaymentBatch.objects.get()
     response = client.get(reverse("admin:billing_paymentbatch_pain001", args=[batch.pk]))
     assert response.status_code == 200 and b'<InstdAmt Ccy="EUR">870.00</InstdAmt>' in response.content
-    client.post(reverse("admin:billing_paymentbatch_changelist"), {"action": "execute", "_selected_action": [batch.pk]})
+    executed = client.post(reverse("admin:billing_paymentbatch_changelist"), {"action": "execute", "_selected_action": [batch.pk]}, follow=True)
+    assert "1 facture(s) payée(s) ; les organismes sont prévenus." in text(executed)
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.PAID
     assert "Payée" in text(client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])))
+    # Executed again: a warning, nothing paid, nobody told twice.
+    again = client.post(reverse("admin:billing_paymentbatch_changelist"), {"action": "execute", "_selected_action": [batch.pk]}, follow=True)
+    shown = [(message.level_tag, message.message) for message in again.context["messages"]]
+    assert shown == [("warning", "Ce lot est déjà exécuté : rien n'a été payé.")]
+    client.force_login(organisme_user)
+    invoice_page = client.get(reverse("billing:invoice", args=[invoice.number])).content.decode()
+    current = re.search(r'fr-breadcrumb__link" aria-current="page">([^<]*)<', invoice_page).group(1)
+    assert current == f"Facture n° {invoice.number}" and f"<h1>Facture n° {invoice.number}</h1>" in invoice_page
+    client.force_login(operator)
     client.force_login(organisme_user)
     assert "Payée" in text(client.get(reverse("billing:invoice", args=[invoice.number])))
