@@ -145,6 +145,23 @@ def test_sections_business_first_technical_apart(client, operator):
     assert not {"otp_totp", "otp_static"} & set(labels)  # English library pages left out
 
 
+def test_celery_beats_sections_read_in_correct_french(client, operator):
+    from django.db.migrations.state import ModelState
+    from django_celery_beat.models import IntervalSchedule
+
+    client.force_login(operator)
+    app_list = client.get(reverse("admin:index")).context["app_list"]
+    beat = next(app for app in app_list if app["app_label"] == "django_celery_beat")
+    names = {model["name"] for model in beat["models"]}
+    assert {"Intervalles", "Tâches périodiques", "Évènements solaires"} <= names
+    assert not {"Intervales", "Tâches périodique", "Évènements solaire"} & names
+    page = text(client.get(reverse("admin:django_celery_beat_intervalschedule_changelist")))
+    assert "Intervalles" in page and "Intervales" not in page
+    # Display only: the library's migrations see its own declared names.
+    declared = ModelState.from_model(IntervalSchedule).options["verbose_name"]
+    assert declared is IntervalSchedule._meta.original_attrs["verbose_name"] and str(declared) != "intervalle"
+
+
 def test_operator_resets_a_second_factor(client, operator, organisme_user):
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
