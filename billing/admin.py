@@ -148,10 +148,17 @@ class PaymentBatchAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description="Marquer comme exécutés par la banque (factures payées)")
     def execute(self, request, queryset):
-        paid = 0
+        paid = executed = 0
         for batch in queryset.filter(status=PaymentBatch.Status.PREPARED):
             paid += services.batch_execute(batch=batch, by=request.user, now=timezone.now())
-        self.message_user(request, f"{paid} facture(s) payée(s) ; les organismes sont prévenus.", messages.SUCCESS)
+            executed += 1
+        if not executed:
+            # Only batches already executed were chosen: nothing was paid, nobody told.
+            self.message_user(request, "Ce lot est déjà exécuté : rien n'a été payé.", messages.WARNING)
+            return
+        skipped = queryset.count() - executed
+        note = f" {skipped} lot(s) déjà exécuté(s) : rien n'y a été payé." if skipped else ""
+        self.message_user(request, f"{paid} facture(s) payée(s) ; les organismes sont prévenus.{note}", messages.SUCCESS)
 
 
 @admin.register(BankAccount)

@@ -292,12 +292,12 @@ def batch_execute(*, batch: PaymentBatch, by, now: datetime.datetime | None = No
     batch.invoices.update(status=Invoice.Status.PAID, paid_at=now, payment_reference=batch.reference)
     batch.status, batch.executed_at, batch.executed_by = PaymentBatch.Status.EXECUTED, now, by
     batch.save(update_fields=["status", "executed_at", "executed_by"])
-    _tell_paid(invoices, batch)
+    _tell_paid(invoices, batch, now=now)
     invoices_paid.send(sender=Invoice, invoices=invoices)
     return len(invoices)
 
 
-def _tell_paid(invoices: list[Invoice], batch: PaymentBatch) -> None:
+def _tell_paid(invoices: list[Invoice], batch: PaymentBatch, *, now: datetime.datetime) -> None:
     by_organisme: dict[int, list[Invoice]] = {}
     for invoice in invoices:
         by_organisme.setdefault(invoice.organisme_id, []).append(invoice)
@@ -313,7 +313,7 @@ def _tell_paid(invoices: list[Invoice], batch: PaymentBatch) -> None:
         }
         dedup = f"batch:{batch.pk}:organisme:{organisme_id}"
         for user in staff.get(organisme_id, []):
-            notify_from_template(user=user, template="billing/notifications/paid", context=context, url=url, dedup_key=f"{dedup}:{user.pk}")
+            notify_from_template(user=user, template="billing/notifications/paid", context=context, url=url, dedup_key=f"{dedup}:{user.pk}", now=now)
         address = paid[0].organisme.email
         if address:
             email_queue(to=address, template="billing/notifications/paid", context=context, dedup_key=f"{dedup}:email")

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from cpf_portal import audit
 from cpf_portal.http import list_links, posted, private_file, render_form, table_download
 from cpf_portal.money import amount
 from equipes.permissions import Right, can, organisme_required
@@ -159,5 +160,7 @@ def bank_account(request):
         services.bank_account_save(organisme=organisme, by=request.user, **form.cleaned_data)
         messages.success(request, "Les coordonnées bancaires sont enregistrées.")
         return redirect("billing:bank")
-    history = LogEntry.objects.get_for_object(account).select_related("actor").order_by("-timestamp")[:20] if account else []
+    history = list(LogEntry.objects.get_for_object(account).select_related("actor").order_by("-timestamp")[:20]) if account else []
+    for entry in history:
+        entry.changed = audit.changed_labels(entry, BankAccount)
     return render_form(request, "billing/bank_account.html", {"form": form, "account": account, "history": history}, form)

@@ -30,6 +30,8 @@ class OrganismeAdmin(admin.ModelAdmin):
 
     @admin.display(description="suspension")
     def suspension(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"  # the add form: nothing to suspend yet
         state = f"Suspendu le {obj.suspended_at:%d/%m/%Y} : {obj.suspension_reason}" if obj.suspended_at else "Actif"
         return format_html(
             "{} — <a href='{}'>Suspendre ou lever la suspension</a>", state, reverse("admin:catalogue_organisme_suspension", args=[obj.pk])

@@ -110,7 +110,7 @@ def formation_page(numero: str, *, today: datetime.date, gens: Generations):
     catalogue changes."""
 
     def load():
-        formation = Formation.objects.published().select_related("organisme", "certification").filter(numero=numero).first()
+        formation = Formation.objects.published().with_duree_range().select_related("organisme", "certification").filter(numero=numero).first()
         if formation is None:
             return None
         return formation, list(Session.objects.open(today).filter(formation=formation).select_related("action", "commune"))
@@ -118,7 +118,14 @@ def formation_page(numero: str, *, today: datetime.date, gens: Generations):
     return remember(f"catalogue:formation:{gens.catalogue}:{today.isoformat()}:{digest(numero)}", load)
 
 
-def formation_sessions_key(gens: Generations, today: datetime.date, formation, *, signed_in: bool) -> str:
-    """The key of a formation page's rendered sessions list (its « S'inscrire » links differ
-    for a signed-in visitor)."""
-    return f"{gens.catalogue}:{today.isoformat()}:{formation.pk}:{signed_in}"
+def viewer_kind(user) -> str:
+    """Who reads the sessions list: its « S'inscrire » differs for a visitor (login first), a
+    titulaire (the registration) and any other account (no registration)."""
+    if not user.is_authenticated:
+        return "visiteur"
+    return "titulaire" if user.is_titulaire else "autre"
+
+
+def formation_sessions_key(gens: Generations, today: datetime.date, formation, *, viewer: str) -> str:
+    """The key of a formation page's rendered sessions list, per kind of reader (``viewer_kind``)."""
+    return f"{gens.catalogue}:{today.isoformat()}:{formation.pk}:{viewer}"

@@ -7,7 +7,7 @@ from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Func, Q
+from django.db.models import F, Func, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from accounts import phones
@@ -160,6 +160,12 @@ class FormationQuerySet(models.QuerySet):
     def published(self):
         return self.filter(active=True)
 
+    def with_duree_range(self):
+        """With ``duree_heures_max``, the longest of each formation's actions (``duree_heures``
+        is the shortest), for ``Formation.duree_label`` without a query per row."""
+        longest = Action.objects.filter(formation=OuterRef("pk")).order_by().values("formation").annotate(m=Max("duree_heures")).values("m")
+        return self.annotate(duree_heures_max=Subquery(longest))
+
 
 class Modalite(models.TextChoices):
     PRESENTIEL = "presentiel", "En présentiel"
@@ -241,6 +247,16 @@ class Formation(models.Model):
         return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
 
     @property
+    def duree_label(self) -> str:
+        """The formation's duration as every page gives it: its actions' (« 30 h », or « à partir
+        de 30 h » when they differ). Read from ``with_duree_range()``, else one query."""
+        from .display import duree_label
+
+        if "duree_heures_max" not in self.__dict__:
+            self.duree_heures_max = self.actions.aggregate(m=Max("duree_heures"))["m"]
+        return duree_label(self.duree_heures, self.duree_heures_max)
+
+    @property
     def rating_label(self) -> str:
         """« 4,3 / 5 », one decimal in French (« » when not evaluated yet)."""
         if not self.rating_count or self.rating_average is None:
@@ -314,6 +330,16 @@ class Action(models.Model):
     @property
     def rythme_labels(self) -> list[str]:
         return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
+
+    @property
+    def duree_label(self) -> str:
+        """The formation's duration as every page gives it: its actions' (« 30 h », or « à partir
+        de 30 h » when they differ). Read from ``with_duree_range()``, else one query."""
+        from .display import duree_label
+
+        if "duree_heures_max" not in self.__dict__:
+            self.duree_heures_max = self.actions.aggregate(m=Max("duree_heures"))["m"]
+        return duree_label(self.duree_heures, self.duree_heures_max)
 
     @property
     def price_ht_cents(self) -> int:

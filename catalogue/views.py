@@ -4,6 +4,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.permissions import titulaire_required
 from cpf_portal.http import list_links, redirect_back, safe_local_url
 
-from . import cache, services
+from . import cache, display, services
 from .forms import SearchForm
 from .models import Favori, Formation
 from .search import suggest_communes
@@ -135,7 +136,8 @@ def formation_detail(request, numero):
         "sessions": sessions,
         "is_favori": is_favori,
         "main_session": sessions[0] if sessions else None,
-        "sessions_key": cache.formation_sessions_key(generations, today, formation, signed_in=request.user.is_authenticated),
+        "price": display.price_from(sessions),
+        "sessions_key": cache.formation_sessions_key(generations, today, formation, viewer=cache.viewer_kind(request.user)),
         "results_url": results_url(request),
     }
     return render(request, "catalogue/detail.html", context)
@@ -159,7 +161,7 @@ def favori_toggle(request, numero):
 def favoris_list(request):
     favoris = (
         Favori.objects.filter(user=request.user, formation__active=True)
-        .select_related("formation__organisme", "formation__certification")
+        .prefetch_related(Prefetch("formation", Formation.objects.with_duree_range().select_related("organisme", "certification")))
         .order_by("-created_at")
     )
     return render(request, "catalogue/favoris.html", {"favoris": favoris})

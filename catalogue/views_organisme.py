@@ -35,6 +35,7 @@ def formation_list(request):
     form = CatalogueFilterForm(request.GET or None)
     formations = (
         form.filter(_formations(request))
+        .with_duree_range()
         .select_related("certification")
         .annotate(session_count=Count("sessions", filter=Q(sessions__active=True)))
         .order_by("-active", "intitule", "id")

@@ -37,6 +37,16 @@ TECHNICAL_NAMES = {
     "otp_totp": "Double authentification : applications",
 }
 TECHNICAL_PREFIX = "Technique · "
+# The libraries' models whose French names are wrong in their own translations (« Intervales »,
+# « Tâches périodique »): our names, in every admin page (index, lists, breadcrumbs). Only the
+# display changes: migrations read a model's declared options (``_meta.original_attrs``).
+LIBRARY_MODEL_NAMES = {
+    "django_celery_beat.intervalschedule": ("intervalle", "intervalles"),
+    "django_celery_beat.periodictask": ("tâche périodique", "tâches périodiques"),
+    "django_celery_beat.solarschedule": ("évènement solaire", "évènements solaires"),
+    "django_celery_beat.clockedschedule": ("horaire", "horaires"),
+    "django_celery_beat.crontabschedule": ("planification crontab", "planifications crontab"),
+}
 
 
 def with_euros(admin_class):
@@ -53,6 +63,10 @@ class CpfAdminSite(admin.AdminSite):
     def register(self, model_or_iterable, admin_class=None, **options):
         admin_class = with_euros(admin_class or admin.ModelAdmin)
         admin_class.inlines = [with_euros(inline) for inline in admin_class.inlines]
+        for model in [model_or_iterable] if isinstance(model_or_iterable, type) else model_or_iterable:
+            names = LIBRARY_MODEL_NAMES.get(model._meta.label_lower)
+            if names:
+                model._meta.verbose_name, model._meta.verbose_name_plural = names
         return super().register(model_or_iterable, admin_class, **options)
 
     def get_app_list(self, request, app_label=None):

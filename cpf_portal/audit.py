@@ -9,6 +9,7 @@ module adapts the library to the portal:
   (``AXES_IPWARE_PROXY_COUNT``), never a client-supplied ``X-Forwarded-For`` taken at face value.
 - ``mask`` replaces a masked value whole: the NIR is never stored, even in part.
 - ``entries_about`` returns the entries that concern a titulaire (« Mes données »).
+- ``changed_labels`` names an entry's changed fields as a person reads them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from auditlog.context import set_extra_data
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 
 from cpf_portal.logs import request_id_var
@@ -54,6 +56,24 @@ class AuditMiddleware:
         context = {"actor": getattr(request, "user", None), "remote_addr": client_address(request), "remote_port": None}
         with set_extra_data(context_data=context):
             return self.get_response(request)
+
+
+# Bookkeeping fields nobody changes by hand: never listed as « changed ».
+TECHNICAL_FIELDS = {"id", "pk", "public_id", "organisme", "created_at", "updated_at", "updated_by"}
+
+
+def changed_labels(entry: LogEntry, model) -> list[str]:
+    """The fields ``entry`` changed, by their French label (the model's ``verbose_name``),
+    without the technical ones: « titulaire du compte, IBAN, BIC »."""
+    labels = []
+    for name in entry.changes_dict:
+        if name in TECHNICAL_FIELDS:
+            continue
+        try:
+            labels.append(str(model._meta.get_field(name).verbose_name))
+        except FieldDoesNotExist:  # a field since removed: its name is all there is
+            labels.append(name)
+    return labels
 
 
 def entries_about(user, account=None) -> list[LogEntry]:

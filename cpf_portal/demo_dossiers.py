@@ -17,12 +17,13 @@ from billing import services as billing
 from catalogue.models import Action, Formation, Modalite, Rythme, Session
 from documents import services as documents
 from dossiers import deadlines, services
-from dossiers.models import Dossier
+from dossiers.models import Dossier, DossierEvent
 from dossiers.workflow import Actor
 from evaluations import services as evaluation_services
 from evaluations.models import CRITERIA_FIELDS
-from financing import payments
+from financing import dsn, payments
 from financing import services as money
+from notifications.models import Notification
 
 CARD = payments.Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="123")
 RIB = {"holder": "CP-FORMATION", "iban": "FR7630004000010000123456789", "bic": "BNPAFRPPXXX"}
@@ -70,7 +71,14 @@ def _titulaire(index: int, first: str, last: str, password: str) -> User:
         user.save()
         account = money.account_for(user)
         for year in (2023, 2024, 2025):
-            money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
+            money.yearly_credit(
+                account=account,
+                year=year,
+                status="salarie",
+                hours_worked=Decimal(1607),
+                low_qualification=False,
+                credited_at=dsn.credited_at(user.nir, year, now=now),
+            )
     return user
 
 
@@ -79,7 +87,9 @@ def _at(day: datetime.date, hour: int = 10) -> datetime.datetime:
 
 
 class Walk:
-    """One dossier walked through the table at the dates of its session."""
+    """One dossier walked through the table at the dates of its session: ``session`` (an
+    open session of the catalogue, shared), or a session of ``formation``'s first action
+    from ``start`` for ``days`` days (a past or running one, made for the walk)."""
 
     def __init__(
         self,
@@ -87,13 +97,17 @@ class Walk:
         staff: User,
         titulaire: User,
         *,
-        start: datetime.date,
-        days: int,
-        price_cents: int,
+        start: datetime.date | None = None,
+        days: int = 4,
         sent_at: datetime.datetime | None,
+        session: Session | None = None,
     ):
-        self.session = Session(start_date=start, end_date=start + datetime.timedelta(days=days), places=12).follow(_action_at(formation, price_cents))
-        self.session.save()
+        if session is None:
+            action = formation.actions.order_by("pk").first()
+            session = Session(start_date=start, end_date=start + datetime.timedelta(days=days), places=12).follow(action)
+            session.save()
+        self.session = session
+        start = session.start_date
         self.staff, self.titulaire = staff, titulaire
         self.start, self.end = start, self.session.end_date
         # Sent 16 jours ouvrés before the start, or at the moment given (never in the future);
@@ -104,7 +118,8 @@ class Walk:
         return services.dossier_transition(dossier_id=dossier.pk, name=name, actor=actor, by=by, payload=payload or {}, now=now)
 
     def sent(self) -> Dossier:
-        dossier = services.dossier_create(titulaire=self.titulaire, session=self.session, today=timezone.localdate(self.sent_at))
+        # Created a quarter of an hour before it is sent, « Mes informations » validated between.
+        dossier = services.dossier_create(titulaire=self.titulaire, session=self.session, now=self.sent_at - datetime.timedelta(minutes=15))
         personal = {
             "first_name": self.titulaire.first_name,
             "usage_name": "",
@@ -122,7 +137,12 @@ class Walk:
             "city": "Metz",
         }
         dossier = services.dossier_save_info(
-            dossier=dossier, titulaire=self.titulaire, professional=PROFESSIONAL, personal=personal, save_to_account=False
+            dossier=dossier,
+            titulaire=self.titulaire,
+            professional=PROFESSIONAL,
+            personal=personal,
+            save_to_account=False,
+            now=self.sent_at - datetime.timedelta(minutes=5),
         )
         return self.fire(dossier, "send", Actor.TITULAIRE, self.titulaire, self.sent_at, {"consent": True})
 
@@ -151,11 +171,11 @@ class Walk:
     def in_training(self) -> Dossier:
         return self.fire(self.accepted(), "enter", Actor.ORGANISME, self.staff, _at(self.start, 14))
 
-    def service_done(self, *, exit_reason: str = "complete", rate: int = 100) -> Dossier:
+    def service_done(self, *, exit_reason: str = "complete", rate: int = 100, declared_on: datetime.date | None = None) -> Dossier:
+        """The exit declared the working day after the end, or on ``declared_on``."""
         payload = {"exit_reason": exit_reason, "completion_rate": rate, "exit_date": self.end, "force_majeure": False}
-        return self.fire(
-            self.in_training(), "declare_service_done", Actor.ORGANISME, self.staff, _at(deadlines.add_working_days(self.end, 1), 10), payload
-        )
+        declared_at = _at(declared_on or deadlines.add_working_days(self.end, 1), 10)
+        return self.fire(self.in_training(), "declare_service_done", Actor.ORGANISME, self.staff, declared_at, payload)
 
     def validated(self, **kwargs) -> Dossier:
         dossier = self.service_done(**kwargs)
@@ -187,25 +207,26 @@ def _evaluations(ready: list[Dossier], partial: Dossier, earlier: Dossier, opera
             evaluation_services.evaluation_moderate(evaluation_id=evaluation.pk, by=operator, publish=True)
 
 
-def _action_at(formation: Formation, price_cents: int) -> Action:
-    """The formation's action at this price, or a copy of its first action at this price."""
-    action = formation.actions.filter(price_cents=price_cents).order_by("pk").first()
-    if action is None:
-        action = formation.actions.order_by("pk").first()
-        action.pk, action.public_id, action.reference, action.price_cents = None, uuid.uuid4(), "", price_cents
-        action.save()
-    return action
+def _demo_formation(organisme, code: str, intitule: str, objectifs: str, *, reference: str, **action) -> Formation:
+    """A demo formation of the organisme with one action (once)."""
+    formation, _ = Formation.objects.get_or_create(
+        numero=f"{organisme.siret}_{code}", defaults={"organisme": organisme, "intitule": intitule, "objectifs": objectifs}
+    )
+    Action.objects.get_or_create(formation=formation, reference=reference, defaults=action)
+    return formation
 
 
 def _distance_formation(organisme, code: str, intitule: str, objectifs: str, *, reference: str, **action) -> Formation:
     """A demo formation of the organisme taught at a distance in the evening (once)."""
-    formation, _ = Formation.objects.get_or_create(
-        numero=f"{organisme.siret}_{code}", defaults={"organisme": organisme, "intitule": intitule, "objectifs": objectifs}
+    return _demo_formation(organisme, code, intitule, objectifs, reference=reference, modalite=Modalite.DISTANCE, rythmes=[Rythme.SOIREE], **action)
+
+
+def _in_metz(organisme, example: Formation, code: str, intitule: str, objectifs: str, *, reference: str, **action) -> Formation:
+    """A demo formation of the organisme taught at its place in Metz, as the seed's example."""
+    place = example.actions.order_by("pk").values("address", "postal_code", "commune_id").first()
+    return _demo_formation(
+        organisme, code, intitule, objectifs, reference=reference, modalite=Modalite.PRESENTIEL, rythmes=[Rythme.JOURNEE], **place, **action
     )
-    Action.objects.get_or_create(
-        formation=formation, reference=reference, defaults={"modalite": Modalite.DISTANCE, "rythmes": [Rythme.SOIREE], **action}
-    )
-    return formation
 
 
 def _demo_titulaire_documents(organisme, staff: User, contact: dict, today: datetime.date) -> Dossier | None:
@@ -225,11 +246,25 @@ def _demo_titulaire_documents(organisme, staff: User, contact: dict, today: date
         price_cents=45_000,
         **contact,
     )
-    finished = Walk(toeic, staff, camille, start=today - datetime.timedelta(days=70), days=14, price_cents=45_000, sent_at=None).validated()
+    finished = Walk(toeic, staff, camille, start=today - datetime.timedelta(days=70), days=14, sent_at=None).validated()
     documents.receipt_for(payment=finished.payment)
     documents.certificate_for(dossier=finished)
     documents.rights_attestation_create(user=camille, on_date=today)
     return finished
+
+
+def _notices_at_their_step(organisme) -> None:
+    """The transitions' in-app notices dated at their step. ``dossiers.notifications`` writes
+    them at the time of the call (it takes no moment yet), and their key names the history row
+    that caused them: ``dossier:<id>:<event>:<history row id>:<audience>:<user>``."""
+    events = dict(DossierEvent.objects.filter(dossier__organisme=organisme).values_list("pk", "created_at"))
+    notices = []
+    for notice in Notification.objects.filter(dedup_key__startswith="dossier:"):
+        event_id = notice.dedup_key.split(":")[3]
+        if event_id.isdigit() and int(event_id) in events:
+            notice.created_at = events[int(event_id)]
+            notices.append(notice)
+    Notification.objects.bulk_update(notices, ["created_at"])
 
 
 def load(organisme, staff: User, password: str, *, today: datetime.date | None = None) -> str:
@@ -237,7 +272,7 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     if User.objects.filter(email__endswith="@cpf-demo.example", role=Role.TITULAIRE, nir=_nir(500)).exists():
         return "dossiers de démonstration déjà présents"
     today = today or timezone.localdate()
-    formation = Formation.objects.filter(organisme=organisme).order_by("pk").first()
+    formation = Formation.objects.get(numero=f"{organisme.siret}_BRIGHT-ANGLAIS")  # the seed's example
     contact = {"contact_name": "Service des inscriptions", "contact_email": "inscriptions@cp-formation.example"}
     formation.actions.filter(contact_email="").update(**contact)
     # A formation with prérequis: its request waits for the acknowledgement (2 jours ouvrés,
@@ -254,24 +289,57 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
         price_cents=150_000,
         **contact,
     )
+    # The seed's example keeps its own sessions and price (870 €): the requests to come share
+    # its next session, the trainings that ended had sessions of their own (ended, so not
+    # listed); the running short training and the long one (an acompte) are formations of
+    # their own. The example's page lists only its sessions open to registration, at its price.
+    place = {"organisme": organisme, "example": formation}
+    intensive = _in_metz(
+        **place,
+        code="ANGLAIS-INTENSIF",
+        intitule="Anglais professionnel : parcours intensif de six mois",
+        objectifs="Atteindre le niveau B2 en anglais professionnel en six mois.",
+        reference="INTENSIF-METZ",
+        duree_heures=300,
+        heures_hebdo=12,
+        price_cents=480_000,
+        **contact,
+    )
+    short = _in_metz(
+        **place,
+        code="ANGLAIS-REUNION",
+        intitule="Anglais : prendre la parole en réunion",
+        objectifs="Présenter un sujet et animer un échange en anglais lors d'une réunion.",
+        reference="REUNION-METZ",
+        duree_heures=14,
+        price_cents=25_000,
+        **contact,
+    )
     people = [_titulaire(index, first, last, password) for index, (first, last) in enumerate(PEOPLE)]
-    price = 87_000
-
-    def walk(person: int, start: datetime.date, days: int = 4, price_cents: int = price, sent_at=None) -> Walk:
-        return Walk(formation, staff, people[person], start=start, days=days, price_cents=price_cents, sent_at=sent_at)
-
     now, future = timezone.now(), deadlines.add_working_days(today, 20)
-    walk(0, future, sent_at=now - datetime.timedelta(hours=3)).sent()
-    Walk(advanced, staff, people[10], start=future, days=30, price_cents=150_000, sent_at=now - datetime.timedelta(hours=5)).sent()
-    walk(1, future, sent_at=now - datetime.timedelta(days=1)).proposed()
-    walk(2, future, sent_at=now - datetime.timedelta(days=3)).accepted()
-    walk(3, deadlines.subtract_working_days(today, 2), days=10).in_training()
+    soon = deadlines.add_working_days(today, 10)
+    upcoming = Session.objects.open(today).filter(formation=formation, start_date__gte=soon).order_by("start_date", "pk").first()
+    if upcoming is None:
+        upcoming = Session(start_date=future, end_date=future + datetime.timedelta(days=4), places=12).follow(
+            formation.actions.order_by("pk").first()
+        )
+        upcoming.save()
+
+    def walk(person: int, start: datetime.date | None = None, days: int = 4, on: Formation = formation, sent_at=None) -> Walk:
+        return Walk(on, staff, people[person], start=start, days=days, sent_at=sent_at, session=None if start else upcoming)
+
+    walk(0, sent_at=now - datetime.timedelta(hours=3)).sent()
+    Walk(advanced, staff, people[10], start=future, days=30, sent_at=now - datetime.timedelta(hours=5)).sent()
+    walk(1, sent_at=now - datetime.timedelta(days=1)).proposed()
+    walk(2, sent_at=now - datetime.timedelta(days=3)).accepted()
+    walk(3, deadlines.subtract_working_days(today, 2), days=10, on=short).in_training()
     # A session of six months: the entry makes an acompte of 25 % billable.
-    walk(4, deadlines.subtract_working_days(today, 5), days=180, price_cents=480_000).in_training()
-    walk(5, deadlines.subtract_working_days(today, 6), days=4).service_done()  # the 5 jours ouvrés run
-    ready = [walk(6, today - datetime.timedelta(days=40)).validated(), walk(7, today - datetime.timedelta(days=38), price_cents=120_000).validated()]
+    walk(4, deadlines.subtract_working_days(today, 5), days=180, on=intensive).in_training()
+    # Declared yesterday: the 5 jours ouvrés of the automatic validation run from there.
+    walk(5, deadlines.subtract_working_days(today, 6), days=4).service_done(declared_on=deadlines.subtract_working_days(today, 1))
+    ready = [walk(6, today - datetime.timedelta(days=40)).validated(), walk(7, today - datetime.timedelta(days=38)).validated()]
     partial = walk(8, today - datetime.timedelta(days=60)).validated(exit_reason="abandon", rate=60)
-    earlier = walk(9, today - datetime.timedelta(days=75), price_cents=120_000).validated()
+    earlier = walk(9, today - datetime.timedelta(days=75)).validated()
 
     finished = _demo_titulaire_documents(organisme, staff, contact, today)
 
@@ -282,9 +350,10 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     # evaluation is awaited (« Mes dossiers », the dossier's page, a notification).
     demo_titulaire = User.objects.filter(email="titulaire@cpf-demo.example").first()
     if demo_titulaire is not None:
-        Walk(
-            formation, staff, demo_titulaire, start=deadlines.subtract_working_days(today, 9), days=2, price_cents=25_000, sent_at=None
-        ).service_done()
+        # Declared yesterday: no deadline of the demo is past when it loads.
+        Walk(short, staff, demo_titulaire, start=deadlines.subtract_working_days(today, 9), days=2, sent_at=None).service_done(
+            declared_on=deadlines.subtract_working_days(today, 1)
+        )
     paid_on = _at(today - datetime.timedelta(days=30))
     first_invoice = billing.invoice_issue(
         organisme=organisme, dossier_ids=[earlier.pk, *([finished.pk] if finished else [])], by=staff, now=_at(today - datetime.timedelta(days=55))
@@ -292,6 +361,7 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     billing.batch_execute(batch=billing.batch_prepare(by=operator, now=paid_on), by=operator, now=paid_on)
     pending = billing.invoice_issue(organisme=organisme, dossier_ids=[partial.pk], by=staff, now=_at(today - datetime.timedelta(days=10)))
     billing.batch_prepare(by=operator, now=_at(today - datetime.timedelta(days=1)))
+    _notices_at_their_step(organisme)
     return (
         f"{Dossier.objects.filter(organisme=organisme).count()} dossiers de démonstration ; factures n° {first_invoice.number} (payée) "
         f"et n° {pending.number} (dans un lot de paiement à exécuter) ; {len(ready)} dossiers à facturer"

@@ -9,7 +9,7 @@ from django.utils.html import format_html, format_html_join
 from cpf_portal.http import posted
 from cpf_portal.templatetags import euros
 
-from . import services
+from . import display, services
 from .models import Dossier, DossierAbondement, DossierEvent, ServiceProof
 from .views.organisme import serve_proof
 from .workflow import Actor, DossierError, Status, TransitionNotAllowed
@@ -61,11 +61,11 @@ class DossierAdmin(admin.ModelAdmin):
     """Read-only: a dossier changes only through its transitions (here: validate a
     service fait)."""
 
-    list_display = ["numero", "titulaire", "organisme", "formation", "status", "control_state", "billing_state", "price", "sent_at", "deadline_at"]
+    list_display = ["numero", "titulaire", "organisme", "formation", "status", "control_state", "billing_state", "price", "sent_at", "deadline"]
     list_filter = ["status", "control_state", "billing_state"]
     list_select_related = ["titulaire", "organisme", "formation"]
     search_fields = ["numero", "titulaire__email", "organisme__raison_sociale"]
-    readonly_fields = ["control_link", *[f.name for f in Dossier._meta.fields]]
+    readonly_fields = ["control_link", "deadline", *[f.name for f in Dossier._meta.fields if f.name != "deadline_at"]]
     inlines = [AbondementInline, EventInline]
     actions = ["validate_service", "open_control"]
     show_full_result_count = False
@@ -78,6 +78,12 @@ class DossierAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="échéance", ordering="deadline_at")
+    def deadline(self, obj):
+        """As the organisme reads it (« … au plus tard le 01/12/2026 »: a deadline at midnight
+        is the end of the day before), not the raw midnight of the next day."""
+        return display.deadline_text(obj, display.ORGANISME) or "—"
 
     @admin.display(description="prix", ordering="price_cents")
     def price(self, obj):

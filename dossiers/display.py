@@ -193,6 +193,59 @@ def deadline_text(dossier, audience: str) -> str:
     return mine.get(dossier.status, f"Échéance : {day}")
 
 
+# --- The history (« Historique du dossier ») ----------------------------------------------------------
+# Each row names what happened, in its reader's words; who did it is said once, after it.
+# A row that changes no state (an acknowledgement, a control) has its own name, never its state's.
+
+_BOTH = {
+    "create": "Dossier créé",
+    "send": "Dossier envoyé",
+    "acknowledge": "Accusé de réception de la demande",
+    "refuse": "Demande refusée",
+    "cancel_request": "Demande annulée",
+    "accept": "Proposition acceptée",
+    "decline": "Proposition refusée",
+    "expire": "Dossier annulé sans suite, faute de réponse dans le délai",
+    "cancel": "Formation annulée",
+    "cancel_by_organisme": "Formation annulée",
+    "enter": "Entrée en formation déclarée",
+    "delete": "Dossier supprimé",
+}
+EVENT_LABELS: dict[str, dict[str, str]] = {
+    TITULAIRE: _BOTH
+    | {
+        "propose": "Proposition envoyée",
+        "no_show": "Absence à la formation déclarée",
+        "declare_service_done": "Fin de formation déclarée",
+        "validate_service": "Droits débités",
+        "refuse_service": "Réalisation de la formation non validée",
+        "control_open": "Contrôle de la réalisation de la formation",
+    },
+    ORGANISME: _BOTH
+    | {
+        "propose": "Demande validée, proposition envoyée",
+        "no_show": "Absence du titulaire déclarée (non réalisé)",
+        "declare_service_done": "Sortie de formation et service fait déclarés",
+        "validate_service": "Service fait validé",
+        "refuse_service": "Service fait refusé",
+        "control_open": "Service fait mis en contrôle",
+    },
+}
+ACTOR_WORDS: dict[str, dict[str, str]] = {
+    TITULAIRE: {"titulaire": "par vous", "organisme": "par l'organisme", "operateur": "par la Caisse des Dépôts", "system": "automatiquement"},
+    ORGANISME: {"titulaire": "par le titulaire", "organisme": "par vous", "operateur": "par la Caisse des Dépôts", "system": "automatiquement"},
+}
+
+
+def history_line(event, audience: str) -> str:
+    """« Accusé de réception de la demande par l'organisme »: what happened, then who (once)."""
+    label = EVENT_LABELS[audience].get(event.transition) or TEXTS[audience][event.to_status].label
+    actor = ACTOR_WORDS[audience].get(event.actor_role, "")
+    if event.transition == "expire":
+        actor = ""  # the label says why: nobody acted
+    return f"{label} {actor}".strip()
+
+
 # --- What the older pages and other apps read (kept for them) --------------------------------------
 
 

@@ -254,6 +254,15 @@ class DossierEvent(models.Model):
     def __str__(self):
         return f"{self.dossier} : {self.get_from_status_display()} → {self.get_to_status_display()}"
 
+    @property
+    def titulaire_line(self) -> str:
+        """The history row as the titulaire reads it (``display.history_line``)."""
+        return display.history_line(self, display.TITULAIRE)
+
+    @property
+    def organisme_line(self) -> str:
+        return display.history_line(self, display.ORGANISME)
+
 
 class DossierAbondement(models.Model):
     """Complementary financing given to one dossier (employer, France Travail, région…)."""

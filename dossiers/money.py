@@ -146,9 +146,10 @@ def financing_summary(dossier: Dossier, split: ledger.FinancingSplit | None = No
 # --- From acceptance to the end -----------------------------------------------------------------
 
 
-def hold(dossier: Dossier, *, by) -> None:
+def hold(dossier: Dossier, *, by, now: datetime.datetime | None = None) -> None:
     """Acceptance: the abondements join the account, then the rights they and the account
-    pay are blocked (refused if they are no longer available)."""
+    pay are blocked (refused if they are no longer available). ``now``: the acceptance's
+    moment, the date of its movements."""
     account = ledger.account_for(dossier.titulaire)
     for abondement in dossier.abondements.all():
         ledger.abondement_add(
@@ -156,11 +157,12 @@ def hold(dossier: Dossier, *, by) -> None:
             amount_cents=abondement.amount_cents,
             financeur=abondement.financeur_name or abondement.get_financeur_display(),
             dossier=dossier,
+            now=now,
         )
     locked = dossier.droits_cents + dossier.abondements_cents
     if locked:
         try:
-            ledger.rights_lock(account=account, amount_cents=locked, dossier=dossier, by=by)
+            ledger.rights_lock(account=account, amount_cents=locked, dossier=dossier, by=by, now=now)
         except ledger.InsufficientRights as error:
             raise DossierError(str(error)) from None
     dossier.locked_cents = locked
@@ -171,28 +173,28 @@ def hold(dossier: Dossier, *, by) -> None:
             raise DossierError(str(error)) from None
 
 
-def release(dossier: Dossier, *, by, refund: bool) -> None:
+def release(dossier: Dossier, *, by, refund: bool, now: datetime.datetime | None = None) -> None:
     """Cancelled before the training: the blocked rights come back, the abondements go back
     to their financeurs, the card money back to the titulaire."""
     account = ledger.account_for(dossier.titulaire)
     if dossier.locked_cents:
-        ledger.rights_unlock(account=account, amount_cents=dossier.locked_cents, dossier=dossier, by=by)
+        ledger.rights_unlock(account=account, amount_cents=dossier.locked_cents, dossier=dossier, by=by, now=now)
     if dossier.abondements_cents:
-        ledger.abondement_reverse(account=account, amount_cents=dossier.abondements_cents, financeur=ABONDEMENTS_BACK, dossier=dossier)
+        ledger.abondement_reverse(account=account, amount_cents=dossier.abondements_cents, financeur=ABONDEMENTS_BACK, dossier=dossier, now=now)
     dossier.locked_cents = 0
     if refund and dossier.payment_id:
-        payments.refund_request(payment=dossier.payment, reason=f"Annulation du dossier n° {dossier.numero}")
+        payments.refund_request(payment=dossier.payment, reason=f"Annulation du dossier n° {dossier.numero}", now=now)
     if refund and dossier.avoir_cents:  # the avoirs it used come back
-        payments.avoir_give(user=dossier.titulaire, dossier=dossier, amount_cents=dossier.avoir_cents)
+        payments.avoir_give(user=dossier.titulaire, dossier=dossier, amount_cents=dossier.avoir_cents, now=now)
 
 
-def forfeit(dossier: Dossier, *, by) -> None:
+def forfeit(dossier: Dossier, *, by, now: datetime.datetime | None = None) -> None:
     """Late cancellation or no-show without force majeure: every blocked euro is debited
     (lost); the card money becomes the titulaire's avoir, spent on a later dossier."""
     if dossier.payment_id:
-        payments.avoir_from_payment(payment=dossier.payment, dossier=dossier)
+        payments.avoir_from_payment(payment=dossier.payment, dossier=dossier, now=now)
     if dossier.avoir_cents:  # the avoirs it used stay the titulaire's too
-        payments.avoir_give(user=dossier.titulaire, dossier=dossier, amount_cents=dossier.avoir_cents)
+        payments.avoir_give(user=dossier.titulaire, dossier=dossier, amount_cents=dossier.avoir_cents, now=now)
     if dossier.locked_cents:
         ledger.rights_debit(
             account=ledger.account_for(dossier.titulaire),
@@ -200,6 +202,7 @@ def forfeit(dossier: Dossier, *, by) -> None:
             consumed_cents=dossier.locked_cents,
             dossier=dossier,
             by=by,
+            now=now,
         )
     dossier.consumed_cents, dossier.locked_cents = dossier.locked_cents, 0
 

@@ -43,9 +43,11 @@ def _new_numero() -> str:
 OPEN_REQUESTS = [Status.DRAFT, Status.SENT, Status.PROPOSED]
 
 
-def dossier_create(*, titulaire, session: Session, today: datetime.date | None = None) -> Dossier:
-    """« S'inscrire à cette session » → « Continuer »: a dossier « En cours de création »."""
-    today = today or timezone.localdate()
+def dossier_create(*, titulaire, session: Session, now: datetime.datetime | None = None) -> Dossier:
+    """« S'inscrire à cette session » → « Continuer »: a dossier « En cours de création ».
+    ``now``: the moment of the creation (the dossier's and its first history row's date)."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
     if titulaire.role != Role.TITULAIRE:
         raise DossierError("Seul un titulaire peut s'inscrire à une session.")
     if not titulaire.is_activated:
@@ -74,6 +76,7 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
                     start_date=session.start_date,
                     end_date=session.end_date,
                     duree_heures=session.action.duree_heures,
+                    created_at=now,
                 )
                 DossierEvent.objects.create(
                     dossier=dossier,
@@ -82,6 +85,7 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
                     to_status=Status.DRAFT,
                     actor=titulaire,
                     actor_role=Actor.TITULAIRE,
+                    created_at=now,
                 )
                 return dossier
         except IntegrityError:
@@ -93,7 +97,9 @@ def dossier_create(*, titulaire, session: Session, today: datetime.date | None =
 
 
 @transaction.atomic
-def dossier_save_info(*, dossier: Dossier, titulaire, professional: dict, personal: dict, save_to_account: bool) -> Dossier:
+def dossier_save_info(
+    *, dossier: Dossier, titulaire, professional: dict, personal: dict, save_to_account: bool, now: datetime.datetime | None = None
+) -> Dossier:
     """« Mes informations » of the dossier (« Valider »), copied into the account when asked."""
     dossier = Dossier.objects.select_for_update().get(pk=dossier.pk, titulaire=titulaire)
     if dossier.status != Status.DRAFT:
@@ -106,7 +112,7 @@ def dossier_save_info(*, dossier: Dossier, titulaire, professional: dict, person
         "nir_last_digits": titulaire.nir[-4:] if titulaire.nir else "",
         "birth_date": titulaire.birth_date.isoformat() if titulaire.birth_date else "",
     }
-    dossier.info_validated_at = timezone.now()
+    dossier.info_validated_at = now or timezone.now()
     dossier.save(update_fields=["titulaire_info", "info_validated_at"])
     return dossier
 
@@ -209,6 +215,7 @@ def dossier_pay_and_accept(
             reference=reference,
             card=card,
             idempotency_key=idempotency_key,
+            now=now,
         )
         if payment.status == payment.Status.FAILED:
             raise DossierError(payment.failure_reason or "Paiement refusé.")

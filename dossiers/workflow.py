@@ -295,7 +295,7 @@ def effect_expire(ctx: Context) -> None:
 
 def effect_accept(ctx: Context) -> None:
     dossier = ctx.dossier
-    money.hold(dossier, by=ctx.by)
+    money.hold(dossier, by=ctx.by, now=ctx.now)
     dossier.payment = ctx.payload.get("payment")
     dossier.accepted_at = ctx.now
     dossier.retractation_until = deadlines.deadline_after(ctx.now, delay("DOSSIER_RETRACTATION_WORKING_DAYS"))
@@ -322,9 +322,9 @@ def effect_titulaire_cancel(ctx: Context) -> None:
     ctx.comment = dossier.cancellation_reason
     free = cancel_is_free(dossier, now=ctx.now, today=ctx.today) or dossier.force_majeure
     if free:
-        money.release(dossier, by=ctx.by, refund=True)
+        money.release(dossier, by=ctx.by, refund=True, now=ctx.now)
     else:
-        money.forfeit(dossier, by=ctx.by)
+        money.forfeit(dossier, by=ctx.by, now=ctx.now)
         billing.after_late_cancel(dossier)
     ctx.payload["free"] = free
     close(ctx)
@@ -337,7 +337,7 @@ def effect_no_show(ctx: Context) -> None:
     dossier = ctx.dossier
     dossier.cancellation_reason = (ctx.payload.get("reason") or "").strip() or "Absence du titulaire"
     ctx.comment = dossier.cancellation_reason
-    money.forfeit(dossier, by=ctx.by)
+    money.forfeit(dossier, by=ctx.by, now=ctx.now)
     billing.after_late_cancel(dossier)
     close(ctx)
     ctx.notifications += [("titulaire", "no_show")]
@@ -346,7 +346,7 @@ def effect_no_show(ctx: Context) -> None:
 def effect_organisme_cancel(ctx: Context) -> None:
     ctx.dossier.cancellation_reason = ctx.payload["reason"].strip()
     ctx.comment = ctx.dossier.cancellation_reason
-    money.release(ctx.dossier, by=ctx.by, refund=True)
+    money.release(ctx.dossier, by=ctx.by, refund=True, now=ctx.now)
     close(ctx)
     ctx.notifications += [("titulaire", "cancel_by_organisme")]
 
@@ -386,7 +386,7 @@ def effect_refuse_service(ctx: Context) -> None:
     dossier = ctx.dossier
     dossier.refusal_reason = ctx.payload["reason"].strip()
     ctx.comment = dossier.refusal_reason
-    money.release(dossier, by=ctx.by, refund=True)
+    money.release(dossier, by=ctx.by, refund=True, now=ctx.now)
     dossier.consumed_cents = 0
     end_control(dossier)
     close(ctx)

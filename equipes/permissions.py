@@ -47,6 +47,25 @@ GRANTS: dict[str, frozenset[Right]] = {
 }
 
 
+# What a member does in « Espace organisme », by right (the stronger of two rights on one
+# thing wins): the home page's sentence is built from these.
+_DOING = [
+    (Right.CATALOGUE_GERER, Right.CATALOGUE_VOIR, "gérez le catalogue de votre organisme", "consultez le catalogue de votre organisme"),
+    (Right.DOSSIERS_TRAITER, Right.DOSSIERS_VOIR, "répondez aux dossiers de formation", "suivez les dossiers de formation"),
+    (Right.FACTURATION_GERER, Right.FACTURATION_VOIR, "facturez les formations réalisées", "consultez la facturation"),
+    (Right.EQUIPE_GERER, None, "gérez votre équipe et ses accès", ""),
+]
+
+
+def what_you_do(rights: frozenset[Right]) -> str:
+    """« Depuis cet espace, vous … » for a member with ``rights``: only what they may do."""
+    parts = [manage if strong in rights else read for strong, weak, manage, read in _DOING if strong in rights or (weak and weak in rights)]
+    if not parts:
+        return "Depuis cet espace, vous consultez votre équipe."
+    listed = parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} et {parts[-1]}"
+    return f"Depuis cet espace, vous {listed}."
+
+
 def rights_of(roles) -> frozenset[Right]:
     return frozenset().union(*(GRANTS[role] for role in roles)) if roles else frozenset()
 

@@ -33,6 +33,8 @@ from .models import CRITERIA_FIELDS, Evaluation, Moderation
 
 EXITED = (Status.SERVICE_DONE, Status.DEBITED)
 ASK_TEMPLATE = "evaluations/emails/ask"
+# The in-app notice: its own words, without the address (the notice is the link).
+ASK_NOTICE_TEMPLATE = "evaluations/notifications/ask"
 COMMENT_MAX_LENGTH = 2000
 
 
@@ -172,12 +174,15 @@ def _ask_key(dossier_id: int) -> str:
     return f"evaluation:ask:{dossier_id}"
 
 
-def evaluation_ask(dossier: Dossier) -> bool:
+def evaluation_ask(dossier: Dossier, *, now: datetime.datetime | None = None) -> bool:
     """Ask the titulaire to evaluate his training (« Mes notifications » and an e-mail), once
-    per dossier whatever calls this; inside the caller's transaction. True when asked now."""
+    per dossier whatever calls this; inside the caller's transaction. True when asked now.
+    ``now``: the moment the training was known to be over (the notice's date)."""
     url = reverse("evaluations:evaluate", args=[dossier.numero])
     context = {"numero": dossier.numero, "intitule": dossier.formation.intitule, "organisme": dossier.organisme.raison_sociale, "url": url}
-    notice = notify_from_template(user=dossier.titulaire, template=ASK_TEMPLATE, context=context, url=url, dedup_key=_ask_key(dossier.pk))
+    notice = notify_from_template(
+        user=dossier.titulaire, template=ASK_NOTICE_TEMPLATE, context=context, url=url, dedup_key=_ask_key(dossier.pk), now=now
+    )
     if notice is None:
         return False
     if dossier.titulaire.email:

@@ -8,7 +8,7 @@ def _on_dossier_event(sender, instance, created, **kwargs):
     if created and instance.transition == "declare_service_done":
         from .services import evaluation_ask
 
-        evaluation_ask(instance.dossier)
+        evaluation_ask(instance.dossier, now=instance.created_at)
 
 
 def connect() -> None:

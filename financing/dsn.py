@@ -116,6 +116,14 @@ def _posted_at(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(9, 30), tzinfo=timezone.get_default_timezone())
 
 
+def credited_at(nir: str, year: int, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """When ``year``'s credit is posted for ``nir``: the simulated DSN's day for that person
+    and year (between 1 February and 30 June of the following year), never after ``now``.
+    The demo's written careers are dated by it too."""
+    now = now or timezone.now()
+    return min(_posted_at(_credit_day(_rng(nir_lib.compact(nir), year), year)), now)
+
+
 @transaction.atomic
 def load_simulated(account: CpfAccount, *, today: datetime.date | None = None) -> list[YearlyDeclaration]:
     """Credit ``account`` with its simulated DSN; the years already declared are skipped."""

@@ -100,13 +100,16 @@ def provider():
     return TestCardProvider()
 
 
-def payment_pay(*, user, amount_cents: int, purpose: str, reference: str, card: Card, idempotency_key: uuid.UUID) -> Payment:
+def payment_pay(
+    *, user, amount_cents: int, purpose: str, reference: str, card: Card, idempotency_key: uuid.UUID, now: datetime.datetime | None = None
+) -> Payment:
     """Charge the card once. Returns the payment (succeeded or failed); the same key — a
-    double click, a retried request — returns the first payment without charging again."""
+    double click, a retried request — returns the first payment without charging again.
+    ``now``: the moment of the purchase (its dates and its receipt's « payé le »)."""
     existing = Payment.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing
-    problems = card_problems(card, timezone.localdate())
+    problems = card_problems(card, timezone.localdate(now))
     if problems:
         raise PaymentRefused(" ".join(problems.values()))
     gateway = provider()
@@ -123,6 +126,7 @@ def payment_pay(*, user, amount_cents: int, purpose: str, reference: str, card: 
                 provider=gateway.name,
                 card_brand=card.brand,
                 card_last4=card.last4,
+                created_at=now or timezone.now(),
             )
     except IntegrityError:
         # The same key, or another live payment for this reference, won the race.
@@ -141,7 +145,7 @@ def payment_pay(*, user, amount_cents: int, purpose: str, reference: str, card: 
         if result.succeeded:
             payment.status = Payment.Status.SUCCEEDED
             payment.provider_reference = result.reference
-            payment.paid_at = timezone.now()
+            payment.paid_at = now or timezone.now()
             payment.receipt_number = f"REC-{payment.paid_at:%Y}-{payment.pk:07d}"
         else:
             payment.status = Payment.Status.FAILED

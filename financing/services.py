@@ -77,7 +77,13 @@ def dossier_reference(numero: str) -> str:
     return f"dossier:{numero}"
 
 
-def _append(account: CpfAccount, kind: str, amount_cents: int, label: str, *, by=None, dossier=None, **fields) -> Movement:
+def _append(
+    account: CpfAccount, kind: str, amount_cents: int, label: str, *, by=None, dossier=None, now: datetime.datetime | None = None, **fields
+) -> Movement:
+    """``now`` dates the movement when its cause happened earlier (a service called with the
+    moment of its step, as the demo's backdated dossiers are)."""
+    if now is not None:
+        fields["created_at"] = now
     if dossier is not None:
         fields.update(dossier_id=dossier.pk, reference=dossier_reference(dossier.numero))
     movement = Movement(account=account, kind=kind, amount_cents=amount_cents, label=label, created_by=by, **fields)
@@ -107,28 +113,49 @@ def correction_add(*, account: CpfAccount, amount_cents: int, reason: str, by) -
 
 
 @transaction.atomic
-def abondement_add(*, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "", dossier=None) -> Movement:
+def abondement_add(
+    *, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "", dossier=None, now: datetime.datetime | None = None
+) -> Movement:
     """Money given on top of the rights (employer, France Travail, région, OPCO…)."""
     if amount_cents <= 0:
         raise FinancingError("Le montant d'un abondement doit être positif.")
     _locked(account)
     return _append(
-        account, MovementKind.ABONDEMENT, amount_cents, f"Abondement : {financeur}{_for(dossier)}", by=by, reference=reference, dossier=dossier
+        account,
+        MovementKind.ABONDEMENT,
+        amount_cents,
+        f"Abondement : {financeur}{_for(dossier)}",
+        by=by,
+        reference=reference,
+        dossier=dossier,
+        now=now,
     )
 
 
 @transaction.atomic
-def abondement_reverse(*, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "", dossier=None) -> Movement:
+def abondement_reverse(
+    *, account: CpfAccount, amount_cents: int, financeur: str, by=None, reference: str = "", dossier=None, now: datetime.datetime | None = None
+) -> Movement:
     """Give an abondement back to its financeur (its training did not take place)."""
     _locked(account)
     return _append(
-        account, MovementKind.ABONDEMENT, -amount_cents, f"Abondement rendu : {financeur}{_for(dossier)}", by=by, reference=reference, dossier=dossier
+        account,
+        MovementKind.ABONDEMENT,
+        -amount_cents,
+        f"Abondement rendu : {financeur}{_for(dossier)}",
+        by=by,
+        reference=reference,
+        dossier=dossier,
+        now=now,
     )
 
 
 @transaction.atomic
-def rights_lock(*, account: CpfAccount, amount_cents: int, label: str = "", reference: str = "", by=None, dossier=None) -> Movement:
-    """Block rights for an accepted dossier; refused if they are not available."""
+def rights_lock(
+    *, account: CpfAccount, amount_cents: int, label: str = "", reference: str = "", by=None, dossier=None, now: datetime.datetime | None = None
+) -> Movement:
+    """Block rights for an accepted dossier; refused if they are not available. ``now``: the
+    moment of the acceptance (the movement's date)."""
     if amount_cents <= 0:
         raise FinancingError("Le montant à bloquer doit être positif.")
     _locked(account)
@@ -136,19 +163,30 @@ def rights_lock(*, account: CpfAccount, amount_cents: int, label: str = "", refe
     if amount_cents > available:
         raise InsufficientRights(f"Vos droits disponibles ({euros(available)}) ne couvrent plus ce montant ({euros(amount_cents)}).")
     label = label or f"Droits bloqués pour le dossier n° {dossier.numero}"
-    return _append(account, MovementKind.BLOCAGE, amount_cents, label, reference=reference, by=by, dossier=dossier)
+    return _append(account, MovementKind.BLOCAGE, amount_cents, label, reference=reference, by=by, dossier=dossier, now=now)
 
 
 @transaction.atomic
-def rights_unlock(*, account: CpfAccount, amount_cents: int, label: str = "", reference: str = "", by=None, dossier=None) -> Movement:
+def rights_unlock(
+    *, account: CpfAccount, amount_cents: int, label: str = "", reference: str = "", by=None, dossier=None, now: datetime.datetime | None = None
+) -> Movement:
     """Release rights blocked for a dossier (cancelled before the training)."""
     _locked(account)
     label = label or f"Droits débloqués (dossier n° {dossier.numero} annulé)"
-    return _append(account, MovementKind.DEBLOCAGE, -amount_cents, label, reference=reference, by=by, dossier=dossier)
+    return _append(account, MovementKind.DEBLOCAGE, -amount_cents, label, reference=reference, by=by, dossier=dossier, now=now)
 
 
 @transaction.atomic
-def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int, reference: str = "", by=None, dossier=None) -> list[Movement]:
+def rights_debit(
+    *,
+    account: CpfAccount,
+    locked_cents: int,
+    consumed_cents: int,
+    reference: str = "",
+    by=None,
+    dossier=None,
+    now: datetime.datetime | None = None,
+) -> list[Movement]:
     """At the end of a training: release what was blocked and debit what was consumed
     (prorated when the rules say so). Two movements, one transaction."""
     _locked(account)
@@ -163,6 +201,7 @@ def rights_debit(*, account: CpfAccount, locked_cents: int, consumed_cents: int,
         locked_cents=locked_cents,
         consumed_cents=consumed_cents,
         by=by,
+        now=now,
     )
     for movement in movements:
         movement.full_clean()
@@ -290,8 +329,7 @@ def yearly_credit(
     credited = max(0, min(computed, ceiling - ceiling_base(account)))
     movement = None
     if credited:
-        dated = {"created_at": credited_at} if credited_at is not None else {}
-        movement = _append(account, MovementKind.ALIMENTATION, credited, f"Alimentation du compte {year}", year=year, **dated)
+        movement = _append(account, MovementKind.ALIMENTATION, credited, f"Alimentation du compte {year}", year=year, now=credited_at)
     return YearlyDeclaration.objects.create(
         account=account,
         year=year,

@@ -158,9 +158,12 @@ def requeue_stuck(*, older_than_minutes: int = 15) -> int:
     return len(ids)
 
 
-def notify(*, user, title: str, body: str = "", url: str = "", dedup_key: str | None = None) -> Notification | None:
-    """Add an in-app notification (« Mes notifications »); idempotent with a ``dedup_key``."""
-    notification = Notification(user=user, title=title, body=body, url=url, dedup_key=dedup_key)
+def notify(
+    *, user, title: str, body: str = "", url: str = "", dedup_key: str | None = None, now: datetime.datetime | None = None
+) -> Notification | None:
+    """Add an in-app notification (« Mes notifications »); idempotent with a ``dedup_key``.
+    ``now``: the moment of what it tells (a service called with the moment of its step)."""
+    notification = Notification(user=user, title=title, body=body, url=url, dedup_key=dedup_key, created_at=now or timezone.now())
     if dedup_key is None:
         notification.save()
         return notification
@@ -172,10 +175,12 @@ def notify(*, user, title: str, body: str = "", url: str = "", dedup_key: str | 
     return notification
 
 
-def notify_from_template(*, user, template: str, context: dict, url: str = "", dedup_key: str | None = None) -> Notification | None:
+def notify_from_template(
+    *, user, template: str, context: dict, url: str = "", dedup_key: str | None = None, now: datetime.datetime | None = None
+) -> Notification | None:
     """An in-app notification whose title and text are ``template``'s subject and body."""
     title, body = render_message(template, context)
-    return notify(user=user, title=title, body=body.strip(), url=url, dedup_key=dedup_key)
+    return notify(user=user, title=title, body=body.strip(), url=url, dedup_key=dedup_key, now=now)
 
 
 def notifications_mark_read(*, user, ids=None) -> int:

@@ -3,6 +3,7 @@ does, the messages next to the fields, isolation between organismes, fixed query
 
 import csv
 import io
+import re
 
 import pytest
 from auditlog.models import LogEntry
@@ -164,7 +165,12 @@ def test_bank_details_are_saved_and_each_change_is_logged(client, organisme, org
     entries = LogEntry.objects.get_for_object(account)
     assert entries.count() == 2 and entries.filter(actor=organisme_user).count() == 2
     page = text(client.get(reverse("billing:bank")))
-    assert "Historique des modifications" in page and "modification (iban, bic" in page.replace("bic, iban", "iban, bic")
+    assert "Historique des modifications" in page
+    # The fields changed by their French labels, without the technical ones.
+    changed = re.search(r"modification \(([^)]*)\)", page).group(1)
+    assert sorted(changed.split(", ")) == ["BIC", "IBAN"]
+    created = re.search(r"création \(([^)]*)\)", page).group(1)
+    assert sorted(created.split(", ")) == ["BIC", "IBAN", "titulaire du compte"]
 
 
 def test_operator_prepares_and_executes_a_batch_from_the_admin(client, organisme, organisme_user, bank, operator):
@@ -176,9 +182,19 @@ def test_operator_prepares_and_executes_a_batch_from_the_admin(client, organisme
     batch = PaymentBatch.objects.get()
     response = client.get(reverse("admin:billing_paymentbatch_pain001", args=[batch.pk]))
     assert response.status_code == 200 and b'<InstdAmt Ccy="EUR">870.00</InstdAmt>' in response.content
-    client.post(reverse("admin:billing_paymentbatch_changelist"), {"action": "execute", "_selected_action": [batch.pk]})
+    executed = client.post(reverse("admin:billing_paymentbatch_changelist"), {"action": "execute", "_selected_action": [batch.pk]}, follow=True)
+    assert "1 facture(s) payée(s) ; les organismes sont prévenus." in text(executed)
     invoice.refresh_from_db()
     assert invoice.status == Invoice.Status.PAID
     assert "Payée" in text(client.get(reverse("admin:billing_invoice_change", args=[invoice.pk])))
+    # Executed again: a warning, nothing paid, nobody told twice.
+    again = client.post(reverse("admin:billing_paymentbatch_changelist"), {"action": "execute", "_selected_action": [batch.pk]}, follow=True)
+    shown = [(message.level_tag, message.message) for message in again.context["messages"]]
+    assert shown == [("warning", "Ce lot est déjà exécuté : rien n'a été payé.")]
+    client.force_login(organisme_user)
+    invoice_page = client.get(reverse("billing:invoice", args=[invoice.number])).content.decode()
+    current = re.search(r'fr-breadcrumb__link" aria-current="page">([^<]*)<', invoice_page).group(1)
+    assert current == f"Facture n° {invoice.number}" and f"<h1>Facture n° {invoice.number}</h1>" in invoice_page
+    client.force_login(operator)
     client.force_login(organisme_user)
     assert "Payée" in text(client.get(reverse("billing:invoice", args=[invoice.number])))

@@ -1,4 +1,5 @@
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -128,3 +129,45 @@ def test_favourites_list_runs_a_fixed_number_of_queries(client, titulaire, djang
         Favori.objects.create(user=titulaire, formation=FormationFactory())
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(reverse("catalogue:favoris")).status_code == 200
+
+
+def sidebar_price(client, formation) -> str:
+    html = client.get(detail_url(formation)).content.decode()
+    shown = re.search(r"Prix de la formation</h2>\s*<p>(.*?)</p>", html, re.S).group(1)
+    return re.sub(r"<[^>]+>", "", shown).strip()
+
+
+def test_the_price_is_the_formations_from_its_open_sessions(client, formation):
+    assert sidebar_price(client, formation) == "870,00\u00a0€"
+    # Another action, dearer, listed first: the page gives the lowest price, « à partir de ».
+    SessionFactory(formation=formation, price_cents=120_000, duree_heures=10, start_date=timezone.localdate() + datetime.timedelta(days=2))
+    assert sidebar_price(client, formation) == "à partir de 870,00\u00a0€"
+
+
+def test_the_duration_reads_the_same_on_the_formation_favourites_and_the_organismes_catalogue(client, titulaire, organisme_user):
+    """A formation has no duration of its own: each action has its own; the formation as a
+    whole reads « à partir de » the shortest wherever it is listed."""
+    formation = FormationFactory(organisme=organisme_user.organisme, intitule="Excel - préparation à la certification Tosa")
+    SessionFactory(formation=formation, duree_heures=35, price_cents=120_000, commune=commune("metz"), address="1 rue Haute")
+    SessionFactory(formation=formation, duree_heures=30, price_cents=89_000, commune=None, address="")
+    client.force_login(titulaire)
+    client.post(reverse("catalogue:favori", args=[formation.numero]), {"action": "ajouter"})
+    assert "à partir de 30 h de formation" in text(client.get(detail_url(formation)))
+    assert "à partir de 30 h" in text(client.get(reverse("catalogue:favoris")))
+    client.force_login(organisme_user)
+    assert "à partir de 30 h" in text(client.get(reverse("catalogue:organisme-formations")))
+
+
+@pytest.mark.parametrize("who", ["anonymous", "titulaire", "organisme_user", "conseiller"])
+def test_only_titulaires_and_visitors_are_offered_to_register(client, formation, who, request):
+    if who != "anonymous":
+        client.force_login(request.getfixturevalue(who))
+    page = client.get(detail_url(formation)).content.decode()
+    session = formation.sessions.get()
+    offered = "S'inscrire à cette session" in page
+    assert offered == (who in ("anonymous", "titulaire"))
+    if who == "anonymous":
+        login = reverse("accounts:login") + "?next=" + reverse("dossiers:register", args=[session.public_id])
+        assert f'href="{login}"' in page
+    elif who == "titulaire":
+        assert f'href="{reverse("dossiers:register", args=[session.public_id])}"' in page

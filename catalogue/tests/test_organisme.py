@@ -1,6 +1,7 @@
 """« Espace organisme »: staff manage their own catalogue, never another organisme's."""
 
 import datetime
+import html
 
 import pytest
 from django.urls import reverse
@@ -269,3 +270,14 @@ def test_action_vat_rate_is_chosen_by_the_organisme_and_exempt_by_default(staff_
     action = Action.objects.get(tva=Formation.Tva.NORMALE)
     assert action.price_ht_cents == 100_000
     assert "1 200,00 € TTC, soit 1 000,00 € HT" in text(staff_client.get(response.url)).replace("\u202f", " ").replace("\xa0", " ")
+
+
+def test_the_catalogue_list_names_each_certification_as_people_read_it(client, organisme_user):
+    vae = CertificationFactory(type="VAE", code="VAE", libelle="Accompagnement VAE")
+    rs = CertificationFactory(type="RS", code="6225", libelle="Bright Language")
+    for certification in (vae, rs):
+        SessionFactory(formation=FormationFactory(organisme=organisme_user.organisme, certification=certification))
+    client.force_login(organisme_user)
+    page = html.unescape(text(client.get(reverse("catalogue:organisme-formations"))))
+    assert f"<td>{vae.tag}</td>" in page and "<td>RS 6225</td>" in page
+    assert "VAE VAE" not in page and vae.tag != "VAE"

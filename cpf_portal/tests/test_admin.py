@@ -90,6 +90,25 @@ def test_every_admin_page_opens_in_french_with_euros(client, operator, make_doss
     assert euros(dossier.price_cents) in dossier_page and euros(dossier.droits_cents) in dossier_page
 
 
+def test_every_admin_add_page_opens_for_a_superuser(client, operator):
+    assert operator.is_superuser
+    client.force_login(operator)
+    request = RequestFactory().get("/admin/")
+    request.user = operator
+    opened = 0
+    for model, model_admin in admin.site._registry.items():
+        if not model_admin.has_add_permission(request):
+            continue
+        opts = model._meta
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+        response = client.get(url)
+        assert response.status_code == 200, url
+        opened += 1
+    assert opened >= 15
+    organisme_add = text(client.get(reverse("admin:catalogue_organisme_add")))
+    assert "Suspendre ou lever la suspension" not in organisme_add
+
+
 def test_cpf_accounts_list_their_balance_in_euros_in_a_fixed_number_of_queries(
     client, operator, titulaire_with_rights, django_assert_max_num_queries
 ):
@@ -124,6 +143,23 @@ def test_sections_business_first_technical_apart(client, operator):
     business = [label for label in labels if label in BUSINESS_ORDER]
     assert business == sorted(business, key=BUSINESS_ORDER.index) and labels[:3] == ["accounts", "financing", "dossiers"]
     assert not {"otp_totp", "otp_static"} & set(labels)  # English library pages left out
+
+
+def test_celery_beats_sections_read_in_correct_french(client, operator):
+    from django.db.migrations.state import ModelState
+    from django_celery_beat.models import IntervalSchedule
+
+    client.force_login(operator)
+    app_list = client.get(reverse("admin:index")).context["app_list"]
+    beat = next(app for app in app_list if app["app_label"] == "django_celery_beat")
+    names = {model["name"] for model in beat["models"]}
+    assert {"Intervalles", "Tâches périodiques", "Évènements solaires"} <= names
+    assert not {"Intervales", "Tâches périodique", "Évènements solaire"} & names
+    page = text(client.get(reverse("admin:django_celery_beat_intervalschedule_changelist")))
+    assert "Intervalles" in page and "Intervales" not in page
+    # Display only: the library's migrations see its own declared names.
+    declared = ModelState.from_model(IntervalSchedule).options["verbose_name"]
+    assert declared is IntervalSchedule._meta.original_attrs["verbose_name"] and str(declared) != "intervalle"
 
 
 def test_operator_resets_a_second_factor(client, operator, organisme_user):
@@ -173,3 +209,14 @@ def test_a_money_rule_is_typed_in_euros(client, operator):
 def test_the_admin_is_for_operators_only(client, titulaire):
     client.force_login(titulaire)
     assert client.get(reverse("admin:financing_cpfaccount_changelist")).status_code == 302
+
+
+def test_the_dossier_list_gives_the_deadline_as_users_read_it(client, operator, make_dossier):
+    from cpf_portal.templatetags import deadline_day
+
+    dossier = make_dossier(Status.SERVICE_DONE)
+    client.force_login(operator)
+    page = text(client.get(reverse("admin:dossiers_dossier_changelist")))
+    day = deadline_day(dossier.deadline_at)  # midnight is the end of the day before
+    assert f"Validation automatique du service fait après le {day}" in page
+    assert "00:00" not in page

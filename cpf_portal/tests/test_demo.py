@@ -13,12 +13,15 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Invoice, PaymentBatch
-from catalogue.models import Formation, Organisme
+from catalogue.models import Formation, Organisme, Session
+from cpf_portal.testing import text
 from documents.models import Document
 from dossiers.models import Dossier
 from dossiers.states import BillingState, Status
 from equipes.models import Membership, TeamRole
 from evaluations.models import Evaluation
+from financing.models import Movement, MovementKind
+from notifications.models import Notification
 
 
 @pytest.mark.django_db
@@ -48,9 +51,12 @@ def test_demo_data_shows_every_step_of_the_money_loop_and_loads_once():
     assert sorted(Evaluation.objects.exclude(comment="").values_list("moderation", flat=True)) == ["pending", "published"]
     demo = dossiers.get(titulaire__email="titulaire@cpf-demo.example", status=Status.SERVICE_DONE)
     assert demo.status == Status.SERVICE_DONE and not Evaluation.objects.filter(dossier=demo).exists()
+    # The generated catalogue is loaded on a fresh database, once.
+    assert Formation.objects.exclude(organisme=organisme).count() == 40 and "Catalogue de démonstration : 40 formations" in out.getvalue()
     count = dossiers.count()
     call_command("load_demo", formations=40, stdout=io.StringIO())
     assert Dossier.objects.filter(organisme=organisme).count() == count and Invoice.objects.count() == 2
+    assert Formation.objects.exclude(organisme=organisme).count() == 40
 
 
 @pytest.mark.django_db
@@ -89,3 +95,39 @@ def test_demo_organisme_offers_every_modality_and_rythm_and_prerequisites():
     # One training of each eligible action without a certification, in Metz (issue 16).
     types = set(actions.filter(commune__code_insee="57463").values_list("formation__certification__type", flat=True))
     assert {"PERMIS", "BILAN", "VAE", "CREATION"} <= types
+
+
+@pytest.mark.django_db
+def test_demo_dates_follow_each_other_no_deadline_is_past_and_the_example_keeps_its_sessions(client):
+    call_command("load_demo", formations=20, stdout=io.StringIO())
+    now = timezone.now()
+    dossiers = Dossier.objects.filter(titulaire__email__endswith="@cpf-demo.example")
+    assert dossiers.count() >= 12
+    for dossier in dossiers:
+        events = list(dossier.events.order_by("id"))
+        moments = [event.created_at for event in events]
+        # « Dossier créé » first, then each step in the order it happened, none in the future.
+        assert events[0].transition == "create" and dossier.created_at == moments[0], dossier.numero
+        assert moments == sorted(moments) and moments[-1] <= now, dossier.numero
+        steps = set(moments)
+        # Every ledger movement, card payment and notice of a step is dated at that step.
+        for movement in Movement.objects.filter(dossier=dossier):
+            assert movement.created_at in steps, (dossier.numero, movement.label, movement.created_at)
+        if dossier.payment_id:
+            assert dossier.payment.paid_at == dossier.accepted_at and dossier.payment.paid_at in steps
+        for notice in Notification.objects.filter(dedup_key__startswith=f"dossier:{dossier.pk}:"):
+            assert notice.created_at in steps, (dossier.numero, notice.title)
+        # No deadline of the demo is already past when it loads.
+        assert dossier.deadline_at is None or dossier.deadline_at > now, (dossier.numero, dossier.deadline_at)
+    # The rights credited to the demo's people are dated on the DSN's day, not on the loading day.
+    camille = Movement.objects.filter(account__user__email="titulaire@cpf-demo.example", kind=MovementKind.ALIMENTATION)
+    assert sorted(m.created_at.year for m in camille) == [2025, 2026]
+    assert all(datetime.date(m.year + 1, 2, 1) <= timezone.localdate(m.created_at) <= datetime.date(m.year + 1, 6, 30) for m in camille)
+    # The seed's example lists only its own sessions, at its price (870 €): the demo's dossiers
+    # walk through its next session or through sessions that ended, or other formations.
+    example = Formation.objects.get(numero="90000001900019_BRIGHT-ANGLAIS")
+    assert set(example.actions.values_list("price_cents", flat=True)) == {87_000}
+    open_sessions = Session.objects.open(timezone.localdate()).filter(formation=example)
+    assert set(open_sessions.values_list("price_cents", flat=True)) == {87_000} and open_sessions.count() == 2
+    page = text(client.get(f"/formations/{example.numero}/"))
+    assert "870,00\xa0€" in page and "à partir de" not in page

@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
+from cpf_portal.testing import text
 from dossiers import services
 from dossiers.deadlines import deadline_after
 from dossiers.tests import factories as f
@@ -93,3 +94,16 @@ def test_the_contact_d_inscription_receives_the_new_dossier_e_mail(titulaire_wit
     services.expire_overdue(now=dossier.deadline_at + datetime.timedelta(seconds=1))
     send_queued_emails()
     assert len([m for m in mail.outbox if m.to == ["inscriptions-anglais@cp-formation.example"]]) == 2
+
+
+def test_the_history_names_the_acknowledgement_and_who_made_it_once(client, titulaire_with_rights, with_prerequisites, organisme_user):
+    dossier = acknowledge(f.sent(titulaire_with_rights, with_prerequisites), organisme_user)
+    client.force_login(organisme_user)
+    organisme_page = text(client.get(reverse("dossiers:organisme-detail", args=[dossier.numero])))
+    history = organisme_page.split("Historique du dossier")[1]
+    assert "Dossier envoyé par le titulaire" in history and "Accusé de réception de la demande par vous" in history
+    client.force_login(titulaire_with_rights)
+    history = text(client.get(reverse("dossiers:detail", args=[dossier.numero]))).split("Historique du dossier")[1]
+    assert "Dossier créé par vous" in history and "Accusé de réception de la demande par l'organisme" in history
+    # The state is not repeated for a step that changes none, nor the actor in brackets.
+    assert "Envoyé (en attente" not in history and "(organisme)" not in history

@@ -415,3 +415,17 @@ def test_each_confirmation_names_its_buttons():
     for confirmation in CONFIRMATIONS.values():
         assert confirmation.question and confirmation.confirm and confirmation.back
         assert not DOUBLED.search(confirmation.question)
+
+
+def test_every_history_row_has_its_name_for_each_audience():
+    from dossiers.models import DossierEvent
+    from dossiers.workflow import TRANSITIONS
+
+    for name in [*TRANSITIONS, "create", "control_open"]:
+        for audience in (display.TITULAIRE, display.ORGANISME):
+            assert name in display.EVENT_LABELS[audience], (name, audience)
+    proposal = DossierEvent(transition="propose", from_status=Status.SENT, to_status=Status.PROPOSED, actor_role="organisme")
+    assert proposal.titulaire_line == "Proposition envoyée par l'organisme"
+    assert proposal.organisme_line == "Demande validée, proposition envoyée par vous"
+    validated = DossierEvent(transition="validate_service", from_status=Status.SERVICE_DONE, to_status=Status.DEBITED, actor_role="system")
+    assert not any(word in validated.titulaire_line.lower() for word in JARGON)

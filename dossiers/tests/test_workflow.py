@@ -15,7 +15,7 @@ from dossiers.tests import factories as f
 from dossiers.workflow import TRANSITIONS, Actor, DossierError, Status, TransitionNotAllowed
 from financing import payments
 from financing import services as money
-from financing.models import Avoir, Movement, Payment, Refund
+from financing.models import Avoir, Movement, MovementKind, Payment, Refund
 from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -189,6 +189,33 @@ def test_accept_pays_the_reste_and_locks_the_rights(cast):
     assert dossier.payment.status == Payment.Status.SUCCEEDED and dossier.payment.amount_cents == 12_000
     assert money.balances(money.account_for(cast["titulaire"])) == {"acquired": 75_000, "locked": 75_000, "available": 0}
     assert dossier.retractation_until > timezone.now()
+
+
+def test_a_backdated_acceptance_dates_its_payment_and_its_rights_lock_at_the_moment_given(cast):
+    """A service called with the moment of its step (the demo's dossiers, a retried call)
+    dates everything it writes then, not at the time of the call."""
+    accepted_at = timezone.now() - datetime.timedelta(days=3)
+    dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
+    accepted = services.dossier_pay_and_accept(
+        dossier=dossier,
+        titulaire=cast["titulaire"],
+        card=f.CARD,
+        idempotency_key=uuid.uuid4(),
+        expected_version=dossier.version,
+        expected_reste_cents=dossier.reste_a_payer_cents - dossier.avoir_cents,
+        now=accepted_at,
+    )
+    lock = Movement.objects.get(dossier=accepted, kind=MovementKind.BLOCAGE)
+    assert lock.created_at == accepted_at and accepted.accepted_at == accepted_at
+    assert accepted.payment.paid_at == accepted_at and accepted.payment.created_at == accepted_at
+    assert accepted.events.get(transition="accept").created_at == accepted_at
+
+
+def test_a_backdated_creation_comes_first_in_the_history(cast):
+    created_at = timezone.now() - datetime.timedelta(days=5)
+    dossier = services.dossier_create(titulaire=cast["titulaire"], session=cast["session"], now=created_at)
+    assert dossier.created_at == created_at
+    assert dossier.events.get(transition="create").created_at == created_at
 
 
 def test_accept_without_payment_when_rights_cover_everything(cast):

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from catalogue.models import Formation
 from cpf_portal.http import list_links, private_file, table_download
 from cpf_portal.money import amount, from_cents
-from equipes.permissions import Right, can, current_membership, organisme_required
+from equipes.permissions import Right, can, current_membership, organisme_required, what_you_do
 
 from .. import billing, display, services
 from ..forms import InboxFilterForm, OrganismeCancelForm, ProofForm, ProposalForm, RefusalForm, ServiceDoneForm, VersionForm
@@ -86,6 +86,7 @@ def home(request):
     context = {
         "organisme": organisme,
         "membership": membership,
+        "doing": what_you_do(allowed.rights),
         "counts": counts,
         "to_answer": Dossier.objects.for_organisme(organisme).filter(status=Status.SENT).count() if allowed.dossiers_voir else 0,
         "to_bill": billing.to_bill(Dossier.objects.filter(organisme=organisme)).count() if allowed.facturation_voir else 0,

@@ -2,6 +2,7 @@
 per person), a person outside the team, and another organisme's member."""
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -157,3 +158,47 @@ def test_notices_about_dossiers_reach_the_members_who_see_them(organisme, organi
         Notification.objects.filter(title__contains=dossier.numero).exclude(title__startswith="[Non traité]").values_list("user_id", flat=True)
     )
     assert {organisme_user.pk, lecteur.pk} <= lapsed and catalogue_only.pk not in lapsed
+
+
+@pytest.mark.parametrize("role", list(TeamRole))
+def test_no_page_offers_a_role_a_link_its_rights_refuse(client, organisme, make_dossier, role):
+    """The home and a billable dossier (« À facturer », with its way to « Facturation »): every
+    organisme link shown to a role opens for it (no 403)."""
+    dossier = make_dossier(Status.DEBITED)
+    assert dossier.billable_cents
+    person = OrganismeStaffFactory(organisme=organisme, roles=[role])
+    client.force_login(person)
+    pages = [reverse("dossiers:organisme-home")]
+    if Right.DOSSIERS_VOIR in GRANTS[role]:
+        pages.append(reverse("dossiers:organisme-detail", args=[dossier.numero]))
+    for page in pages:
+        html = client.get(page).content.decode()
+        links = set(re.findall(r'href="(/[^"#?]*)', html)) - {reverse("accounts:logout")}
+        for href in sorted(link for link in links if not link.startswith("/static/")):
+            assert client.get(href).status_code != 403, (role, page, href)
+    if Right.FACTURATION_VOIR not in GRANTS[role] and Right.DOSSIERS_VOIR in GRANTS[role]:
+        assert reverse("billing:to-bill") not in client.get(pages[-1]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("roles", "sentence"),
+    [
+        (
+            [TeamRole.GESTIONNAIRE],
+            "vous gérez le catalogue de votre organisme, répondez aux dossiers de formation et facturez les formations réalisées.",
+        ),
+        ([TeamRole.LECTEUR], "vous consultez le catalogue de votre organisme, suivez les dossiers de formation et consultez la facturation."),
+        ([TeamRole.CATALOGUE], "vous gérez le catalogue de votre organisme."),
+        ([TeamRole.ADMINISTRATIF], "vous consultez le catalogue de votre organisme et répondez aux dossiers de formation."),
+        (
+            [TeamRole.FINANCIER],
+            "vous consultez le catalogue de votre organisme, suivez les dossiers de formation et facturez les formations réalisées.",
+        ),
+        ([TeamRole.RESPONSABLE], "vous gérez votre équipe et ses accès."),
+    ],
+)
+def test_the_home_page_says_what_the_role_does(client, organisme, roles, sentence):
+    from cpf_portal.testing import text
+
+    client.force_login(OrganismeStaffFactory(organisme=organisme, roles=roles))
+    assert f"Depuis cet espace, {sentence}" in text(client.get(reverse("dossiers:organisme-home")))

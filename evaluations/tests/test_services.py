@@ -3,10 +3,12 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import TitulaireFactory
 from catalogue.models import FormationIndex
+from cpf_portal.testing import text
 from dossiers.tests import factories as f
 from dossiers.workflow import Status
 from evaluations import services
@@ -161,6 +163,21 @@ def test_the_exit_declaration_asks_the_titulaire_once(make_dossier, django_captu
     assert email.to == dossier.titulaire.email and "Évaluer ma formation" in email.body_text
     assert services.evaluation_ask(dossier) is False  # asked once
     assert Email.objects.filter(dedup_key__startswith="evaluation:ask:").count() == 1
+    # The in-app notice has its own words: no address typed out (the notice is the link),
+    # dated when the exit was declared.
+    assert "http" not in notice.body and "Évaluer ma formation :" not in notice.body and "est terminée" in notice.body
+    exit_event = dossier.events.get(transition="declare_service_done")
+    assert notice.created_at == exit_event.created_at
+
+
+def test_mes_notifications_shows_the_evaluation_call_without_an_address(client, make_dossier):
+    dossier = make_dossier(Status.SERVICE_DONE)
+    client.force_login(dossier.titulaire)
+    page = client.get(reverse("notifications:list"))
+    shown = text(page)
+    assert f"Évaluez votre formation — dossier n° {dossier.numero}" in shown
+    assert "http://" not in shown and "Évaluer ma formation :" not in shown
+    assert f'href="/mes-dossiers/{dossier.numero}/evaluation/"' in page.content.decode()
 
 
 def test_the_daily_job_asks_when_the_session_ended_in_training(make_dossier):

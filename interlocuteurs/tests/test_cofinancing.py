@@ -328,6 +328,9 @@ def test_the_conseiller_grants_and_the_titulaire_sees_the_new_split(client, cast
     page = text(client.get(request_url(cofinancing)))
     assert "Je suis inscrit depuis six mois." in page and "Accorder l'abondement</button>" in page and "Refuser la demande</button>" in page
     assert 'value="120,00"' in page  # the amount asked, ready to grant
+    # The conseiller reads the titulaire's financing in the third person.
+    assert "Financement du dossier" in page and "Droits disponibles du titulaire aujourd'hui" in page
+    assert "Mon financement" not in page and "Vos droits" not in page
     response = client.post(request_url(cofinancing), {"action": "accorder", "amount": "120,00", "version": dossier.version}, follow=True)
     page = text(response)
     assert "Abondement de 120,00\u00a0€ accordé" in page and "Accordée le" in page and "Accorder l'abondement</button>" not in page
@@ -335,6 +338,7 @@ def test_the_conseiller_grants_and_the_titulaire_sees_the_new_split(client, cast
     page = dossier_page(client, dossier)
     droits = PRICE - participation() - 12_000
     assert "France Travail Metz Nord finance 120,00\u00a0€ de votre formation" in page
+    assert "Mon financement" in page
     assert f"− {euros(droits)}" in page and euros(participation()) in page
 
 

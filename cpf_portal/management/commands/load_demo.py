@@ -95,7 +95,9 @@ class Command(BaseCommand):
         example = ensure_seed_example(organisme, today=timezone.localdate())
         every_way = ensure_demo_actions(organisme, today=timezone.localdate())
         ensure_demo_action_types(organisme, today=timezone.localdate())
-        if Formation.objects.count() < 2:
+        # The generated catalogue: once, when no other organisme teaches yet (CP-FORMATION's
+        # own formations are made above and by the demo dossiers).
+        if not Formation.objects.exclude(organisme=organisme).exists():
             report = seed_catalogue(formations=formations)
             self.stdout.write(f"Catalogue de démonstration : {report.formations} formations, {report.sessions} sessions.")
         accounts = [
@@ -158,7 +160,14 @@ class Command(BaseCommand):
                 # Two years of work as a salarié: 1 000 € of rights (idempotent per year).
                 account = money.account_for(user)
                 for year in (2024, 2025):
-                    money.yearly_credit(account=account, year=year, status="salarie", hours_worked=Decimal(1607), low_qualification=False)
+                    money.yearly_credit(
+                        account=account,
+                        year=year,
+                        status="salarie",
+                        hours_worked=Decimal(1607),
+                        low_qualification=False,
+                        credited_at=dsn.credited_at(user.nir, year),
+                    )
             label = user.get_role_display()
             if email == "leo.martin@cpf-demo.example":
                 label = f"{label} — droits de la DSN simulée"
