@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalogue', '0020_search_indexes'),
+        ("catalogue", "0020_search_indexes"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='formationindex',
-            name='catalogue_fi_document',
+            model_name="formationindex",
+            name="catalogue_fi_document",
         ),
     ]
