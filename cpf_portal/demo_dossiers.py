@@ -17,13 +17,12 @@ from billing import services as billing
 from catalogue.models import Action, Formation, Modalite, Rythme, Session
 from documents import services as documents
 from dossiers import deadlines, services
-from dossiers.models import Dossier, DossierEvent
+from dossiers.models import Dossier
 from dossiers.workflow import Actor
 from evaluations import services as evaluation_services
 from evaluations.models import CRITERIA_FIELDS
 from financing import dsn, payments
 from financing import services as money
-from notifications.models import Notification
 
 CARD = payments.Card(number="4242424242424242", expiry_month=12, expiry_year=2099, cvc="123")
 RIB = {"holder": "CP-FORMATION", "iban": "FR7630004000010000123456789", "bic": "BNPAFRPPXXX"}
@@ -253,20 +252,6 @@ def _demo_titulaire_documents(organisme, staff: User, contact: dict, today: date
     return finished
 
 
-def _notices_at_their_step(organisme) -> None:
-    """The transitions' in-app notices dated at their step. ``dossiers.notifications`` writes
-    them at the time of the call (it takes no moment yet), and their key names the history row
-    that caused them: ``dossier:<id>:<event>:<history row id>:<audience>:<user>``."""
-    events = dict(DossierEvent.objects.filter(dossier__organisme=organisme).values_list("pk", "created_at"))
-    notices = []
-    for notice in Notification.objects.filter(dedup_key__startswith="dossier:"):
-        event_id = notice.dedup_key.split(":")[3]
-        if event_id.isdigit() and int(event_id) in events:
-            notice.created_at = events[int(event_id)]
-            notices.append(notice)
-    Notification.objects.bulk_update(notices, ["created_at"])
-
-
 def load(organisme, staff: User, password: str, *, today: datetime.date | None = None) -> str:
     """CP-FORMATION's demo dossiers, invoices and payment batches. Returns a one-line report."""
     if User.objects.filter(email__endswith="@cpf-demo.example", role=Role.TITULAIRE, nir=_nir(500)).exists():
@@ -361,7 +346,6 @@ def load(organisme, staff: User, password: str, *, today: datetime.date | None =
     billing.batch_execute(batch=billing.batch_prepare(by=operator, now=paid_on), by=operator, now=paid_on)
     pending = billing.invoice_issue(organisme=organisme, dossier_ids=[partial.pk], by=staff, now=_at(today - datetime.timedelta(days=10)))
     billing.batch_prepare(by=operator, now=_at(today - datetime.timedelta(days=1)))
-    _notices_at_their_step(organisme)
     return (
         f"{Dossier.objects.filter(organisme=organisme).count()} dossiers de démonstration ; factures n° {first_invoice.number} (payée) "
         f"et n° {pending.number} (dans un lot de paiement à exécuter) ; {len(ready)} dossiers à facturer"

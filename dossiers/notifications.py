@@ -98,15 +98,16 @@ def _recipients(dossier, audience: str) -> tuple[list[User], str]:
     return staff, dossier.session.action.registration_email
 
 
-def notify_transition(dossier, key: str, audience: str, *, event_id: int) -> None:
-    """Inside the transition's transaction: notification rows now, e-mails after commit."""
+def notify_transition(dossier, key: str, audience: str, *, event_id: int, now: datetime.datetime | None = None) -> None:
+    """Inside the transition's transaction: notification rows now (dated ``now``, the moment of
+    the step), e-mails after commit."""
     if not has_message(key, audience):
         return
     subject, message, url = _render(dossier, key, audience)
     users, address = _recipients(dossier, audience)
     dedup = f"dossier:{dossier.pk}:{key}:{event_id}:{audience}"
     for user in users:
-        notify(user=user, title=subject, body=message, url=url, dedup_key=f"{dedup}:{user.pk}")
+        notify(user=user, title=subject, body=message, url=url, dedup_key=f"{dedup}:{user.pk}", now=now)
     if address:
         email_queue(
             to=address,

@@ -160,7 +160,7 @@ def dossier_transition(
             created_at=ctx.now,
         )
         for audience, key in ctx.notifications:
-            notify_transition(dossier, key, audience, event_id=event.pk)
+            notify_transition(dossier, key, audience, event_id=event.pk, now=ctx.now)
     return dossier
 
 

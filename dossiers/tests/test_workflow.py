@@ -209,6 +209,10 @@ def test_a_backdated_acceptance_dates_its_payment_and_its_rights_lock_at_the_mom
     assert lock.created_at == accepted_at and accepted.accepted_at == accepted_at
     assert accepted.payment.paid_at == accepted_at and accepted.payment.created_at == accepted_at
     assert accepted.events.get(transition="accept").created_at == accepted_at
+    # its in-app notices too (the organisme's team is told of the acceptance)
+    event = accepted.events.get(transition="accept")
+    notices = [n for n in Notification.objects.filter(dedup_key__startswith=f"dossier:{accepted.pk}:") if n.dedup_key.split(":")[3] == str(event.pk)]
+    assert notices and {notice.created_at for notice in notices} == {accepted_at}
 
 
 def test_a_backdated_creation_comes_first_in_the_history(cast):
