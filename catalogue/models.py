@@ -332,16 +332,6 @@ class Action(models.Model):
         return [Rythme(value).label for value in self.rythmes if value in Rythme.values]
 
     @property
-    def duree_label(self) -> str:
-        """The formation's duration as every page gives it: its actions' (« 30 h », or « à partir
-        de 30 h » when they differ). Read from ``with_duree_range()``, else one query."""
-        from .display import duree_label
-
-        if "duree_heures_max" not in self.__dict__:
-            self.duree_heures_max = self.actions.aggregate(m=Max("duree_heures"))["m"]
-        return duree_label(self.duree_heures, self.duree_heures_max)
-
-    @property
     def price_ht_cents(self) -> int:
         return split_ttc(self.price_cents, self.tva)[0]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from decimal import Decimal
 
 from django.utils import timezone
 
@@ -68,16 +67,7 @@ def _titulaire(index: int, first: str, last: str, password: str) -> User:
         )
         user.set_password(password)
         user.save()
-        account = money.account_for(user)
-        for year in (2023, 2024, 2025):
-            money.yearly_credit(
-                account=account,
-                year=year,
-                status="salarie",
-                hours_worked=Decimal(1607),
-                low_qualification=False,
-                credited_at=dsn.credited_at(user.nir, year, now=now),
-            )
+        dsn.credit_full_years(money.account_for(user), (2023, 2024, 2025), now=now)
     return user
 
 

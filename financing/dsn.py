@@ -125,6 +125,20 @@ def credited_at(nir: str, year: int, *, now: datetime.datetime | None = None) ->
 
 
 @transaction.atomic
+def credit_full_years(account: CpfAccount, years, *, now: datetime.datetime | None = None) -> None:
+    """A written career (the demo's people): each year full time as a salarié, credited on the
+    DSN's day for that person and year (idempotent per year, as the import)."""
+    for year in years:
+        yearly_credit(
+            account=account,
+            year=year,
+            status="salarie",
+            hours_worked=LEGAL_HOURS_PER_YEAR,
+            low_qualification=False,
+            credited_at=credited_at(account.user.nir, year, now=now),
+        )
+
+
 def load_simulated(account: CpfAccount, *, today: datetime.date | None = None) -> list[YearlyDeclaration]:
     """Credit ``account`` with its simulated DSN; the years already declared are skipped."""
     user = account.user

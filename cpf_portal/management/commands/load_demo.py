@@ -3,7 +3,6 @@ role, CP-FORMATION's dossiers in every step with their invoices and a payment ba
 (``cpf_portal.demo_dossiers``). Idempotent: a second run finds what exists and changes nothing."""
 
 import datetime
-from decimal import Decimal
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -158,16 +157,7 @@ class Command(BaseCommand):
                 dsn.load_simulated(money.account_for(user))
             elif user.role == Role.TITULAIRE:
                 # Two years of work as a salarié: 1 000 € of rights (idempotent per year).
-                account = money.account_for(user)
-                for year in (2024, 2025):
-                    money.yearly_credit(
-                        account=account,
-                        year=year,
-                        status="salarie",
-                        hours_worked=Decimal(1607),
-                        low_qualification=False,
-                        credited_at=dsn.credited_at(user.nir, year),
-                    )
+                dsn.credit_full_years(money.account_for(user), (2024, 2025))
             label = user.get_role_display()
             if email == "leo.martin@cpf-demo.example":
                 label = f"{label} — droits de la DSN simulée"
