@@ -29,16 +29,15 @@ END
 $$ LANGUAGE plpgsql;
 """
 
-FUNCTION_OF_0004 = """
-CREATE OR REPLACE FUNCTION catalogue_generation_raise() RETURNS trigger AS $$
-BEGIN
-    INSERT INTO catalogue_generation AS g (scope, value)
-    SELECT scope, nextval('catalogue_generation_seq') FROM unnest(TG_ARGV) AS scope
-    ON CONFLICT (scope) DO UPDATE SET value = EXCLUDED.value;
-    RETURN NULL;
-END
-$$ LANGUAGE plpgsql;
-"""
+
+def _function_of_0004() -> str:
+    """The function as migration 0004 created it (for the way back), read from 0004 itself."""
+    import importlib
+
+    forward = importlib.import_module("catalogue.migrations.0004_generation").FORWARD
+    start = forward.index("CREATE FUNCTION catalogue_generation_raise()")
+    end = forward.index("$$ LANGUAGE plpgsql;", start) + len("$$ LANGUAGE plpgsql;")
+    return "\n" + forward[start:end].replace("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1) + "\n"
 
 
 class Migration(migrations.Migration):
@@ -46,4 +45,4 @@ class Migration(migrations.Migration):
         ("catalogue", "0018_formationindex_place_cells"),
     ]
 
-    operations = [migrations.RunSQL(FUNCTION, FUNCTION_OF_0004)]
+    operations = [migrations.RunSQL(FUNCTION, _function_of_0004())]
