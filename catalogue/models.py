@@ -499,6 +499,9 @@ class FormationIndex(models.Model):
     open_until = models.DateField(null=True)
     min_price_cents = models.BigIntegerField(null=True)
     best_session = models.ForeignKey(Session, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # That session's start, empty when it is « entrée permanente » (migration 0022): a search
+    # filtered on price or dates takes it without visiting the sessions when it passes.
+    best_start_date = models.DateField(null=True)
     # The formation's open sessions in a commune, side by side (id, position, price): a search
     # with keywords and a place finds each matching formation's nearest session in its own
     # row, without visiting the sessions (migration 0005).
@@ -506,6 +509,9 @@ class FormationIndex(models.Model):
     local_latitudes = ArrayField(models.FloatField(), default=list)
     local_longitudes = ArrayField(models.FloatField(), default=list)
     local_prices = ArrayField(models.BigIntegerField(), default=list)
+    # …and their starts, empty for an « entrée permanente » (migration 0022): the same search
+    # filtered on dates or price still reads only the index row.
+    local_start_dates = ArrayField(models.DateField(null=True), default=list)
     # The grid cells of those sessions, computed by PostgreSQL from their positions (migration
     # 0018): with the words in one GIN index, a search with keywords and a place reads only
     # the formations having both (``catalogue.search.place_cells``).

@@ -261,6 +261,12 @@ class _Plan:
     session_where: str  # SQL conditions on s
     session_filtered: bool  # price or date filters on sessions
     rated: bool = False  # sorted by rating: the score holds it
+    # SQL on fi: the formation's cheapest open session (its index row's best_session_id) passes
+    # the session filters; « false » when a filter needs its action.
+    best_passes: str = "true"
+    # SQL on u, a session of the index row's arrays (price, start): the price and date filters.
+    array_where: str = "true"
+    action_filtered: bool = False  # modality or rythm: only the sessions' actions tell
 
 
 def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
@@ -271,10 +277,14 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
     result.corrections = terms.corrections
     if words(query.keywords) and not terms.terms:
         return result  # only stop words
+    if query.commune is None:
+        # Counted up to CAPPED_TOTAL: no page past « plus de 1 000 formations ».
+        query.page = min(query.page, math.ceil(CAPPED_TOTAL / query.per_page))
     plan = _plan(query, terms.terms, today)
     if query.commune is None:
         rows = _fetch(_without_place_sql(query, plan), plan.params)
-        result.total = rows[0][3] if rows else 0
+        total = rows[0][3] if rows else 0
+        result.total, result.total_capped = min(total, CAPPED_TOTAL), total > CAPPED_TOTAL
     elif not terms.terms:
         rows = _place_only(query, plan, result)
     else:
@@ -325,6 +335,8 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         score = f"(coalesce(fi.rating_average, 0) * 400 + {score})::float8"
 
     session_where = ["s.active", "(s.end_date IS NULL OR s.end_date >= %(today)s)"]
+    best_where = ["fi.best_session_id IS NOT NULL"]
+    array_where = []
     # Modality and rythm are the actions': the formations having such an action (index), then
     # the sessions of such an action (the card shows a session that matches).
     action_where = []
@@ -338,14 +350,22 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         params["rythme"] = query.rythme
     if action_where:
         session_where.append(f"EXISTS (SELECT 1 FROM catalogue_action a WHERE a.id = s.action_id AND {' AND '.join(action_where)})")
+        best_where.append("false")
     if query.max_price_cents is not None:
         session_where.append("s.price_cents <= %(max_price)s")
+        best_where.append("fi.min_price_cents <= %(max_price)s")
+        array_where.append("u.price <= %(max_price)s")
         params["max_price"] = query.max_price_cents
+    # best_start_date is empty for an « entrée permanente », as its start is for the sessions.
     if query.start_after:
         session_where.append("(s.permanent_entry OR s.start_date >= %(start_after)s)")
+        best_where.append("(fi.best_start_date IS NULL OR fi.best_start_date >= %(start_after)s)")
+        array_where.append("(u.start_date IS NULL OR u.start_date >= %(start_after)s)")
         params["start_after"] = query.start_after
     if query.start_before:
         session_where.append("(s.permanent_entry OR s.start_date <= %(start_before)s)")
+        best_where.append("(fi.best_start_date IS NULL OR fi.best_start_date <= %(start_before)s)")
+        array_where.append("(u.start_date IS NULL OR u.start_date <= %(start_before)s)")
         params["start_before"] = query.start_before
 
     if query.commune is not None:
@@ -360,6 +380,9 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         session_where=" AND ".join(session_where),
         session_filtered=len(session_where) > 2,
         rated=_sort(query) == "note",
+        best_passes=" AND ".join(best_where),
+        array_where=" AND ".join(array_where) or "true",
+        action_filtered=bool(action_where),
     )
 
 
@@ -380,39 +403,49 @@ def _order_by(query: SearchQuery) -> str:
     }[sort]
 
 
-def _page_sql(matches: str, query: SearchQuery) -> str:
-    """Sort the (formation_id, pick[distance, price, session], score) rows, count them, cut
-    the page."""
-    return f"""
-        WITH matches AS ({matches})
-        SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
-               count(*) OVER () AS total
-        FROM matches
-        ORDER BY {_order_by(query)}
-        LIMIT %(limit)s OFFSET %(offset)s
-    """
-
-
 _PICK_PRECOMPUTED = "ARRAY['Infinity'::float8, fi.min_price_cents, fi.best_session_id]"
 
 
 def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
+    """Keywords without a place: the page's rows in order (a top-N sort, no window over every
+    match), and the matches counted up to CAPPED_TOTAL + 1 by a second scan that stops there.
+    A frequent word (« rncp »: 57 000 formations) is then read once for its order, not also
+    kept whole for an exact count."""
+    order = "fi.min_price_cents, score DESC" if _sort(query) == "prix" else "score DESC, fi.min_price_cents"
     if not plan.session_filtered:
-        # One flat scan: the sort keys are plain columns (no array built per matching row),
-        # the count a window over the same rows.
-        order = "fi.min_price_cents, score DESC" if _sort(query) == "prix" else "score DESC, fi.min_price_cents"
+        matches = f"SELECT fi.best_session_id AS session_id, {plan.score} AS score, fi.min_price_cents, fi.formation_id FROM catalogue_formationindex fi WHERE {plan.formation_where}"
+        counted = f"SELECT 1 FROM catalogue_formationindex fi WHERE {plan.formation_where}"
+    else:
+        # Each formation's cheapest session passing the filters: its cheapest open session,
+        # from its index row, when that one passes (most do); otherwise the first in the same
+        # order among its sessions (covering index on their formation). A formation without
+        # one drops out. The page is ordered by that session's price.
+        matches = f"""
+            SELECT m.pick[2] AS session_id, m.score, m.pick[1] AS min_price_cents, m.formation_id FROM (
+                SELECT fi.formation_id, {plan.score} AS score,
+                       CASE WHEN {plan.best_passes} THEN ARRAY[fi.min_price_cents, fi.best_session_id] ELSE (
+                           SELECT ARRAY[s.price_cents, s.id] FROM catalogue_session s
+                           WHERE s.formation_id = fi.formation_id AND {plan.session_where}
+                           ORDER BY s.price_cents, s.start_date NULLS FIRST, s.id LIMIT 1
+                       ) END AS pick
+                FROM catalogue_formationindex fi WHERE {plan.formation_where}
+                OFFSET 0
+            ) AS m
+            WHERE m.pick IS NOT NULL"""
+        # Visited once (each may cost a look at its sessions), for the count and the page.
         return f"""
-            SELECT fi.best_session_id AS session_id, NULL::float8 AS distance_km, {plan.score} AS score, count(*) OVER () AS total
-            FROM catalogue_formationindex fi WHERE {plan.formation_where}
+            WITH matches AS MATERIALIZED ({matches})
+            SELECT fi.session_id, NULL::float8 AS distance_km, fi.score,
+                   (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total
+            FROM matches AS fi
             ORDER BY {order}, fi.formation_id
             LIMIT %(limit)s OFFSET %(offset)s"""
-    else:
-        matches = f"""
-            SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
-            FROM catalogue_formationindex fi JOIN catalogue_session s ON s.formation_id = fi.formation_id
-            WHERE {plan.formation_where} AND {plan.session_where}
-            GROUP BY fi.formation_id"""
-    return _page_sql(matches, query)
+    return f"""
+        SELECT fi.session_id, NULL::float8 AS distance_km, fi.score,
+               (SELECT count(*) FROM ({counted} LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total
+        FROM ({matches}) AS fi
+        ORDER BY {order}, fi.formation_id
+        LIMIT %(limit)s OFFSET %(offset)s"""
 
 
 # The planner cannot estimate how many sessions lie around a place (from a few dozen in the
@@ -462,7 +495,7 @@ def _strategy(plan: _Plan, terms: Terms) -> str:
     # A primary-key probe per session costs about three times a matching formation's row.
     if 3 * near <= max(terms.estimated_matches, 1):
         return "near_first"
-    return "formation_first" if plan.session_filtered else "arrays"
+    return "formation_first" if plan.action_filtered else "arrays"
 
 
 def _remote_where(plan: _Plan) -> str:
@@ -521,11 +554,11 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
 
     - « near_first »: the sessions around the place, each formation looked up by primary key
       and tested there (words, filters): cost grows with the sessions around the place.
-    - « arrays » (no filter on sessions): the formations having the words and a session in one
-      of the grid cells around the place (one GIN index holds both, migration 0018), each
-      one's open sessions in a commune read from its own index row (positions and prices side
-      by side), without visiting the sessions.
-    - « formation_first » (price or date filters, which the arrays do not carry): the same
+    - « arrays »: the formations having the words and a session in one of the grid cells
+      around the place (one GIN index holds both, migration 0018), each one's open sessions in
+      a commune read from its own index row (positions, prices and starts side by side, the
+      price and date filters tested there), without visiting the sessions.
+    - « formation_first » (modality or rythm, which only the sessions' actions tell): the same
       formations, then their sessions from the covering index.
 
     The last two grow with the formations having the words around the place, not with every
@@ -555,8 +588,10 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
                 SELECT fi.formation_id, {plan.score} AS score, (
                     SELECT min(ARRAY[u.km, u.price, u.id]) FROM (
                         SELECT u.id, u.price, {haversine_sql("u")} AS km
-                        FROM unnest(fi.local_session_ids, fi.local_latitudes, fi.local_longitudes, fi.local_prices) AS u(id, latitude, longitude, price)
+                        FROM unnest(fi.local_session_ids, fi.local_latitudes, fi.local_longitudes, fi.local_prices, fi.local_start_dates)
+                             AS u(id, latitude, longitude, price, start_date)
                         WHERE u.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND u.longitude BETWEEN %(lon_min)s AND %(lon_max)s
+                          AND {plan.array_where}
                     ) AS u
                     WHERE u.km <= %(radius)s
                 ) AS pick

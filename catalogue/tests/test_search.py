@@ -162,6 +162,65 @@ def test_filters_price_duration_certification_dates():
     assert set(titles(before)) == {"Excel court", "Excel permanent"}
 
 
+def test_date_and_price_filters_pick_the_cheapest_passing_session():
+    """With price or date filters, each formation shows its cheapest session that passes:
+    its cheapest open session when that one does (kept on its index row), another one
+    otherwise; the index row follows its sessions."""
+    today = timezone.localdate()
+    later = today + datetime.timedelta(days=60)
+    early_cheap = FormationFactory(intitule="Soudure à l'arc")
+    too_early = SessionFactory(formation=early_cheap, price_cents=100000, start_date=today + datetime.timedelta(days=10))
+    in_time = SessionFactory(formation=early_cheap, price_cents=200000, start_date=later + datetime.timedelta(days=5))
+    permanent = FormationFactory(intitule="Soudure permanente")
+    always = SessionFactory(formation=permanent, price_cents=150000, start_date=None, end_date=None, permanent_entry=True)
+    SessionFactory(formation=permanent, price_cents=90000, start_date=later + datetime.timedelta(days=1), end_date=later + datetime.timedelta(days=9))
+    none_fits = FormationFactory(intitule="Soudure au laser")
+    SessionFactory(formation=none_fits, price_cents=50000, start_date=today + datetime.timedelta(days=3))
+    services.search_terms_refresh()
+    index = FormationIndex.objects.get(formation=early_cheap)
+    assert (index.best_session_id, index.best_start_date) == (too_early.pk, too_early.start_date)
+    assert FormationIndex.objects.get(formation=permanent).best_start_date == later + datetime.timedelta(days=1)
+
+    after = run(keywords="soudure", start_after=later, sort="prix")
+    assert [(hit.formation.pk, hit.session.pk) for hit in after.hits] == [(permanent.pk, permanent.sessions.get(price_cents=90000).pk), (early_cheap.pk, in_time.pk)]
+    assert after.total == 2
+    cheap = run(keywords="soudure", start_after=later, max_price_cents=150000, sort="prix")
+    assert [hit.session.pk for hit in cheap.hits] == [permanent.sessions.get(price_cents=90000).pk]
+    before = run(keywords="soudure", start_before=today + datetime.timedelta(days=20), sort="prix")
+    assert [hit.session.pk for hit in before.hits] == [none_fits.sessions.get().pk, too_early.pk, always.pk]
+
+    # The early session moves after the date: the index row and the search follow at once.
+    too_early.start_date, too_early.end_date = later + datetime.timedelta(days=2), later + datetime.timedelta(days=4)
+    too_early.save()
+    assert FormationIndex.objects.get(formation=early_cheap).best_start_date == too_early.start_date
+    assert [hit.session.pk for hit in run(keywords="soudure", start_after=later, sort="prix").hits] == [
+        permanent.sessions.get(price_cents=90000).pk,
+        too_early.pk,
+    ]
+
+
+def test_frequent_words_are_counted_up_to_the_cap(client, monkeypatch):
+    """Without a place, a word matching more formations than CAPPED_TOTAL answers « plus de
+    … » with the same first pages as the exact count, and no page past the cap."""
+    for index in range(7):
+        SessionFactory(formation=FormationFactory(intitule=f"Plomberie niveau {index}"), price_cents=10000 * (7 - index))
+    services.search_terms_refresh()
+    exact = run(keywords="plomberie", sort="prix")
+    assert (exact.total, exact.total_capped) == (7, False)
+    for filters in ({}, {"max_price_cents": 60000}):
+        monkeypatch.setattr(search_module, "CAPPED_TOTAL", 4)
+        first = run(keywords="plomberie", sort="prix", per_page=2, **filters)
+        assert first.total_capped and first.total == 4 and first.num_pages == 2
+        expected = [title for title in titles(exact) if filters == {} or title != "Plomberie niveau 0"]
+        assert titles(first) == expected[:2]
+        last = run(keywords="plomberie", sort="prix", per_page=2, page=9, **filters)
+        assert last.query.page == 2 and titles(last) == expected[2:4]
+        monkeypatch.setattr(search_module, "CAPPED_TOTAL", 1000)
+        assert run(keywords="plomberie", sort="prix", **filters).total == len(expected)
+    monkeypatch.setattr(search_module, "CAPPED_TOTAL", 4)
+    assert "Plus de 4 formations trouvées" in text(client.get(URL, {"quoi": "plomberie"}))
+
+
 def test_sorts():
     metz = commune("metz")
     title_match = FormationFactory(intitule="Gestion de la paie", objectifs="Bulletins.")
@@ -281,27 +340,38 @@ def test_commune_suggestions(client, db):
 
 @pytest.mark.parametrize(
     "filters",
-    [{}, {"sort": "distance"}, {"sort": "prix"}, {"max_price_cents": 60000}, {"include_remote": False}, {"per_page": 2, "page": 2}],
+    [
+        {},
+        {"sort": "distance"},
+        {"sort": "prix"},
+        {"max_price_cents": 60000},
+        {"start_after": datetime.date.today() + datetime.timedelta(days=40)},
+        {"start_before": datetime.date.today() + datetime.timedelta(days=40), "sort": "prix"},
+        {"include_remote": False},
+        {"per_page": 2, "page": 2},
+    ],
 )
 def test_every_keyword_and_place_strategy_gives_the_same_page(monkeypatch, filters):
     """From the sessions around the place, from the matching formations' own rows (their
     sessions' positions side by side) or from their sessions: the choice, made on
     statistics, changes the cost, never the results."""
     metz, montigny, nancy, marseille = commune("metz"), commune("montigny"), commune("nancy"), commune("marseille")
+    today = timezone.localdate()
     for index, (place, price) in enumerate([(metz, 90000), (montigny, 50000), (nancy, 40000), (marseille, 30000), (metz, 70000)]):
         formation = FormationFactory(intitule=f"Plomberie sanitaire niveau {index}")
-        SessionFactory(formation=formation, commune=place, price_cents=price)
-        SessionFactory(formation=formation, commune=nancy, price_cents=price + 5000)
+        # Starts 30 or 60 days on, one session in three an « entrée permanente ».
+        SessionFactory(formation=formation, commune=place, price_cents=price, start_date=today + datetime.timedelta(days=30 * (1 + index % 2)))
+        if index % 3:
+            SessionFactory(formation=formation, commune=nancy, price_cents=price + 5000)
+        else:
+            SessionFactory(formation=formation, commune=nancy, price_cents=price + 5000, start_date=None, end_date=None, permanent_entry=True)
     remote_formation(intitule="Plomberie à distance")
     closed = FormationFactory(intitule="Plomberie fermée")
     SessionFactory(formation=closed, commune=metz, active=False)
     services.search_terms_refresh()
 
     pages = {}
-    # The arrays carry positions and prices, not the sessions' dates: never used with a filter
-    # on sessions.
-    strategies = ("near_first", "formation_first") if "max_price_cents" in filters else ("near_first", "arrays", "formation_first")
-    for strategy in strategies:
+    for strategy in ("near_first", "arrays", "formation_first"):
         monkeypatch.setattr(search_module, "_strategy", lambda plan, terms, strategy=strategy: strategy)
         result = run(keywords="plomberie", commune=metz, radius_km=50, **filters)
         pages[strategy] = (result.total, [(hit.session.pk, hit.distance_km and round(hit.distance_km, 3)) for hit in result.hits])
