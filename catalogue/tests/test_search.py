@@ -182,7 +182,10 @@ def test_date_and_price_filters_pick_the_cheapest_passing_session():
     assert FormationIndex.objects.get(formation=permanent).best_start_date == later + datetime.timedelta(days=1)
 
     after = run(keywords="soudure", start_after=later, sort="prix")
-    assert [(hit.formation.pk, hit.session.pk) for hit in after.hits] == [(permanent.pk, permanent.sessions.get(price_cents=90000).pk), (early_cheap.pk, in_time.pk)]
+    assert [(hit.formation.pk, hit.session.pk) for hit in after.hits] == [
+        (permanent.pk, permanent.sessions.get(price_cents=90000).pk),
+        (early_cheap.pk, in_time.pk),
+    ]
     assert after.total == 2
     cheap = run(keywords="soudure", start_after=later, max_price_cents=150000, sort="prix")
     assert [hit.session.pk for hit in cheap.hits] == [permanent.sessions.get(price_cents=90000).pk]
