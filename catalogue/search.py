@@ -407,14 +407,14 @@ _PICK_PRECOMPUTED = "ARRAY['Infinity'::float8, fi.min_price_cents, fi.best_sessi
 
 
 def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
-    """Keywords without a place: the page's rows in order (a top-N sort, no window over every
-    match), and the matches counted up to CAPPED_TOTAL + 1 by a second scan that stops there.
-    A frequent word (« rncp »: 57 000 formations) is then read once for its order, not also
-    kept whole for an exact count."""
+    """Keywords without a place. The matches are read once (one scan of the words' index),
+    kept in memory, counted up to CAPPED_TOTAL + 1 and cut to the page by a top-N sort: no
+    window over every match to count them all (« rncp » matches 57 000 formations)."""
     order = "fi.min_price_cents, score DESC" if _sort(query) == "prix" else "score DESC, fi.min_price_cents"
     if not plan.session_filtered:
-        matches = f"SELECT fi.best_session_id AS session_id, {plan.score} AS score, fi.min_price_cents, fi.formation_id FROM catalogue_formationindex fi WHERE {plan.formation_where}"
-        counted = f"SELECT 1 FROM catalogue_formationindex fi WHERE {plan.formation_where}"
+        matches = f"""
+            SELECT fi.best_session_id AS session_id, {plan.score} AS score, fi.min_price_cents, fi.formation_id
+            FROM catalogue_formationindex fi WHERE {plan.formation_where}"""
     else:
         # Each formation's cheapest session passing the filters: its cheapest open session,
         # from its index row, when that one passes (most do); otherwise the first in the same
@@ -432,18 +432,11 @@ def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
                 OFFSET 0
             ) AS m
             WHERE m.pick IS NOT NULL"""
-        # Visited once (each may cost a look at its sessions), for the count and the page.
-        return f"""
-            WITH matches AS MATERIALIZED ({matches})
-            SELECT fi.session_id, NULL::float8 AS distance_km, fi.score,
-                   (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total
-            FROM matches AS fi
-            ORDER BY {order}, fi.formation_id
-            LIMIT %(limit)s OFFSET %(offset)s"""
     return f"""
+        WITH matches AS MATERIALIZED ({matches})
         SELECT fi.session_id, NULL::float8 AS distance_km, fi.score,
-               (SELECT count(*) FROM ({counted} LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total
-        FROM ({matches}) AS fi
+               (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total
+        FROM matches AS fi
         ORDER BY {order}, fi.formation_id
         LIMIT %(limit)s OFFSET %(offset)s"""
 
