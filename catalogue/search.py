@@ -309,8 +309,12 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         params["tsquery"] = " & ".join(f"{term}:*" for term in terms)
         params["tsquery_any"] = " | ".join(f"{term}:*" for term in terms)
         formation_where.append("fi.document @@ to_tsquery('simple', %(tsquery)s)")
-        # Relevance: every word in the title first, then some words in it, then elsewhere.
-        score = "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
+        # Relevance: every word in the title first, then some words in it, then elsewhere
+        # (one word: both tests are the same, made once).
+        if len(terms) == 1:
+            score = "(3 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int)"
+        else:
+            score = "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
     low, high = DURATIONS.get(query.duration, (None, None))
     if low is not None:
         formation_where.append("fi.duree_heures >= %(duration_min)s")
