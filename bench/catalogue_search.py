@@ -19,6 +19,7 @@ import time
 
 from common import QUERIES, ensure_data, page_params, percentile, query_mix
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Q
 from django.test import Client
 from django.test.utils import setup_test_environment
@@ -118,6 +119,7 @@ def measure(formations: int) -> dict:
             by_class.setdefault(name, []).append(duration)
     slowest = max(range(len(mix)), key=lambda i: ours[i])
     return {
+        "floor": floor(),
         "counts": counts,
         "classes": by_class,
         "naive": naive,
@@ -125,6 +127,25 @@ def measure(formations: int) -> dict:
         "pages": pages,
         "slowest": (ours[slowest], mix[slowest]),
     }
+
+
+FLOOR_WORD = "rncp"
+
+
+def floor() -> tuple[int, float]:
+    """The machine's speed in this run, and what any exact answer must at least cost: counting
+    every formation a frequent word matches (one scan of the words' index, each match's row
+    read), without parallel workers; best of three."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET max_parallel_workers_per_gather = 0")
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            cursor.execute("SELECT count(*) FROM catalogue_formationindex WHERE document @@ to_tsquery('simple', %s)", [f"{FLOOR_WORD}:*"])
+            matches = cursor.fetchone()[0]
+            best = min(best, (time.perf_counter() - start) * 1000)
+        cursor.execute("RESET max_parallel_workers_per_gather")
+    return matches, best
 
 
 def describe(q: SearchQuery) -> str:
@@ -169,6 +190,8 @@ def main() -> None:
         )
         duration, q = r["slowest"]
         print(f"  requête la plus lente : {duration:.1f} ms, {describe(q)}")
+        matches, cost = r["floor"]
+        print(f"  étalon : compter les {matches} formations contenant « {FLOOR_WORD} » (chaque ligne lue, sans parallélisme) : {cost:.1f} ms")
 
 
 if __name__ == "__main__":
