@@ -10,7 +10,9 @@
   grid cells covering that box (``place_cells``); then the great-circle distance. Remote
   formations (« À distance ») are added whatever the place.
 - One row per formation (its nearest, then cheapest, matching session), sorted and paginated
-  in SQL with the total count in the same query. Nothing is filtered in Python.
+  in SQL with the total count in the same query; without a place, and for a place without
+  keywords, the count stops at CAPPED_TOTAL (« plus de 1 000 formations »). Nothing is
+  filtered in Python.
 
 A search runs a fixed number of queries whatever the number of results: the typo
 correction (when there are keywords), the search itself, and the fetch of the page's rows.
