@@ -508,11 +508,21 @@ def _remote_matches_sql(plan: _Plan) -> str:
         return (
             f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {plan.score} AS score FROM catalogue_formationindex fi WHERE {_remote_where(plan)}"
         )
+    # Its cheapest open session from the index row when that one is remote (not among the
+    # local ones) and passes; otherwise its first remote session passing, in the same order.
     return f"""
-        SELECT fi.formation_id, min(ARRAY['Infinity'::float8, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
-        FROM catalogue_formationindex fi JOIN catalogue_session s ON s.formation_id = fi.formation_id AND s.commune_id IS NULL
-        WHERE {_remote_where(plan)} AND {plan.session_where}
-        GROUP BY fi.formation_id"""
+        SELECT r.formation_id, r.pick, r.score FROM (
+            SELECT fi.formation_id, {plan.score} AS score,
+                   CASE WHEN {plan.best_passes} AND NOT fi.best_session_id = ANY (fi.local_session_ids)
+                        THEN {_PICK_PRECOMPUTED} ELSE (
+                       SELECT ARRAY['Infinity'::float8, s.price_cents, s.id] FROM catalogue_session s
+                       WHERE s.formation_id = fi.formation_id AND s.commune_id IS NULL AND {plan.session_where}
+                       ORDER BY s.price_cents, s.start_date NULLS FIRST, s.id LIMIT 1
+                   ) END AS pick
+            FROM catalogue_formationindex fi WHERE {_remote_where(plan)}
+            OFFSET 0
+        ) AS r
+        WHERE r.pick IS NOT NULL"""
 
 
 def _remote_rows_sql(query: SearchQuery, plan: _Plan) -> tuple[str, str]:

@@ -202,6 +202,23 @@ def test_date_and_price_filters_pick_the_cheapest_passing_session():
     ]
 
 
+def test_remote_formations_pick_their_cheapest_passing_remote_session():
+    """« À distance » beside a place, with a date filter: a remote formation shows its cheapest
+    remote session that passes, whether or not its cheapest session does."""
+    today = timezone.localdate()
+    later = today + datetime.timedelta(days=60)
+    formation = remote_formation(intitule="Soudure en ligne")
+    soon = formation.sessions.get()
+    in_time = SessionFactory(formation=formation, commune=None, address="", price_cents=soon.price_cents + 10000, start_date=later)
+    services.search_terms_refresh()
+    assert FormationIndex.objects.get(formation=formation).best_session_id == soon.pk
+    metz = commune("metz")
+    assert [hit.session.pk for hit in run(keywords="soudure", commune=metz).hits] == [soon.pk]
+    assert [hit.session.pk for hit in run(keywords="soudure", commune=metz, start_after=later).hits] == [in_time.pk]
+    assert [hit.session.pk for hit in run(keywords="soudure", commune=metz, start_before=later - datetime.timedelta(days=1)).hits] == [soon.pk]
+    assert run(keywords="soudure", commune=metz, start_after=later, max_price_cents=soon.price_cents).hits == []
+
+
 def test_frequent_words_are_counted_up_to_the_cap(client, monkeypatch):
     """Without a place, a word matching more formations than CAPPED_TOTAL answers « plus de
     … » with the same first pages as the exact count, and no page past the cap."""
