@@ -21,8 +21,6 @@ from django.db import transaction
 from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
-from schwifty import BIC, IBAN
-from schwifty.exceptions import SchwiftyException
 
 from accounts.models import Role, User
 from cpf_portal.errors import UserFacingError
@@ -47,7 +45,14 @@ class BillingError(UserFacingError):
 # --- Bank details -------------------------------------------------------------------------------
 
 
+# schwifty loads its bank registries on import: imported where bank details are checked, not
+# by every web process at start.
+
+
 def clean_iban(value: str) -> str:
+    from schwifty import IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         return IBAN(value).compact
     except SchwiftyException:
@@ -55,6 +60,9 @@ def clean_iban(value: str) -> str:
 
 
 def clean_bic(value: str, iban: str | None = None) -> str:
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
     try:
         bic = BIC(value)
     except SchwiftyException:

@@ -7,8 +7,6 @@ from urllib.parse import urlsplit
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 
 def posted(request):
@@ -120,7 +118,11 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def xlsx_download(filename: str, header: list[str], rows: Iterable[list]) -> HttpResponse:
     """The same export as an Excel workbook (openpyxl, written row by row): every text is a
-    text cell, never a formula, whatever it starts with."""
+    text cell, never a formula, whatever it starts with. (openpyxl, which brings numpy, is
+    imported on the first export, not by every web process at start.)"""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Export")
 

@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
 import environ
-from botocore.config import Config
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -117,6 +116,9 @@ def storage_from_url(url: str, name: str = "STORAGE_URL") -> dict:
     region = query.get("region", ["us-east-1"])[-1].strip() or "us-east-1"
     host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     endpoint = f"{'https' if secure_raw in _TRUE else 'http'}://{host}{f':{port}' if port else ''}"
+    # Imported only when the object store is used (botocore weighs about 20 MB per process).
+    from botocore.config import Config
+
     return {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
