@@ -354,7 +354,7 @@ class ActivationCode(models.Model):
         indexes = [models.Index(fields=["user", "-created_at"])]
 
     def __str__(self):
-        return f"Code d'activation de {self.user} ({self.created_at:%d/%m/%Y %H:%M})"
+        return f"Code d'activation de {self.user} ({timezone.localtime(self.created_at):%d/%m/%Y %H:%M})"
 
 
 class PasswordResetRequest(models.Model):
@@ -371,4 +371,4 @@ class PasswordResetRequest(models.Model):
         indexes = [models.Index(fields=["address_key", "created_at"]), models.Index(fields=["client_key", "created_at"])]
 
     def __str__(self):
-        return f"Demande du {self.created_at:%d/%m/%Y %H:%M}"
+        return f"Demande du {timezone.localtime(self.created_at):%d/%m/%Y %H:%M}"

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from cpf_portal.http import posted
@@ -32,7 +33,7 @@ class OrganismeAdmin(admin.ModelAdmin):
     def suspension(self, obj):
         if obj is None or obj.pk is None:
             return "—"  # the add form: nothing to suspend yet
-        state = f"Suspendu le {obj.suspended_at:%d/%m/%Y} : {obj.suspension_reason}" if obj.suspended_at else "Actif"
+        state = f"Suspendu le {timezone.localtime(obj.suspended_at):%d/%m/%Y} : {obj.suspension_reason}" if obj.suspended_at else "Actif"
         return format_html(
             "{} — <a href='{}'>Suspendre ou lever la suspension</a>", state, reverse("admin:catalogue_organisme_suspension", args=[obj.pk])
         )
@@ -68,7 +69,11 @@ class OrganismeAdmin(admin.ModelAdmin):
             "<li><a href='{}'>Dossier n° {}</a> — {} — {}</li>",
             ((reverse("admin:dossiers_dossier_change", args=[d.pk]), d.numero, d.get_status_display(), d.titulaire.full_name) for d in open_dossiers),
         )
-        state = f"Suspendu depuis le {organisme.suspended_at:%d/%m/%Y} ({organisme.suspension_reason})." if organisme.suspended_at else "Actif."
+        state = (
+            f"Suspendu depuis le {timezone.localtime(organisme.suspended_at):%d/%m/%Y} ({organisme.suspension_reason})."
+            if organisme.suspended_at
+            else "Actif."
+        )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Suspension — {organisme}",

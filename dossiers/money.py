@@ -13,6 +13,8 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils import timezone
+
 from cpf_portal.money import euros
 from financing import payments
 from financing import services as ledger
@@ -68,14 +70,14 @@ def exemption_source(dossier: Dossier, exemption: str) -> str:
         return ""
     if exemption == ledger.JOBSEEKER:
         if dossier.titulaire_info.get("employment_status") and dossier.info_validated_at:
-            return f"Situation « Demandeur d'emploi » déclarée par le titulaire dans son dossier le {dossier.info_validated_at:%d/%m/%Y}"
+            return f"Situation « Demandeur d'emploi » déclarée par le titulaire dans son dossier le {timezone.localtime(dossier.info_validated_at):%d/%m/%Y}"
         return "Situation « Demandeur d'emploi » déclarée par le titulaire dans son compte"
     kind = next(financeur for financeur, reason in ledger.EXEMPTING_FINANCEURS.items() if reason == exemption)
     abondement = dossier.abondements.filter(financeur=kind).select_related("added_by").order_by("created_at", "id").first()
     by = abondement.added_by
     who = "un opérateur" if by is None else "le titulaire" if by.pk == dossier.titulaire_id else (by.get_full_name() or by.email)
     name = f" {abondement.financeur_name}" if abondement.financeur_name else ""
-    return f"{abondement.get_financeur_display()}{name} : {euros(abondement.amount_cents)}, ajouté par {who} le {abondement.created_at:%d/%m/%Y}"
+    return f"{abondement.get_financeur_display()}{name} : {euros(abondement.amount_cents)}, ajouté par {who} le {timezone.localtime(abondement.created_at):%d/%m/%Y}"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import Role
@@ -51,7 +52,10 @@ def invite(request):
     if form.is_valid():
         request.error_page = lambda status: _team_page(request, form, status)
         invitation, _ = services.invite(organisme=request.user.organisme, by=request.user, **form.cleaned_data)
-        messages.success(request, f"L'invitation est envoyée à {invitation.email}. Le lien est valable jusqu'au {invitation.expires_at:%d/%m/%Y}.")
+        messages.success(
+            request,
+            f"L'invitation est envoyée à {invitation.email}. Le lien est valable jusqu'au {timezone.localtime(invitation.expires_at):%d/%m/%Y}.",
+        )
         return redirect("equipes:team")
     return _team_page(request, form, status=400)
 

@@ -88,7 +88,7 @@ class Evaluation(models.Model):
         ]
 
     def __str__(self):
-        return f"Évaluation du {self.created_at:%d/%m/%Y} ({self.overall_label})"
+        return f"Évaluation du {timezone.localtime(self.created_at):%d/%m/%Y} ({self.overall_label})"
 
     @property
     def stars(self) -> list[tuple[str, int]]:

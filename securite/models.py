@@ -76,7 +76,7 @@ class AccountFreeze(models.Model):
         verbose_name_plural = "blocages des achats"
 
     def __str__(self):
-        return f"Achats de {self.user} bloqués le {self.frozen_at:%d/%m/%Y}"
+        return f"Achats de {self.user} bloqués le {timezone.localtime(self.frozen_at):%d/%m/%Y}"
 
     @property
     def active(self) -> bool:

@@ -113,21 +113,26 @@ def test_a_salaries_permis_needs_100_euros_from_a_third_party(titulaire_with_rig
             send(dossier, titulaire_with_rights)
 
 
-def test_a_jobseekers_permis_needs_no_cofinancing_and_the_dossier_keeps_the_source(titulaire_with_rights, organisme):
+# Half past midnight in Paris, still the day before in UTC: the dates written are the user's.
+PARIS_AFTER_MIDNIGHT = datetime.datetime(2026, 11, 29, 23, 30, tzinfo=datetime.UTC)
+
+
+def test_a_jobseekers_permis_needs_no_cofinancing_and_the_dossier_keeps_the_source(titulaire_with_rights, organisme, time_machine):
     """The situation validated in the dossier decides (not the account's), and the dossier
-    records where the exemption comes from."""
+    records where the exemption comes from (on the titulaire's date)."""
+    time_machine.move_to(PARIS_AFTER_MIDNIGHT, tick=False)
     assert titulaire_with_rights.employment_status != "demandeur_emploi"
     dossier = send(permis_draft(titulaire_with_rights, organisme, employment_status="demandeur_emploi"), titulaire_with_rights)
     assert dossier.status == "sent" and dossier.participation_cents == 0
     assert dossier.exemption == "vous êtes demandeur d'emploi"
-    assert (
-        dossier.exemption_source == f"Situation « Demandeur d'emploi » déclarée par le titulaire dans son dossier le {timezone.localdate():%d/%m/%Y}"
-    )
+    assert dossier.exemption_source == "Situation « Demandeur d'emploi » déclarée par le titulaire dans son dossier le 30/11/2026"
 
 
-def test_an_atmp_abondement_records_who_added_it(titulaire_with_rights, organisme):
+def test_an_atmp_abondement_records_who_added_it(titulaire_with_rights, organisme, time_machine):
     from accounts.tests.factories import ConseillerFactory
     from dossiers import services
+
+    time_machine.move_to(PARIS_AFTER_MIDNIGHT, tick=False)
 
     dossier = f.sent(titulaire_with_rights, f.session_for(organisme))
     assert dossier.participation_cents > 0 and dossier.exemption_source == ""
@@ -137,7 +142,7 @@ def test_an_atmp_abondement_records_who_added_it(titulaire_with_rights, organism
     assert dossier.participation_cents == 0
     assert (
         dossier.exemption_source
-        == f"Abondement AT/MP (incapacité d'au moins 10 %) CPAM de Moselle : 200,00\u00a0€, ajouté par Claire Martin le {timezone.localdate():%d/%m/%Y}"
+        == "Abondement AT/MP (incapacité d'au moins 10 %) CPAM de Moselle : 200,00\u00a0€, ajouté par Claire Martin le 30/11/2026"
     )
 
 
