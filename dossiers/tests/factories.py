@@ -88,8 +88,8 @@ def proposed(titulaire, session, organisme_user, **changes):
     return services.dossier_transition(dossier_id=dossier.pk, name="propose", actor=Actor.ORGANISME, by=organisme_user, payload=payload)
 
 
-def accepted(titulaire, session, organisme_user, **changes):
-    dossier = proposed(titulaire, session, organisme_user, **changes)
+def pay_and_accept(dossier, titulaire, *, now=None):
+    """The titulaire pays the proposal's reste à payer by card and accepts it (at ``now``)."""
     return services.dossier_pay_and_accept(
         dossier=dossier,
         titulaire=titulaire,
@@ -97,7 +97,12 @@ def accepted(titulaire, session, organisme_user, **changes):
         idempotency_key=uuid.uuid4(),
         expected_version=dossier.version,
         expected_reste_cents=dossier.reste_a_payer_cents - dossier.avoir_cents,  # what the card pays
+        now=now,
     )
+
+
+def accepted(titulaire, session, organisme_user, **changes):
+    return pay_and_accept(proposed(titulaire, session, organisme_user, **changes), titulaire)
 
 
 def after_start(dossier, days=1) -> datetime.datetime:

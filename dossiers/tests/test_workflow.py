@@ -196,15 +196,7 @@ def test_a_backdated_acceptance_dates_its_payment_and_its_rights_lock_at_the_mom
     dates everything it writes then, not at the time of the call."""
     accepted_at = timezone.now() - datetime.timedelta(days=3)
     dossier = f.proposed(cast["titulaire"], cast["session"], cast["staff"])
-    accepted = services.dossier_pay_and_accept(
-        dossier=dossier,
-        titulaire=cast["titulaire"],
-        card=f.CARD,
-        idempotency_key=uuid.uuid4(),
-        expected_version=dossier.version,
-        expected_reste_cents=dossier.reste_a_payer_cents - dossier.avoir_cents,
-        now=accepted_at,
-    )
+    accepted = f.pay_and_accept(dossier, cast["titulaire"], now=accepted_at)
     lock = Movement.objects.get(dossier=accepted, kind=MovementKind.BLOCAGE)
     assert lock.created_at == accepted_at and accepted.accepted_at == accepted_at
     assert accepted.payment.paid_at == accepted_at and accepted.payment.created_at == accepted_at
