@@ -103,6 +103,8 @@ def add_authenticator_app(page, on_codes=lambda: None) -> list[str]:
     secret = page.locator("#cle-secrete").inner_text().replace(" ", "")
     field(page, "Code de vérification").fill(f"{TOTP(base64.b32decode(secret)).token():06d}")
     page.get_by_role("button", name="Enregistrer l'application").click()
+    # all_inner_texts() does not wait: wait for the page that shows the codes first.
+    expect(page.locator("#codes-de-secours code").first).to_be_visible()
     codes = page.locator("#codes-de-secours code").all_inner_texts()
     on_codes()
     page.get_by_role("link", name="J'ai noté mes codes").click()
