@@ -100,16 +100,16 @@ def searches(sizes: list[int]) -> dict[int, list[float]]:
     pass: the speed of a shared machine drifts over minutes, and each size then sees the same
     drift (measuring one size after the other made the growth a measure of the drift)."""
     today = timezone.localdate()
-    mix = query_mix(random.Random(42))
-    best = {size: [float("inf")] * len(mix) for size in sizes}
 
     def run(q: SearchQuery) -> list:
         return search(copy.copy(q), today=today).hits  # a copy: the search may move the page
 
     for size in sizes:
-        ensure_data(size)
+        ensure_data(size)  # created and seeded on a first run: the mix reads its communes
+        mix = query_mix(random.Random(42))
         for q in mix:  # a server in service: its catalogue in PostgreSQL's buffers
             run(q)
+    best = {size: [float("inf")] * len(mix) for size in sizes}
     for _ in range(PASSES):
         for size in sizes:
             use_database(size)
