@@ -358,8 +358,10 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         session_where.append(f"EXISTS (SELECT 1 FROM catalogue_action a WHERE a.id = s.action_id AND {' AND '.join(action_where)})")
         best_where.append("false")
     if query.max_price_cents is not None:
+        # A formation whose cheapest open session costs more has none under the price: it is
+        # not read further (its sessions are not visited).
+        formation_where.append("fi.min_price_cents <= %(max_price)s")
         session_where.append("s.price_cents <= %(max_price)s")
-        best_where.append("fi.min_price_cents <= %(max_price)s")
         array_where.append("u.price <= %(max_price)s")
         params["max_price"] = query.max_price_cents
     # best_start_date is empty for an « entrée permanente », as its start is for the sessions.
@@ -412,11 +414,29 @@ def _order_by(query: SearchQuery) -> str:
 _PICK_PRECOMPUTED = "ARRAY['Infinity'::float8, fi.min_price_cents, fi.best_session_id]"
 
 
+# Relevance is 0 to 3 and a price at most 100 000 € (10^7 cents, far below 2^40): relevance and
+# price fit in one bigint, a sort key that the top-N sort over tens of thousands of matches
+# compares faster than two (« bureautique »: 25 000 matches sorted in 3 ms instead of 10).
+_PRICE_BITS = 40
+
+
+def _without_place_order(query: SearchQuery, plan: _Plan) -> str:
+    """ORDER BY of the matches without a place (columns score, min_price_cents): relevance
+    then price, or price then relevance, as one bigint key; a formation without a price last.
+    Sorted by rating, the score is a float: two keys."""
+    if plan.rated:
+        return "score DESC, fi.min_price_cents"
+    price = f"coalesce(fi.min_price_cents, {(1 << _PRICE_BITS) - 1})"
+    if _sort(query) == "prix":
+        return f"{price} * 4 + (3 - score)"
+    return f"((3 - score)::bigint << {_PRICE_BITS}) + {price}"
+
+
 def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
     """Keywords without a place. The matches are read once (one scan of the words' index),
     kept in memory, counted up to CAPPED_TOTAL + 1 and cut to the page by a top-N sort: no
     window over every match to count them all (« rncp » matches 57 000 formations)."""
-    order = "fi.min_price_cents, score DESC" if _sort(query) == "prix" else "score DESC, fi.min_price_cents"
+    order = _without_place_order(query, plan)
     if not plan.session_filtered:
         matches = f"""
             SELECT fi.best_session_id AS session_id, {plan.score} AS score, fi.min_price_cents, fi.formation_id
@@ -589,26 +609,28 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
             ) AS f
             GROUP BY near.formation_id"""
     elif strategy == "arrays":
-        # A scalar subquery per row (not a LATERAL join, which PostgreSQL would memoize on the
-        # arrays' values: a cache that never hits), fenced by OFFSET 0 so that the test on its
-        # result is not pushed down into a second evaluation.
+        # The arrays unnested in the select list, side by side (one pass over each array, no
+        # table function and its buffer per formation: a third faster than a subquery per
+        # row), each session in the box then at the right distance, the nearest (then
+        # cheapest) kept per formation. The OFFSET 0 fences keep the distance computed once
+        # per session.
         local = f"""
-            SELECT a.formation_id, a.pick, a.score FROM (
-                SELECT fi.formation_id, {plan.score} AS score, (
-                    SELECT min(ARRAY[u.km, u.price, u.id]) FROM (
-                        SELECT u.id, u.price, {haversine_sql("u")} AS km
-                        FROM unnest(fi.local_session_ids, fi.local_latitudes, fi.local_longitudes, fi.local_prices, fi.local_start_dates)
-                             AS u(id, latitude, longitude, price, start_date)
-                        WHERE u.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND u.longitude BETWEEN %(lon_min)s AND %(lon_max)s
-                          AND {plan.array_where}
-                    ) AS u
-                    WHERE u.km <= %(radius)s
-                ) AS pick
-                FROM catalogue_formationindex fi
-                WHERE {local_where}
+            SELECT u.formation_id, min(ARRAY[u.km, u.price, u.id]) AS pick, max(u.score) AS score FROM (
+                SELECT u.formation_id, u.score, u.id, u.price, {haversine_sql("u")} AS km FROM (
+                    SELECT fi.formation_id, {plan.score} AS score,
+                           unnest(fi.local_session_ids) AS id, unnest(fi.local_latitudes) AS latitude,
+                           unnest(fi.local_longitudes) AS longitude, unnest(fi.local_prices) AS price,
+                           unnest(fi.local_start_dates) AS start_date
+                    FROM catalogue_formationindex fi
+                    WHERE {local_where}
+                    OFFSET 0
+                ) AS u
+                WHERE u.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND u.longitude BETWEEN %(lon_min)s AND %(lon_max)s
+                  AND {plan.array_where}
                 OFFSET 0
-            ) AS a
-            WHERE a.pick IS NOT NULL"""
+            ) AS u
+            WHERE u.km <= %(radius)s
+            GROUP BY u.formation_id"""
     else:
         local = f"""
             SELECT fi.formation_id, min(ARRAY[s.km, s.price_cents, s.id]) AS pick, max({plan.score}) AS score
