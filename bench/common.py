@@ -28,9 +28,9 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from catalogue.models import Commune, Formation  # noqa: E402
+from catalogue.models import Commune, Formation, Ranking  # noqa: E402
 from catalogue.search import SearchQuery  # noqa: E402
-from catalogue.services import search_terms_refresh  # noqa: E402
+from catalogue.services import rankings_refresh, search_terms_refresh  # noqa: E402
 
 KEYWORDS = [
     "anglais",
@@ -124,6 +124,10 @@ def ensure_data(formations: int) -> None:
             cursor.execute("VACUUM ANALYZE")
     elif not Commune.objects.filter(open_sessions__gt=0).exists():
         search_terms_refresh()  # a database seeded before the statistics held sessions per commune
+    if not Ranking.objects.exists():  # a database seeded before the rankings (migration 0023)
+        start = time.monotonic()
+        count = rankings_refresh()
+        print(f"Classements précalculés : {count} en {time.monotonic() - start:.0f} s", flush=True)
 
 
 def query_mix(rng: random.Random) -> list[SearchQuery]:

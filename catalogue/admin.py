@@ -11,7 +11,7 @@ from cpf_portal.http import posted
 from equipes.admin import MembershipInline
 
 from . import services
-from .models import Action, Certification, Commune, Favori, Formation, Organisme, Session
+from .models import Action, Certification, Commune, Favori, Formation, Organisme, Ranking, Session
 
 
 class SuspensionForm(forms.Form):
@@ -146,3 +146,33 @@ class FavoriAdmin(admin.ModelAdmin):
     list_display = ["user", "formation", "created_at"]
     list_select_related = ["user", "formation"]
     raw_id_fields = ["user", "formation"]
+
+
+@admin.register(Ranking)
+class RankingAdmin(admin.ModelAdmin):
+    """The precomputed rankings of frequent words, read-only: the beat task keeps them (every
+    quarter of an hour, each night); « Recalculer » does it now."""
+
+    list_display = ["tsquery", "sort", "formations", "complete", "computed_for", "valid_until", "computed_at"]
+    list_filter = ["sort", "complete"]
+    search_fields = ["tsquery"]
+    ordering = ["tsquery", "sort"]
+    fields = ["tsquery", "sort", "formations", "complete", "computed_for", "valid_until", "computed_at", "snapshot"]
+    readonly_fields = fields
+    actions = ["recompute"]
+    show_full_result_count = False
+
+    @admin.display(description="formations gardées")
+    def formations(self, obj):
+        return len(obj.formation_ids)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Recalculer tous les classements précalculés", permissions=["view"])
+    def recompute(self, request, queryset):
+        count = services.rankings_refresh()
+        self.message_user(request, f"{count} classements recalculés.", messages.SUCCESS)

@@ -569,6 +569,40 @@ class SearchTerm(models.Model):
         return self.word
 
 
+class Ranking(models.Model):
+    """A frequent word's first formations in one order, precomputed (« classement
+    précalculé »): a search with that word alone, without a place or a filter, reads these
+    few hundred index rows instead of every formation the word matches (« rncp »: 57 000).
+
+    Kept exact without being rewritten at each change: every statement writing the search
+    index logs the formations it touched, with its transaction (``catalogue_indexchange``,
+    migration 0023), and a ranking keeps the snapshot it was computed in. A search reads the
+    ranking's formations plus those changed since that snapshot, tests and sorts them as
+    they are now (``catalogue.search``); past its spares in changes, or once one of its
+    formations may have closed (``valid_until``), the ranking is not used until recomputed
+    (``catalogue.services.rankings_refresh``, every quarter of an hour and each night)."""
+
+    tsquery = models.CharField("requête", max_length=200)
+    sort = models.CharField("tri", max_length=10)
+    snapshot = models.TextField("instantané (pg_snapshot)")
+    computed_for = models.DateField("calculé pour le")
+    valid_until = models.DateField("valable jusqu'au")
+    formation_ids = ArrayField(models.BigIntegerField(), verbose_name="formations, dans l'ordre")
+    # Every formation the words matched is here (no more than ranking_size()): any number of
+    # changes leaves it exact. Otherwise the formations past the first CAPPED_TOTAL + 1 are
+    # the spares for as many changed ones.
+    complete = models.BooleanField("toutes les formations du mot")
+    computed_at = models.DateTimeField("calculé le")
+
+    class Meta:
+        verbose_name = "classement précalculé"
+        verbose_name_plural = "classements précalculés"
+        constraints = [models.UniqueConstraint(fields=["tsquery", "sort"], name="catalogue_ranking_unique")]
+
+    def __str__(self):
+        return f"{self.tsquery} ({self.sort})"
+
+
 class Generation(models.Model):
     """A counter per part of the catalogue, raised by database triggers (migration 0004) by
     every statement that writes it, in the writer's transaction: cached search results,

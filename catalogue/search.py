@@ -91,6 +91,8 @@ class SearchResult:
     # True when there are more than ``total`` results (« plus de 1 000 formations »).
     total_capped: bool = False
     corrections: dict[str, str] = field(default_factory=dict)
+    # True when a precomputed ranking of the words served the page (``_use_ranking``).
+    ranked: bool = False
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -269,6 +271,7 @@ class _Plan:
     # SQL on u, a session of the index row's arrays (price, start): the price and date filters.
     array_where: str = "true"
     action_filtered: bool = False  # modality or rythm: only the sessions' actions tell
+    formation_filtered: bool = False  # a filter on the formation (duration, certification…)
 
 
 def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
@@ -284,6 +287,7 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
         query.page = min(query.page, math.ceil(CAPPED_TOTAL / query.per_page))
     plan = _plan(query, terms.terms, today)
     if query.commune is None:
+        result.ranked = _use_ranking(query, plan)
         rows = _fetch(_without_place_sql(query, plan), plan.params)
         total = rows[0][3] if rows else 0
         result.total, result.total_capped = min(total, CAPPED_TOTAL), total > CAPPED_TOTAL
@@ -317,6 +321,7 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
             score = "(3 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int)"
         else:
             score = "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
+    unfiltered = len(formation_where)
     low, high = DURATIONS.get(query.duration, (None, None))
     if low is not None:
         formation_where.append("fi.duree_heures >= %(duration_min)s")
@@ -391,6 +396,7 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         best_passes=" AND ".join(best_where),
         array_where=" AND ".join(array_where) or "true",
         action_filtered=bool(action_where),
+        formation_filtered=len(formation_where) > unfiltered,
     )
 
 
@@ -465,6 +471,112 @@ def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
         FROM matches AS fi
         ORDER BY {order}, fi.formation_id
         LIMIT %(limit)s OFFSET %(offset)s"""
+
+
+# --- Precomputed rankings (catalogue.models.Ranking) ----------------------------------------
+
+# A ranking keeps RANKING_MARGIN formations beyond the first CAPPED_TOTAL + 1: spares for as
+# many formations changed since (moved down, closed, gone).
+RANKING_MARGIN = 500
+
+# The formations a ranking's snapshot did not see change (their transaction not visible in
+# it: committed after, or still running then), read up to CHANGES_READ log rows (a formation
+# is logged once per statement writing it): past that, too many to be worth it.
+CHANGES_SINCE_SQL = """
+    SELECT array_agg(DISTINCT c.formation_id) AS ids, count(DISTINCT c.formation_id) AS formations, count(*) AS rows FROM (
+        SELECT c.formation_id FROM catalogue_indexchange c
+        WHERE c.xid >= pg_snapshot_xmin(r.snapshot::pg_snapshot) AND NOT pg_visible_in_snapshot(c.xid, r.snapshot::pg_snapshot)
+        LIMIT %(changes_read)s
+    ) AS c
+"""
+
+_RANKING_LOOKUP_SQL = f"""
+SELECT r.formation_ids, r.complete, changed.ids, changed.formations, changed.rows
+FROM catalogue_ranking r CROSS JOIN LATERAL ({CHANGES_SINCE_SQL}) AS changed
+WHERE r.tsquery = %(tsquery)s AND r.sort = %(sort)s AND r.computed_for <= %(today)s AND %(today)s <= r.valid_until
+"""
+
+
+def changes_read() -> int:
+    return 10 * RANKING_MARGIN
+
+
+def ranking_size() -> int:
+    return CAPPED_TOTAL + 1 + RANKING_MARGIN
+
+
+def ranking_spares(complete: bool, size: int) -> int | None:
+    """How many changed formations a ranking tolerates (None: any number)."""
+    return None if complete else size - (CAPPED_TOTAL + 1)
+
+
+def ranking_usable(complete: bool, size: int, changed_formations: int, changed_rows: int) -> bool:
+    spares = ranking_spares(complete, size)
+    return changed_rows < changes_read() and (spares is None or changed_formations <= spares)
+
+
+def _rankable(query: SearchQuery, plan: _Plan) -> bool:
+    """Words alone, without a place or a filter, by relevance or by price: what a ranking
+    answers."""
+    if query.page * query.per_page > CAPPED_TOTAL:
+        return False  # never with 20 a page (the pages stop at the cap), kept for the proof below
+    return "tsquery" in plan.params and not (plan.session_filtered or plan.formation_filtered or plan.rated or query.commune is not None)
+
+
+def _use_ranking(query: SearchQuery, plan: _Plan) -> bool:
+    """When the words have a ranking still usable, the search reads only its formations and
+    those changed since its snapshot, tested and sorted as they are now: the same page and
+    count as from every match. Why: an unchanged formation matches now only if it did then,
+    with the same sort key, and none of the ranking's has closed since (``valid_until``).
+    So a complete ranking holds every match but the changed ones; otherwise a formation of
+    the true first N (N ≤ CAPPED_TOTAL + 1, the pages stop there) that did not change was
+    behind at most N - 1 formations still ahead of it and the changed ones: within the
+    ranking as long as the changed ones are no more than its spares — which also leaves at
+    least CAPPED_TOTAL + 1 of its formations matching, for « plus de 1 000 »."""
+    if not _rankable(query, plan):
+        return False
+    params = {"tsquery": plan.params["tsquery"], "sort": _sort(query), "today": plan.params["today"], "changes_read": changes_read()}
+    found = _fetch(_RANKING_LOOKUP_SQL, params)
+    if not found:
+        return False
+    ranked, complete, changed, changed_formations, changed_rows = found[0]
+    if not ranking_usable(complete, len(ranked), changed_formations, changed_rows):
+        return False  # too many changes since: every match is read
+    plan.formation_where += " AND fi.formation_id = ANY (%(candidates)s::bigint[])"
+    plan.params["candidates"] = list(ranked) + list(changed or [])
+    return True
+
+
+def rank(terms: list[str], sort: str, *, today: datetime.date) -> None:
+    """Compute (or recompute) the ranking of these words in this order: the first
+    ranking_size() formations (``complete`` when they are all of them), the snapshot of the
+    statement that read them, and the last day before one of them may close (the earliest
+    end of their open sessions)."""
+    query = SearchQuery(sort=sort)
+    plan = _plan(query, terms, today)
+    order = _without_place_order(query, plan)
+    params = {**plan.params, "sort": _sort(query), "size": ranking_size()}
+    _fetch(
+        f"""
+        INSERT INTO catalogue_ranking (tsquery, sort, snapshot, computed_for, valid_until, formation_ids, complete, computed_at)
+        SELECT %(tsquery)s, %(sort)s, pg_current_snapshot()::text, %(today)s,
+               coalesce(min(fi.open_until), '9999-12-31'::date),
+               coalesce((array_agg(fi.formation_id ORDER BY {order}, fi.formation_id))[1:%(size)s], '{{}}'),
+               count(*) <= %(size)s, now()
+        FROM (
+            SELECT * FROM (
+                SELECT fi.formation_id, fi.open_until, {plan.score} AS score, fi.min_price_cents
+                FROM catalogue_formationindex fi WHERE {plan.formation_where}
+            ) AS fi
+            ORDER BY {order}, fi.formation_id
+            LIMIT %(size)s + 1
+        ) AS fi
+        ON CONFLICT (tsquery, sort) DO UPDATE SET
+            snapshot = EXCLUDED.snapshot, computed_for = EXCLUDED.computed_for, valid_until = EXCLUDED.valid_until,
+            formation_ids = EXCLUDED.formation_ids, complete = EXCLUDED.complete, computed_at = EXCLUDED.computed_at
+        RETURNING id""",
+        params,
+    )
 
 
 # The planner cannot estimate how many sessions lie around a place (from a few dozen in the

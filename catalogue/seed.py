@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from .models import ACTION_CONTACT_FIELDS, ACTION_TEACHING_FIELDS, Action, Certification, Commune, Formation, Modalite, Organisme, Rythme, Session
 from .seed_data import COMMON_DOMAINS, DOMAIN_WEIGHTS, DOMAINS, ORGANISME_NAMES, STREETS, SURNAMES, VARIANTS
-from .services import search_terms_refresh
+from .services import rankings_refresh, search_terms_refresh
 
 
 def luhn_complete(body: str) -> str:
@@ -257,6 +257,7 @@ class SeedReport:
     formations: int
     sessions: int
     search_terms: int
+    rankings: int = 0
 
 
 def _copy(cursor, table: str, columns: list[str], rows) -> None:
@@ -504,10 +505,12 @@ def seed_catalogue(*, formations: int, sessions_per_formation: int = 3, remote_s
             "ANALYZE catalogue_formation; ANALYZE catalogue_formationindex; ANALYZE catalogue_action; ANALYZE catalogue_session; "
             "ANALYZE catalogue_commune; ANALYZE catalogue_searchterm"
         )
+    rankings = rankings_refresh()  # once the catalogue is committed: the rankings' snapshots see it
     return SeedReport(
         organismes=len(organismes),
         certifications=len(certifications),
         formations=len(formation_rows),
         sessions=len(session_rows),
         search_terms=terms,
+        rankings=rankings,
     )

@@ -111,6 +111,54 @@ def search_terms_refresh() -> int:
         return cursor.rowcount
 
 
+# A word matching fewer formations is searched fast enough from every match: no ranking.
+RANKED_MIN_DOCUMENTS = 2000
+
+
+def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
+    """(Re)compute the precomputed rankings (``Ranking``) of every word of the vocabulary
+    matching at least RANKED_MIN_DOCUMENTS formations, by relevance and by price; with
+    ``stale_only``, only those missing, past their ``valid_until`` or with more than half
+    their spares in changes since. Then the change log is cut to what the oldest ranking
+    still needs. Each ranking is one statement (its own snapshot), committed at once."""
+    from django.utils import timezone
+
+    from . import search
+    from .models import Ranking
+
+    today = today or timezone.localdate()
+    words = list(SearchTerm.objects.filter(documents__gte=RANKED_MIN_DOCUMENTS).order_by("-documents").values_list("word", flat=True))
+    wanted = {(f"{word}:*", sort): word for word in words for sort in ("pertinence", "prix")}
+    if stale_only:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                SELECT r.tsquery, r.sort, r.complete, cardinality(r.formation_ids), changed.formations, changed.rows
+                FROM catalogue_ranking r CROSS JOIN LATERAL ({search.CHANGES_SINCE_SQL}) AS changed
+                WHERE r.computed_for <= %(today)s AND %(today)s <= r.valid_until
+                """,
+                {"today": today, "changes_read": search.changes_read()},
+            )
+            for tsquery, sort, complete, size, formations, rows in cursor.fetchall():
+                # Fresh while under half its spares in changes.
+                spares = search.ranking_spares(complete, size)
+                if rows < search.changes_read() // 2 and (spares is None or formations <= spares // 2):
+                    wanted.pop((tsquery, sort), None)
+    for (_, sort), word in wanted.items():
+        search.rank([word], sort, today=today)
+    with transaction.atomic():
+        Ranking.objects.exclude(tsquery__in=[f"{word}:*" for word in words]).delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                DELETE FROM catalogue_indexchange WHERE xid < coalesce(
+                    (SELECT min(pg_snapshot_xmin(snapshot::pg_snapshot)) FROM catalogue_ranking),
+                    pg_snapshot_xmin(pg_current_snapshot()))
+                """
+            )
+    return len(wanted)
+
+
 @transaction.atomic
 def organisme_suspend(*, organisme: Organisme, reason: str, by=None) -> Organisme:
     """An operator suspends an organisme: its formations leave the search at once (the search

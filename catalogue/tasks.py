@@ -6,8 +6,20 @@ from . import offer_import, services
 @shared_task(name="catalogue.tasks.refresh_search_index")
 def refresh_search_index() -> dict:
     """Each night: sessions that ended yesterday no longer count in the formations' summaries,
-    and the typo-correction vocabulary follows the catalogue."""
-    return {"summaries": services.sessions_summary_refresh(), "terms": services.search_terms_refresh()}
+    the typo-correction vocabulary follows the catalogue, and the frequent words' rankings are
+    recomputed."""
+    return {
+        "summaries": services.sessions_summary_refresh(),
+        "terms": services.search_terms_refresh(),
+        "rankings": services.rankings_refresh(),
+    }
+
+
+@shared_task(name="catalogue.tasks.refresh_rankings")
+def refresh_rankings() -> int:
+    """Every quarter of an hour: the frequent words' rankings that too many changes (or a
+    closing formation) put out of use are recomputed."""
+    return services.rankings_refresh(stale_only=True)
 
 
 @shared_task(name="catalogue.tasks.run_offer_import")

@@ -50,6 +50,10 @@ app.conf.beat_schedule = {
         "task": "catalogue.tasks.refresh_search_index",
         "schedule": crontab(hour=0, minute=5),
     },
+    "catalogue-refresh-rankings": {
+        "task": "catalogue.tasks.refresh_rankings",
+        "schedule": crontab(minute="*/15"),
+    },
     "accounts-purge-login-logs": {
         "task": "accounts.tasks.purge_login_logs",
         "schedule": crontab(hour=3, minute=30),

@@ -25,7 +25,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"{report.formations} formations, {report.sessions} sessions, {report.organismes} organismes, "
-                f"{report.certifications} certifications, {report.search_terms} mots de vocabulaire "
+                f"{report.certifications} certifications, {report.search_terms} mots de vocabulaire, {report.rankings} classements précalculés "
                 f"en {time.monotonic() - start:.1f} s."
             )
         )
