@@ -571,15 +571,16 @@ class SearchTerm(models.Model):
 
 class Ranking(models.Model):
     """A frequent word's first formations in one order, precomputed (« classement
-    précalculé »): a search with that word alone, without a place or a filter, reads these
-    few hundred index rows instead of every formation the word matches (« rncp »: 57 000).
+    précalculé »): a search with that word without a place, by relevance or price, reads
+    these 1 501 index rows instead of every formation the word matches (« rncp »: 57 000).
 
     Kept exact without being rewritten at each change: every statement writing the search
     index logs the formations it touched, with its transaction (``catalogue_indexchange``,
     migration 0023), and a ranking keeps the snapshot it was computed in. A search reads the
     ranking's formations plus those changed since that snapshot, tests and sorts them as
-    they are now (``catalogue.search``); past its spares in changes, or once one of its
-    formations may have closed (``valid_until``), the ranking is not used until recomputed
+    they are now, and keeps the page when it provably is the one every match would give
+    (``catalogue.search``); past too many changes, or once one of its formations may have
+    closed (``valid_until``), the ranking is not used until recomputed
     (``catalogue.services.rankings_refresh``, every quarter of an hour and each night)."""
 
     tsquery = models.CharField("requête", max_length=200)
@@ -588,10 +589,10 @@ class Ranking(models.Model):
     computed_for = models.DateField("calculé pour le")
     valid_until = models.DateField("valable jusqu'au")
     formation_ids = ArrayField(models.BigIntegerField(), verbose_name="formations, dans l'ordre")
-    # Every formation the words matched is here (no more than ranking_size()): any number of
-    # changes leaves it exact. Otherwise the formations past the first CAPPED_TOTAL + 1 are
-    # the spares for as many changed ones.
+    # Every formation the words matched is here (no more than ranking_size()); otherwise the
+    # sort key of the last one: any formation left out sorts after it.
     complete = models.BooleanField("toutes les formations du mot")
+    last_key = models.BigIntegerField("clé de tri de la dernière", null=True)
     computed_at = models.DateTimeField("calculé le")
 
     class Meta:

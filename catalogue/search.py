@@ -287,8 +287,12 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
         query.page = min(query.page, math.ceil(CAPPED_TOTAL / query.per_page))
     plan = _plan(query, terms.terms, today)
     if query.commune is None:
-        result.ranked = _use_ranking(query, plan)
+        ranking = _use_ranking(query, plan)
         rows = _fetch(_without_place_sql(query, plan), plan.params)
+        result.ranked = ranking is not None and ranking.answers(query, rows)
+        if ranking is not None and not result.ranked:
+            plan = _plan(query, terms.terms, today)  # every match read after all
+            rows = _fetch(_without_place_sql(query, plan), plan.params)
         total = rows[0][3] if rows else 0
         result.total, result.total_capped = min(total, CAPPED_TOTAL), total > CAPPED_TOTAL
     elif not terms.terms:
@@ -426,16 +430,21 @@ _PICK_PRECOMPUTED = "ARRAY['Infinity'::float8, fi.min_price_cents, fi.best_sessi
 _PRICE_BITS = 40
 
 
-def _without_place_order(query: SearchQuery, plan: _Plan) -> str:
-    """ORDER BY of the matches without a place (columns score, min_price_cents): relevance
-    then price, or price then relevance, as one bigint key; a formation without a price last.
-    Sorted by rating, the score is a float: two keys."""
+def _without_place_key(query: SearchQuery, plan: _Plan) -> str | None:
+    """The sort key of the matches without a place (columns score, min_price_cents) as one
+    bigint: relevance then price, or price then relevance; a formation without a price last.
+    None when sorted by rating (the score is then a float)."""
     if plan.rated:
-        return "score DESC, fi.min_price_cents"
+        return None
     price = f"coalesce(fi.min_price_cents, {(1 << _PRICE_BITS) - 1})"
     if _sort(query) == "prix":
         return f"{price} * 4 + (3 - score)"
     return f"((3 - score)::bigint << {_PRICE_BITS}) + {price}"
+
+
+def _without_place_order(query: SearchQuery, plan: _Plan) -> str:
+    key = _without_place_key(query, plan)
+    return "score DESC, fi.min_price_cents" if key is None else key
 
 
 def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
@@ -467,7 +476,8 @@ def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
     return f"""
         WITH matches AS MATERIALIZED ({matches})
         SELECT fi.session_id, NULL::float8 AS distance_km, fi.score,
-               (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total
+               (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total,
+               {_without_place_key(query, plan) or "NULL::bigint"} AS sort_key, fi.formation_id
         FROM matches AS fi
         ORDER BY {order}, fi.formation_id
         LIMIT %(limit)s OFFSET %(offset)s"""
@@ -475,8 +485,9 @@ def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
 
 # --- Precomputed rankings (catalogue.models.Ranking) ----------------------------------------
 
-# A ranking keeps RANKING_MARGIN formations beyond the first CAPPED_TOTAL + 1: spares for as
-# many formations changed since (moved down, closed, gone).
+# A ranking keeps the first CAPPED_TOTAL + 1 + RANKING_MARGIN formations of its words: the
+# margin lets the pages stay within it though formations changed since, and leaves room for
+# filters that drop some.
 RANKING_MARGIN = 500
 
 # The formations a ranking's snapshot did not see change (their transaction not visible in
@@ -491,7 +502,7 @@ CHANGES_SINCE_SQL = """
 """
 
 _RANKING_LOOKUP_SQL = f"""
-SELECT r.formation_ids, r.complete, changed.ids, changed.formations, changed.rows
+SELECT r.formation_ids, r.complete, r.last_key, changed.ids, changed.rows
 FROM catalogue_ranking r CROSS JOIN LATERAL ({CHANGES_SINCE_SQL}) AS changed
 WHERE r.tsquery = %(tsquery)s AND r.sort = %(sort)s AND r.computed_for <= %(today)s AND %(today)s <= r.valid_until
 """
@@ -505,64 +516,68 @@ def ranking_size() -> int:
     return CAPPED_TOTAL + 1 + RANKING_MARGIN
 
 
-def ranking_spares(complete: bool, size: int) -> int | None:
-    """How many changed formations a ranking tolerates (None: any number)."""
-    return None if complete else size - (CAPPED_TOTAL + 1)
-
-
-def ranking_usable(complete: bool, size: int, changed_formations: int, changed_rows: int) -> bool:
-    spares = ranking_spares(complete, size)
-    return changed_rows < changes_read() and (spares is None or changed_formations <= spares)
-
-
 def _rankable(query: SearchQuery, plan: _Plan) -> bool:
-    """Words alone, without a place or a filter, by relevance or by price: what a ranking
-    answers."""
+    """Words without a place, by relevance or by price (with or without filters): what a
+    ranking may answer."""
     if query.page * query.per_page > CAPPED_TOTAL:
         return False  # never with 20 a page (the pages stop at the cap), kept for the proof below
-    return "tsquery" in plan.params and not (plan.session_filtered or plan.formation_filtered or plan.rated or query.commune is not None)
+    return "tsquery" in plan.params and not (plan.rated or query.commune is not None)
 
 
-def _use_ranking(query: SearchQuery, plan: _Plan) -> bool:
-    """When the words have a ranking still usable, the search reads only its formations and
-    those changed since its snapshot, tested and sorted as they are now: the same page and
-    count as from every match. Why: an unchanged formation matches now only if it did then,
-    with the same sort key, and none of the ranking's has closed since (``valid_until``).
-    So a complete ranking holds every match but the changed ones; otherwise a formation of
-    the true first N (N ≤ CAPPED_TOTAL + 1, the pages stop there) that did not change was
-    behind at most N - 1 formations still ahead of it and the changed ones: within the
-    ranking as long as the changed ones are no more than its spares — which also leaves at
-    least CAPPED_TOTAL + 1 of its formations matching, for « plus de 1 000 »."""
+@dataclass
+class _RankingUse:
+    complete: bool  # every formation the words matched when it was computed
+    last: tuple[int, int] | None  # (sort key, formation id) of its last formation when not complete
+
+    def answers(self, query: SearchQuery, rows: list[tuple]) -> bool:
+        """Do the rows read from the ranking's formations and the changed ones give the page
+        and the count of a search over every match? An unchanged formation matches now only
+        if it did then, with the same words' score and the same cheapest open session, and
+        none of the ranking's has closed since (``valid_until``); a filter only drops
+        formations or gives them a dearer session, so a formation outside the ranking sorts
+        after its last one, now as then. Hence: yes when the ranking held every match, or
+        when the candidates alone pass the cap (« plus de 1 000 ») and the page's last row
+        sorts before the ranking's last formation."""
+        if self.complete:
+            return True
+        total = rows[0][3] if rows else 0
+        if total <= CAPPED_TOTAL or len(rows) < query.per_page:
+            return False
+        return (rows[-1][4], rows[-1][5]) <= self.last
+
+
+def _use_ranking(query: SearchQuery, plan: _Plan) -> _RankingUse | None:
+    """When the words have a ranking in this order still valid today, restrict the search to
+    its formations and those changed since its snapshot (the caller checks with ``answers``
+    that they were enough)."""
     if not _rankable(query, plan):
-        return False
+        return None
     params = {"tsquery": plan.params["tsquery"], "sort": _sort(query), "today": plan.params["today"], "changes_read": changes_read()}
     found = _fetch(_RANKING_LOOKUP_SQL, params)
-    if not found:
-        return False
-    ranked, complete, changed, changed_formations, changed_rows = found[0]
-    if not ranking_usable(complete, len(ranked), changed_formations, changed_rows):
-        return False  # too many changes since: every match is read
+    if not found or found[0][4] >= changes_read():
+        return None  # none, or too many changes since: every match is read
+    ranked, complete, last_key, changed, _ = found[0]
     plan.formation_where += " AND fi.formation_id = ANY (%(candidates)s::bigint[])"
     plan.params["candidates"] = list(ranked) + list(changed or [])
-    return True
+    return _RankingUse(complete=complete, last=None if complete else (last_key, ranked[-1]))
 
 
 def rank(terms: list[str], sort: str, *, today: datetime.date) -> None:
     """Compute (or recompute) the ranking of these words in this order: the first
-    ranking_size() formations (``complete`` when they are all of them), the snapshot of the
-    statement that read them, and the last day before one of them may close (the earliest
-    end of their open sessions)."""
+    ranking_size() formations (``complete`` when they are all of them, otherwise the sort key
+    of the last), the snapshot of the statement that read them, and the last day before one
+    of them may close (the earliest end of their open sessions)."""
     query = SearchQuery(sort=sort)
     plan = _plan(query, terms, today)
     order = _without_place_order(query, plan)
     params = {**plan.params, "sort": _sort(query), "size": ranking_size()}
     _fetch(
         f"""
-        INSERT INTO catalogue_ranking (tsquery, sort, snapshot, computed_for, valid_until, formation_ids, complete, computed_at)
+        INSERT INTO catalogue_ranking (tsquery, sort, snapshot, computed_for, valid_until, formation_ids, complete, last_key, computed_at)
         SELECT %(tsquery)s, %(sort)s, pg_current_snapshot()::text, %(today)s,
                coalesce(min(fi.open_until), '9999-12-31'::date),
                coalesce((array_agg(fi.formation_id ORDER BY {order}, fi.formation_id))[1:%(size)s], '{{}}'),
-               count(*) <= %(size)s, now()
+               count(*) <= %(size)s, (array_agg({order} ORDER BY {order}, fi.formation_id))[%(size)s], now()
         FROM (
             SELECT * FROM (
                 SELECT fi.formation_id, fi.open_until, {plan.score} AS score, fi.min_price_cents
@@ -573,7 +588,8 @@ def rank(terms: list[str], sort: str, *, today: datetime.date) -> None:
         ) AS fi
         ON CONFLICT (tsquery, sort) DO UPDATE SET
             snapshot = EXCLUDED.snapshot, computed_for = EXCLUDED.computed_for, valid_until = EXCLUDED.valid_until,
-            formation_ids = EXCLUDED.formation_ids, complete = EXCLUDED.complete, computed_at = EXCLUDED.computed_at
+            formation_ids = EXCLUDED.formation_ids, complete = EXCLUDED.complete, last_key = EXCLUDED.last_key,
+            computed_at = EXCLUDED.computed_at
         RETURNING id""",
         params,
     )

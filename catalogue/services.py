@@ -118,9 +118,10 @@ RANKED_MIN_DOCUMENTS = 2000
 def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
     """(Re)compute the precomputed rankings (``Ranking``) of every word of the vocabulary
     matching at least RANKED_MIN_DOCUMENTS formations, by relevance and by price; with
-    ``stale_only``, only those missing, past their ``valid_until`` or with more than half
-    their spares in changes since. Then the change log is cut to what the oldest ranking
-    still needs. Each ranking is one statement (its own snapshot), committed at once."""
+    ``stale_only``, only those missing, past their ``valid_until`` or with more formations
+    changed since than half their margin (a search would seldom keep their page beyond it).
+    Then the change log is cut to what the oldest ranking still needs. Each ranking is one
+    statement (its own snapshot), committed at once."""
     from django.utils import timezone
 
     from . import search
@@ -133,16 +134,15 @@ def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                SELECT r.tsquery, r.sort, r.complete, cardinality(r.formation_ids), changed.formations, changed.rows
+                SELECT r.tsquery, r.sort, changed.formations, changed.rows
                 FROM catalogue_ranking r CROSS JOIN LATERAL ({search.CHANGES_SINCE_SQL}) AS changed
                 WHERE r.computed_for <= %(today)s AND %(today)s <= r.valid_until
                 """,
                 {"today": today, "changes_read": search.changes_read()},
             )
-            for tsquery, sort, complete, size, formations, rows in cursor.fetchall():
-                # Fresh while under half its spares in changes.
-                spares = search.ranking_spares(complete, size)
-                if rows < search.changes_read() // 2 and (spares is None or formations <= spares // 2):
+            for tsquery, sort, formations, rows in cursor.fetchall():
+                # Fresh while the formations changed since are under half its margin.
+                if formations <= search.RANKING_MARGIN // 2 and rows < search.changes_read() // 2:
                     wanted.pop((tsquery, sort), None)
     for (_, sort), word in wanted.items():
         search.rank([word], sort, today=today)

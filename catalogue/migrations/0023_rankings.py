@@ -75,6 +75,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("complete", models.BooleanField(verbose_name="toutes les formations du mot")),
+                ("last_key", models.BigIntegerField(null=True, verbose_name="clé de tri de la dernière")),
                 ("computed_at", models.DateTimeField(verbose_name="calculé le")),
             ],
             options={

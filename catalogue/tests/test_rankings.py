@@ -78,9 +78,7 @@ def test_a_ranking_serves_every_page_of_both_orders(plumbing):
     assert titles(first)[0].startswith("Plomberie sanitaire")  # the word in the title first
 
 
-def test_changes_after_the_ranking_are_seen_at_once(plumbing, monkeypatch):
-    monkeypatch.setattr(search_module, "RANKING_MARGIN", 3)
-    services.rankings_refresh()  # 8 formations kept: spares for 3 changes
+def test_changes_after_the_ranking_are_seen_at_once(plumbing):
     last = plumbing[-1]  # the most expensive at first
     Action.objects.filter(formation=last).update(price_cents=1_000)  # its sessions follow (trigger)
     served, every = both(keywords="plomberie", sort="prix")
@@ -97,8 +95,9 @@ def test_changes_after_the_ranking_are_seen_at_once(plumbing, monkeypatch):
     assert_same(served, every)
 
 
-def test_too_many_changes_read_every_match_until_recomputed(plumbing):
-    for formation in plumbing[:3]:  # three changes: over the margin of 2
+def test_too_many_changes_read_every_match_until_recomputed(plumbing, monkeypatch):
+    monkeypatch.setattr(search_module, "changes_read", lambda: 3)  # 3 logged changes are too many
+    for formation in plumbing[:3]:
         Action.objects.filter(formation=formation).update(price_cents=2_000)
     served, every = both(keywords="plomberie", sort="prix")
     assert not served.ranked
@@ -108,9 +107,6 @@ def test_too_many_changes_read_every_match_until_recomputed(plumbing):
     assert served.ranked
     assert_same(served, every)
     with connections["default"].cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM catalogue_indexchange")
-        assert cursor.fetchone()[0] > 0  # still needed by the rankings of other words, not recomputed
-        services.rankings_refresh()
         # The change log cut to what the rankings still need: nothing older than the oldest
         # snapshot's horizon (a transaction still open elsewhere on the server holds it back),
         # and no change that a ranking did not see.
@@ -152,8 +148,21 @@ def test_a_change_still_uncommitted_while_the_ranking_is_computed_is_seen(plumbi
     assert_same(served, every)
 
 
-def test_filters_and_places_do_not_use_a_ranking(plumbing):
-    assert both(keywords="plomberie", max_price_cents=200_000)[0].ranked is False
+def test_a_filtered_search_keeps_the_ranking_s_page_only_when_it_is_provably_the_same(plumbing):
+    """Under 1 500 €, 8 of the 12 pass, the 7 of the ranking by price among them: the
+    candidates pass the cap and the page ends before the ranking's last. Under 1 100 €, only
+    2 pass: whether others outside the ranking do, only every match tells."""
+    for page in (1, 2):
+        served, every = both(keywords="plomberie", sort="prix", max_price_cents=150_000, page=page)
+        assert served.ranked
+        assert_same(served, every)
+    served, every = both(keywords="plomberie", sort="prix", max_price_cents=110_000)
+    assert not served.ranked
+    assert_same(served, every)
+    assert served.total == 2 and not served.total_capped
+
+
+def test_places_ratings_and_unranked_words_do_not_use_a_ranking(plumbing):
     assert both(keywords="plomberie", sort="note")[0].ranked is False
-    assert both(keywords="plomberie", duration="court")[0].ranked is False
     assert both(keywords="plomberie sanitaire")[0].ranked is False  # no ranking of both words
+    assert both(keywords="maçonnerie")[0].ranked is True  # a complete ranking: every match in it
