@@ -530,6 +530,13 @@ class FormationIndex(models.Model):
             # the words, and the cells of the sessions in a commune (migration 0018): serves the
             # words alone as fast as an index of the words only, which it replaced
             GinIndex(fields=["document", "local_cells"], name="catalogue_fi_words_cells"),
+            # each word paired with each 0.5° cell of the local sessions (migration 0024): the
+            # formations having a word in the cells around a place, read as one posting list
+            # per cell instead of the word's and the cells' intersected
+            GinIndex(
+                Func(F("document"), F("local_cells"), function="catalogue_local_words", output_field=SearchVectorField()),
+                name="catalogue_fi_local_words",
+            ),
             # the words of remote formations only (added to every search with a place): a
             # frequent word's remote matches without reading its local ones
             GinIndex(fields=["document"], condition=Q(remote=True, active=True), name="catalogue_fi_remote_words"),

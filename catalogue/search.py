@@ -234,7 +234,7 @@ def place_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) 
     a session's position (migration 0018): the 0.1° grid while it needs at most MAX_CELLS
     cells, the 0.5° grid beyond. Same float operations as PostgreSQL's (``lat * 10``), so a
     point inside the box is in one of the cells."""
-    for per_degree, base, lat_shift, lon_shift, row in ((10, 0, 1000, 2000, 4000), (2, 10_000_000, 200, 400, 1000)):
+    for per_degree, base, lat_shift, lon_shift, row in ((10, 0, 1000, 2000, 4000), _COARSE):
         lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
         lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
         if len(lats) * len(lons) <= MAX_CELLS or per_degree == 2:
@@ -244,6 +244,15 @@ def place_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) 
 
 # A GIN index scan costs about the same for a few cells or a hundred; past that, coarser cells.
 MAX_CELLS = 100
+_COARSE = (2, 10_000_000, 200, 400, 1000)  # the 0.5° grid of catalogue_place_cells
+
+
+def coarse_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
+    """The 0.5° cells covering a bounding box, numbered as ``catalogue_place_cells`` does."""
+    per_degree, base, lat_shift, lon_shift, row = _COARSE
+    lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
+    lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
+    return [base + (lat + lat_shift) * row + lon + lon_shift for lat in lats for lon in lons]
 
 
 # --- The search --------------------------------------------------------------------------------
@@ -390,6 +399,10 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         params.update(lat=lat, lon=lon, radius=query.radius_km)
         params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(lat, lon, query.radius_km), strict=False))
         params["cells"] = place_cells(params["lat_min"], params["lat_max"], params["lon_min"], params["lon_max"])
+        if terms:
+            # Each word in one of the 0.5° cells around the place (index of migration 0024).
+            coarse = coarse_cells(params["lat_min"], params["lat_max"], params["lon_min"], params["lon_max"])
+            params["local_tsquery"] = " & ".join("(" + " | ".join(f"'r{cell}{term}':*" for cell in coarse) + ")" for term in terms)
     return _Plan(
         params=params,
         score=score,
@@ -711,8 +724,8 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
 
     - « near_first »: the sessions around the place, each formation looked up by primary key
       and tested there (words, filters): cost grows with the sessions around the place.
-    - « arrays »: the formations having the words and a session in one of the grid cells
-      around the place (one GIN index holds both, migration 0018), each one's open sessions in
+    - « arrays »: the formations having the words in one of the 0.5° cells around the place
+      (an index of each word paired with each cell, migration 0024), each one's open sessions in
       a commune read from its own index row (positions, prices and starts side by side, the
       price and date filters tested there), without visiting the sessions.
     - « formation_first » (modality or rythm, which only the sessions' actions tell): the same
@@ -721,9 +734,12 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
     The last two grow with the formations having the words around the place, not with every
     formation having them: « rncp » near Villeurbanne reads the few thousand of the Lyon area,
     not the 57 000 of France."""
-    # The words and the cells around the place from one index (migration 0018): only the
-    # formations having both are read.
+    # The words and the cells around the place (migration 0018): only the formations having
+    # both are read.
     local_where = f"NOT fi.remote AND {plan.formation_where} AND fi.local_cells && %(cells)s::integer[]"
+    # Read through the index of each word in each 0.5° cell (migration 0024), the rest tested
+    # on the rows read: written in coalesce() so that no other index is intersected with it.
+    local_indexed = f"catalogue_local_words(fi.document, fi.local_cells) @@ %(local_tsquery)s::tsquery AND coalesce({local_where}, false)"
     if strategy == "near_first":
         # OFFSET 0 keeps the lookup a per-row primary-key probe (never a join that would
         # first gather every formation matching the words).
@@ -750,7 +766,7 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
                            unnest(fi.local_longitudes) AS longitude, unnest(fi.local_prices) AS price,
                            unnest(fi.local_start_dates) AS start_date
                     FROM catalogue_formationindex fi
-                    WHERE {local_where}
+                    WHERE {local_indexed}
                     OFFSET 0
                 ) AS u
                 WHERE u.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND u.longitude BETWEEN %(lon_min)s AND %(lon_max)s
@@ -769,7 +785,7 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
                   AND s.latitude BETWEEN %(lat_min)s AND %(lat_max)s AND s.longitude BETWEEN %(lon_min)s AND %(lon_max)s
                 OFFSET 0
             ) AS s
-            WHERE {local_where} AND s.km <= %(radius)s
+            WHERE {local_indexed} AND s.km <= %(radius)s
             GROUP BY fi.formation_id"""
     if not query.include_remote:
         return _union_page_sql(query, local, None)
