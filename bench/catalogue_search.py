@@ -30,6 +30,7 @@ from django.utils import timezone
 from catalogue import search as search_module
 from catalogue.models import Formation, Session
 from catalogue.search import SearchQuery, search
+from catalogue.services import rankings_refresh
 from catalogue.text import words
 from cpf_portal.geo import bounding_box
 
@@ -108,8 +109,9 @@ def searches(sizes: list[int]) -> dict[int, list[float]]:
     for size in sizes:
         ensure_data(size)  # created and seeded on a first run: the mix reads its communes
         mix = query_mix(random.Random(42))
-        for q in mix:  # a server in service: its catalogue in PostgreSQL's buffers
+        for q in mix:  # a server in service: its catalogue in PostgreSQL's buffers…
             run(q)
+        rankings_refresh(stale_only=True)  # …and beat's rankings of the searches made (quarter-hourly)
     best = {size: [float("inf")] * len(mix) for size in sizes}
     for _ in range(PASSES):
         for size in sizes:

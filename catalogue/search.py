@@ -21,18 +21,23 @@ correction (when there are keywords), the search itself, and the fetch of the pa
 from __future__ import annotations
 
 import datetime
+import logging
 import math
 import re
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import TrigramSimilarity
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, Func, IntegerField, Q
+from redis.exceptions import RedisError
 
 from cpf_portal.geo import bounding_box, haversine_sql
 
 from .models import Certification, Commune, Modalite, Rythme, Session
 from .text import normalize, words
+
+logger = logging.getLogger(__name__)
 
 PER_PAGE = 20
 RADIUS_CHOICES = (10, 30, 50, 100)
@@ -325,8 +330,10 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     formation_where = ["fi.active", "fi.open_until >= %(today)s"]
     score = "0"
     if terms:
-        params["tsquery"] = " & ".join(f"{term}:*" for term in terms)
-        params["tsquery_any"] = " | ".join(f"{term}:*" for term in terms)
+        # In the words' alphabetical order: the same words typed in another order are the same
+        # search (and the same ranking).
+        params["tsquery"] = " & ".join(f"{term}:*" for term in sorted(terms))
+        params["tsquery_any"] = " | ".join(f"{term}:*" for term in sorted(terms))
         formation_where.append("fi.document @@ to_tsquery('simple', %(tsquery)s)")
         # Relevance: every word in the title first, then some words in it, then elsewhere
         # (one word: both tests are the same, made once).
@@ -559,12 +566,59 @@ class _RankingUse:
         return (rows[-1][4], rows[-1][5]) <= self.last
 
 
+# Searches of several words that a ranking could serve are counted in a Redis sorted set
+# (one ZINCRBY): beat ranks the popular ones (catalogue.services.rankings_refresh).
+POPULAR_KEY = "catalogue:popular-searches"
+
+
+def _redis():
+    from django_redis import get_redis_connection
+
+    return get_redis_connection("default")
+
+
+def count_popular(tsquery: str) -> None:
+    try:
+        _redis().zincrby(cache.make_key(POPULAR_KEY), 1, tsquery)
+    except (RedisError, NotImplementedError):
+        logger.warning("Recherche non comptée (Redis indisponible)")
+
+
+def popular_searches(*, min_searches: int, limit: int) -> list[str]:
+    """The most searched words (as their tsquery), searched at least ``min_searches`` times."""
+    try:
+        found = _redis().zrevrangebyscore(cache.make_key(POPULAR_KEY), "+inf", min_searches, start=0, num=limit)
+    except (RedisError, NotImplementedError):
+        return []
+    # Only what a search writes (terms of the vocabulary's alphabet), whatever Redis holds.
+    return [tsquery for tsquery in (value.decode() for value in found) if all(_TERM.match(term) for term in terms_of(tsquery))]
+
+
+def popular_decay() -> None:
+    """Each night the counts are halved and those under one forgotten: popular means lately."""
+    key = cache.make_key(POPULAR_KEY)
+    try:
+        connection_ = _redis()
+        connection_.zunionstore(key, {key: 0.5})
+        connection_.zremrangebyscore(key, "-inf", "(1")
+    except (RedisError, NotImplementedError):
+        logger.warning("Compteurs de recherches non réduits (Redis indisponible)")
+
+
+def terms_of(tsquery: str) -> list[str]:
+    """« gestion:* & projet:* » → [« gestion », « projet »]."""
+    return [part.removesuffix(":*") for part in tsquery.split(" & ")]
+
+
 def _use_ranking(query: SearchQuery, plan: _Plan) -> _RankingUse | None:
     """When the words have a ranking in this order still valid today, restrict the search to
     its formations and those changed since its snapshot (the caller checks with ``answers``
-    that they were enough)."""
+    that they were enough). A search of several words is counted for beat's ranking of the
+    popular ones."""
     if not _rankable(query, plan):
         return None
+    if " & " in plan.params["tsquery"]:
+        count_popular(plan.params["tsquery"])
     params = {"tsquery": plan.params["tsquery"], "sort": _sort(query), "today": plan.params["today"], "changes_read": changes_read()}
     found = _fetch(_RANKING_LOOKUP_SQL, params)
     if not found or found[0][4] >= changes_read():

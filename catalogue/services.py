@@ -113,11 +113,16 @@ def search_terms_refresh() -> int:
 
 # A word matching fewer formations is searched fast enough from every match: no ranking.
 RANKED_MIN_DOCUMENTS = 2000
+# Searches of several words ranked too: the POPULAR_RANKED most searched lately, searched at
+# least POPULAR_MIN_SEARCHES times (and matching RANKED_MIN_DOCUMENTS formations).
+POPULAR_MIN_SEARCHES = 3
+POPULAR_RANKED = 500
 
 
 def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
     """(Re)compute the precomputed rankings (``Ranking``) of every word of the vocabulary
-    matching at least RANKED_MIN_DOCUMENTS formations, by relevance and by price; with
+    matching at least RANKED_MIN_DOCUMENTS formations and of the popular searches of several
+    words (halving their counts, each night), by relevance and by price; with
     ``stale_only``, only those missing, past their ``valid_until`` or with more formations
     changed since than half their margin (a search would seldom keep their page beyond it).
     Then the change log is cut to what the oldest ranking still needs. Each ranking is one
@@ -128,8 +133,9 @@ def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
     from .models import Ranking
 
     today = today or timezone.localdate()
-    words = list(SearchTerm.objects.filter(documents__gte=RANKED_MIN_DOCUMENTS).order_by("-documents").values_list("word", flat=True))
-    wanted = {(f"{word}:*", sort): word for word in words for sort in ("pertinence", "prix")}
+    words = SearchTerm.objects.filter(documents__gte=RANKED_MIN_DOCUMENTS).order_by("-documents").values_list("word", flat=True)
+    queries = [f"{word}:*" for word in words] + _popular_queries()
+    wanted = {(tsquery, sort): search.terms_of(tsquery) for tsquery in queries for sort in ("pertinence", "prix")}
     if stale_only:
         with connection.cursor() as cursor:
             cursor.execute(
@@ -144,10 +150,12 @@ def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
                 # Fresh while the formations changed since are under half its margin.
                 if formations <= search.RANKING_MARGIN // 2 and rows < search.changes_read() // 2:
                     wanted.pop((tsquery, sort), None)
-    for (_, sort), word in wanted.items():
-        search.rank([word], sort, today=today)
+    for (_, sort), terms in wanted.items():
+        search.rank(terms, sort, today=today)
+    if not stale_only:
+        search.popular_decay()
     with transaction.atomic():
-        Ranking.objects.exclude(tsquery__in=[f"{word}:*" for word in words]).delete()
+        Ranking.objects.exclude(tsquery__in=queries).delete()
         with connection.cursor() as cursor:
             cursor.execute(
                 """
@@ -157,6 +165,23 @@ def rankings_refresh(*, today=None, stale_only: bool = False) -> int:
                 """
             )
     return len(wanted)
+
+
+def _popular_queries() -> list[str]:
+    """The popular searches of several words that match enough formations to be worth a
+    ranking (counted up to RANKED_MIN_DOCUMENTS)."""
+    from . import search
+
+    popular = []
+    with connection.cursor() as cursor:
+        for tsquery in search.popular_searches(min_searches=POPULAR_MIN_SEARCHES, limit=POPULAR_RANKED):
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM catalogue_formationindex fi WHERE fi.active AND fi.document @@ to_tsquery('simple', %s) LIMIT %s) AS m",
+                [tsquery, RANKED_MIN_DOCUMENTS],
+            )
+            if cursor.fetchone()[0] >= RANKED_MIN_DOCUMENTS:
+                popular.append(tsquery)
+    return popular
 
 
 @transaction.atomic

@@ -166,3 +166,24 @@ def test_places_ratings_and_unranked_words_do_not_use_a_ranking(plumbing):
     assert both(keywords="plomberie", sort="note")[0].ranked is False
     assert both(keywords="plomberie sanitaire")[0].ranked is False  # no ranking of both words
     assert both(keywords="maçonnerie")[0].ranked is True  # a complete ranking: every match in it
+
+
+def test_popular_searches_of_several_words_get_their_ranking(plumbing, monkeypatch):
+    """Counted in Redis as people search (the words in any order), ranked by the next refresh
+    once searched twice (here), forgotten when they stop: each night halves the counts."""
+    monkeypatch.setattr(services, "POPULAR_MIN_SEARCHES", 2)
+    both(keywords="plomberie sanitaire")
+    services.rankings_refresh(stale_only=True)  # as beat does every quarter of an hour
+    assert not Ranking.objects.filter(tsquery="plomber:* & sanitair:*").exists()  # searched once
+    both(keywords="sanitaire plomberie", sort="prix")  # the same words, another order and sort
+    services.rankings_refresh(stale_only=True)
+    assert Ranking.objects.filter(tsquery="plomber:* & sanitair:*").count() == 2  # by relevance and by price
+    for sort in ("pertinence", "prix"):
+        served, every = both(keywords="plomberie sanitaire", sort=sort)
+        assert served.ranked
+        assert_same(served, every)
+    # Each night's refresh halves the counts: 4 → 2 → 1, then no longer popular.
+    services.rankings_refresh()
+    services.rankings_refresh()
+    services.rankings_refresh()
+    assert not Ranking.objects.filter(tsquery__contains=" & ").exists()
