@@ -522,7 +522,7 @@ CHANGES_SINCE_SQL = """
 """
 
 _RANKING_LOOKUP_SQL = f"""
-SELECT r.formation_ids, r.complete, r.last_key, changed.ids, changed.rows
+SELECT r.id, r.complete, r.last_key, r.formation_ids[cardinality(r.formation_ids)], changed.ids, changed.rows
 FROM catalogue_ranking r CROSS JOIN LATERAL ({CHANGES_SINCE_SQL}) AS changed
 WHERE r.tsquery = %(tsquery)s AND r.sort = %(sort)s AND r.computed_for <= %(today)s AND %(today)s <= r.valid_until
 """
@@ -621,12 +621,15 @@ def _use_ranking(query: SearchQuery, plan: _Plan) -> _RankingUse | None:
         count_popular(plan.params["tsquery"])
     params = {"tsquery": plan.params["tsquery"], "sort": _sort(query), "today": plan.params["today"], "changes_read": changes_read()}
     found = _fetch(_RANKING_LOOKUP_SQL, params)
-    if not found or found[0][4] >= changes_read():
+    if not found or found[0][5] >= changes_read():
         return None  # none, or too many changes since: every match is read
-    ranked, complete, last_key, changed, _ = found[0]
-    plan.formation_where += " AND fi.formation_id = ANY (%(candidates)s::bigint[])"
-    plan.params["candidates"] = list(ranked) + list(changed or [])
-    return _RankingUse(complete=complete, last=None if complete else (last_key, ranked[-1]))
+    ranking, complete, last_key, last_id, changed, _ = found[0]
+    # The ranking's formations read in the query itself (not 1 500 ids sent back and forth).
+    plan.formation_where += (
+        " AND fi.formation_id = ANY ((SELECT r.formation_ids FROM catalogue_ranking r WHERE r.id = %(ranking)s) || %(changed)s::bigint[])"
+    )
+    plan.params.update(ranking=ranking, changed=list(changed or []))
+    return _RankingUse(complete=complete, last=None if complete else (last_key, last_id))
 
 
 def rank(terms: list[str], sort: str, *, today: datetime.date) -> None:
