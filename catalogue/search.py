@@ -577,9 +577,16 @@ def _redis():
     return get_redis_connection("default")
 
 
+def _popular_key() -> str:
+    """Counted per database (databases may share a Redis: a benchmark's two sizes, staging and
+    production): popularity only chooses what is ranked, never a result."""
+    where = connection.settings_dict
+    return cache.make_key(f"{POPULAR_KEY}:{where.get('HOST')}:{where.get('PORT')}:{where['NAME']}")
+
+
 def count_popular(tsquery: str) -> None:
     try:
-        _redis().zincrby(cache.make_key(POPULAR_KEY), 1, tsquery)
+        _redis().zincrby(_popular_key(), 1, tsquery)
     except (RedisError, NotImplementedError):
         logger.warning("Recherche non comptée (Redis indisponible)")
 
@@ -587,7 +594,7 @@ def count_popular(tsquery: str) -> None:
 def popular_searches(*, min_searches: int, limit: int) -> list[str]:
     """The most searched words (as their tsquery), searched at least ``min_searches`` times."""
     try:
-        found = _redis().zrevrangebyscore(cache.make_key(POPULAR_KEY), "+inf", min_searches, start=0, num=limit)
+        found = _redis().zrevrangebyscore(_popular_key(), "+inf", min_searches, start=0, num=limit)
     except (RedisError, NotImplementedError):
         return []
     # Only what a search writes (terms of the vocabulary's alphabet), whatever Redis holds.
@@ -596,7 +603,7 @@ def popular_searches(*, min_searches: int, limit: int) -> list[str]:
 
 def popular_decay() -> None:
     """Each night the counts are halved and those under one forgotten: popular means lately."""
-    key = cache.make_key(POPULAR_KEY)
+    key = _popular_key()
     try:
         connection_ = _redis()
         connection_.zunionstore(key, {key: 0.5})
