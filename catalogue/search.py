@@ -286,6 +286,7 @@ class _Plan:
     array_where: str = "true"
     action_filtered: bool = False  # modality or rythm: only the sessions' actions tell
     formation_filtered: bool = False  # a filter on the formation (duration, certification…)
+    ranking_cte: str = ""  # « ranking AS (…), » when a precomputed ranking is tried (_use_ranking)
 
 
 def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
@@ -303,8 +304,8 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
     if query.commune is None:
         ranking = _use_ranking(query, plan)
         rows = _fetch(_without_place_sql(query, plan), plan.params)
-        result.ranked = ranking is not None and ranking.answers(query, rows)
-        if ranking is not None and not result.ranked:
+        result.ranked = ranking and _ranking_answers(query, rows)
+        if ranking and not result.ranked:
             plan = _plan(query, terms.terms, today)  # every match read after all
             rows = _fetch(_without_place_sql(query, plan), plan.params)
         total = rows[0][3] if rows else 0
@@ -493,11 +494,13 @@ def _without_place_sql(query: SearchQuery, plan: _Plan) -> str:
                 OFFSET 0
             ) AS m
             WHERE m.pick IS NOT NULL"""
+    ranking = "(SELECT r.complete FROM ranking r), (SELECT r.last_key FROM ranking r), (SELECT r.last_id FROM ranking r)"
     return f"""
-        WITH matches AS MATERIALIZED ({matches})
+        WITH {plan.ranking_cte} matches AS MATERIALIZED ({matches})
         SELECT fi.session_id, NULL::float8 AS distance_km, fi.score,
                (SELECT count(*) FROM (SELECT 1 FROM matches LIMIT {CAPPED_TOTAL + 1}) AS counted) AS total,
-               {_without_place_key(query, plan) or "NULL::bigint"} AS sort_key, fi.formation_id
+               {_without_place_key(query, plan) or "NULL::bigint"} AS sort_key, fi.formation_id,
+               {ranking if plan.ranking_cte else "NULL, NULL, NULL"}
         FROM matches AS fi
         ORDER BY {order}, fi.formation_id
         LIMIT %(limit)s OFFSET %(offset)s"""
@@ -521,11 +524,17 @@ CHANGES_SINCE_SQL = """
     ) AS c
 """
 
-_RANKING_LOOKUP_SQL = f"""
-SELECT r.id, r.complete, r.last_key, r.formation_ids[cardinality(r.formation_ids)], changed.ids, changed.rows
-FROM catalogue_ranking r CROSS JOIN LATERAL ({CHANGES_SINCE_SQL}) AS changed
-WHERE r.tsquery = %(tsquery)s AND r.sort = %(sort)s AND r.computed_for <= %(today)s AND %(today)s <= r.valid_until
-"""
+# The ranking of the search's words in its order, still valid today and with not too many
+# changes since, as a CTE of the search itself: its formations, the changed ones and the
+# matches are read in one statement, one snapshot.
+_RANKING_CTE = f"""
+ranking AS MATERIALIZED (
+    SELECT r.formation_ids || coalesce(changed.ids, '{{}}') AS candidates, r.complete, r.last_key,
+           r.formation_ids[cardinality(r.formation_ids)] AS last_id
+    FROM catalogue_ranking r CROSS JOIN LATERAL ({CHANGES_SINCE_SQL}) AS changed
+    WHERE r.tsquery = %(tsquery)s AND r.sort = %(ranking_sort)s AND r.computed_for <= %(today)s AND %(today)s <= r.valid_until
+      AND changed.rows < %(changes_read)s
+),"""
 
 
 def changes_read() -> int:
@@ -544,26 +553,25 @@ def _rankable(query: SearchQuery, plan: _Plan) -> bool:
     return "tsquery" in plan.params and not (plan.rated or query.commune is not None)
 
 
-@dataclass
-class _RankingUse:
-    complete: bool  # every formation the words matched when it was computed
-    last: tuple[int, int] | None  # (sort key, formation id) of its last formation when not complete
-
-    def answers(self, query: SearchQuery, rows: list[tuple]) -> bool:
-        """Do the rows read from the ranking's formations and the changed ones give the page
-        and the count of a search over every match? An unchanged formation matches now only
-        if it did then, with the same words' score and the same cheapest open session, and
-        none of the ranking's has closed since (``valid_until``); a filter only drops
-        formations or gives them a dearer session, so a formation outside the ranking sorts
-        after its last one, now as then. Hence: yes when the ranking held every match, or
-        when the candidates alone pass the cap (« plus de 1 000 ») and the page's last row
-        sorts before the ranking's last formation."""
-        if self.complete:
-            return True
-        total = rows[0][3] if rows else 0
-        if total <= CAPPED_TOTAL or len(rows) < query.per_page:
-            return False
-        return (rows[-1][4], rows[-1][5]) <= self.last
+def _ranking_answers(query: SearchQuery, rows: list[tuple]) -> bool:
+    """Do the rows read from a ranking's formations and the changed ones give the page and
+    the count of a search over every match? (Columns 7 to 9: the ranking's ``complete``,
+    ``last_key`` and last formation, NULL without one.) An unchanged formation matches now
+    only if it did then, with the same words' score and the same cheapest open session, and
+    none of the ranking's has closed since (``valid_until``); a filter only drops formations
+    or gives them a dearer session, so a formation outside the ranking sorts after its last
+    one, now as then. Hence: yes when the ranking held every match, or when the candidates
+    alone pass the cap (« plus de 1 000 ») and the page's last row sorts before the
+    ranking's last formation."""
+    if not rows or rows[0][6] is None:
+        return False  # no usable ranking (or nothing among its formations: every match tells)
+    complete, last_key, last_id = rows[0][6:9]
+    if complete:
+        return True
+    total = rows[0][3]
+    if total <= CAPPED_TOTAL or len(rows) < query.per_page:
+        return False
+    return (rows[-1][4], rows[-1][5]) <= (last_key, last_id)
 
 
 # Searches of several words that a ranking could serve are counted in a Redis sorted set
@@ -617,26 +625,18 @@ def terms_of(tsquery: str) -> list[str]:
     return [part.removesuffix(":*") for part in tsquery.split(" & ")]
 
 
-def _use_ranking(query: SearchQuery, plan: _Plan) -> _RankingUse | None:
-    """When the words have a ranking in this order still valid today, restrict the search to
-    its formations and those changed since its snapshot (the caller checks with ``answers``
-    that they were enough). A search of several words is counted for beat's ranking of the
-    popular ones."""
+def _use_ranking(query: SearchQuery, plan: _Plan) -> bool:
+    """Try the ranking of the words in this order: the search reads only its formations and
+    those changed since its snapshot (``_ranking_answers`` then tells whether that was
+    enough). A search of several words is counted for beat's ranking of the popular ones."""
     if not _rankable(query, plan):
-        return None
+        return False
     if " & " in plan.params["tsquery"]:
         count_popular(plan.params["tsquery"])
-    params = {"tsquery": plan.params["tsquery"], "sort": _sort(query), "today": plan.params["today"], "changes_read": changes_read()}
-    found = _fetch(_RANKING_LOOKUP_SQL, params)
-    if not found or found[0][5] >= changes_read():
-        return None  # none, or too many changes since: every match is read
-    ranking, complete, last_key, last_id, changed, _ = found[0]
-    # The ranking's formations read in the query itself (not 1 500 ids sent back and forth).
-    plan.formation_where += (
-        " AND fi.formation_id = ANY ((SELECT r.formation_ids FROM catalogue_ranking r WHERE r.id = %(ranking)s) || %(changed)s::bigint[])"
-    )
-    plan.params.update(ranking=ranking, changed=list(changed or []))
-    return _RankingUse(complete=complete, last=None if complete else (last_key, last_id))
+    plan.ranking_cte = _RANKING_CTE
+    plan.params.update(ranking_sort=_sort(query), changes_read=changes_read())
+    plan.formation_where += " AND fi.formation_id = ANY ((SELECT r.candidates FROM ranking r)::bigint[])"
+    return True
 
 
 def rank(terms: list[str], sort: str, *, today: datetime.date) -> None:
