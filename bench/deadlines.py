@@ -133,8 +133,11 @@ def generate() -> datetime.datetime:
     )
     # A table in service is kept by autovacuum (statistics, visibility map, hint bits); a table
     # filled by one INSERT a second ago is not: the first job to read it would pay for that.
+    # Nor would it find gigabytes of the generation's pages still to write to disk: the
+    # checkpoint that writes them belongs to the generation, not to the job.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM (ANALYZE)")
+        cursor.execute("CHECKPOINT")
     return now
 
 
