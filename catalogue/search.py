@@ -6,16 +6,20 @@
   vocabulary by trigram similarity (« anglias » → « anglais »). Relevance: words in the
   title first.
 - Place: sessions in a bounding box around the chosen commune (index on their coordinates,
-  covering the columns read), or, with keywords, the formations whose sessions lie in the
-  grid cells covering that box (``place_cells``); then the great-circle distance. Remote
-  formations (« À distance ») are added whatever the place.
+  covering the columns read), or, with keywords, the formations having the words in the
+  grid cells covering that box (``place_cells``, ``coarse_cells``); then the great-circle
+  distance. Remote formations (« À distance ») are added whatever the place.
 - One row per formation (its nearest, then cheapest, matching session), sorted and paginated
   in SQL with the total count in the same query; without a place, and for a place without
   keywords, the count stops at CAPPED_TOTAL (« plus de 1 000 formations »). Nothing is
   filtered in Python.
+- Words without a place: a precomputed ranking of the words (frequent ones, popular
+  searches), kept exact by a change log, restricts the search to a few hundred formations
+  when that provably gives the same page (``_ranking_answers``).
 
 A search runs a fixed number of queries whatever the number of results: the typo
-correction (when there are keywords), the search itself, and the fetch of the page's rows.
+correction (when there are keywords), the search itself (again over every match when a
+ranking could not answer for sure), and the fetch of the page's rows.
 """
 
 from __future__ import annotations
