@@ -243,25 +243,28 @@ def place_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) 
     a session's position (migration 0018): the 0.1° grid while it needs at most MAX_CELLS
     cells, the 0.5° grid beyond. Same float operations as PostgreSQL's (``lat * 10``), so a
     point inside the box is in one of the cells."""
-    for per_degree, base, lat_shift, lon_shift, row in ((10, 0, 1000, 2000, 4000), _COARSE):
-        lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
-        lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
-        if len(lats) * len(lons) <= MAX_CELLS or per_degree == 2:
-            return [base + (lat + lat_shift) * row + lon + lon_shift for lat in lats for lon in lons]
-    raise AssertionError("unreachable")
+    fine = _grid_cells(_FINE, lat_min, lat_max, lon_min, lon_max)
+    return fine if len(fine) <= MAX_CELLS else _grid_cells(_COARSE, lat_min, lat_max, lon_min, lon_max)
 
 
 # A GIN index scan costs about the same for a few cells or a hundred; past that, coarser cells.
 MAX_CELLS = 100
-_COARSE = (2, 10_000_000, 200, 400, 1000)  # the 0.5° grid of catalogue_place_cells
+# The two grids of catalogue_place_cells: (cells per degree, first number, latitude shift,
+# longitude shift, cells per row).
+_FINE = (10, 0, 1000, 2000, 4000)
+_COARSE = (2, 10_000_000, 200, 400, 1000)
+
+
+def _grid_cells(grid: tuple[int, int, int, int, int], lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
+    per_degree, base, lat_shift, lon_shift, row = grid
+    lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
+    lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
+    return [base + (lat + lat_shift) * row + lon + lon_shift for lat in lats for lon in lons]
 
 
 def coarse_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
     """The 0.5° cells covering a bounding box, numbered as ``catalogue_place_cells`` does."""
-    per_degree, base, lat_shift, lon_shift, row = _COARSE
-    lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
-    lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
-    return [base + (lat + lat_shift) * row + lon + lon_shift for lat in lats for lon in lons]
+    return _grid_cells(_COARSE, lat_min, lat_max, lon_min, lon_max)
 
 
 # --- The search --------------------------------------------------------------------------------
@@ -289,7 +292,6 @@ class _Plan:
     # SQL on u, a session of the index row's arrays (price, start): the price and date filters.
     array_where: str = "true"
     action_filtered: bool = False  # modality or rythm: only the sessions' actions tell
-    formation_filtered: bool = False  # a filter on the formation (duration, certification…)
     ranking_cte: str = ""  # « ranking AS (…), » when a precomputed ranking is tried (_use_ranking)
 
 
@@ -346,7 +348,6 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
             score = "(3 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int)"
         else:
             score = "(2 * (fi.title @@ to_tsquery('simple', %(tsquery)s))::int + (fi.title @@ to_tsquery('simple', %(tsquery_any)s))::int)"
-    unfiltered = len(formation_where)
     low, high = DURATIONS.get(query.duration, (None, None))
     if low is not None:
         formation_where.append("fi.duree_heures >= %(duration_min)s")
@@ -425,7 +426,6 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         best_passes=" AND ".join(best_where),
         array_where=" AND ".join(array_where) or "true",
         action_filtered=bool(action_where),
-        formation_filtered=len(formation_where) > unfiltered,
     )
 
 
