@@ -8,10 +8,12 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from cpf_portal.http import posted
+from cpf_portal.queue import enqueue
 from equipes.admin import MembershipInline
 
 from . import services
 from .models import Action, Certification, Commune, Favori, Formation, Organisme, Ranking, Session
+from .tasks import refresh_rankings
 
 
 class SuspensionForm(forms.Form):
@@ -174,5 +176,10 @@ class RankingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Recalculer tous les classements précalculés", permissions=["view"])
     def recompute(self, request, queryset):
-        count = services.rankings_refresh()
-        self.message_user(request, f"{count} classements recalculés.", messages.SUCCESS)
+        """Queued for a worker: at 200 000 formations the refresh lasts about 30 s."""
+        if enqueue(refresh_rankings, False):
+            self.message_user(request, "Recalcul de tous les classements demandé : il se fait en arrière-plan.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request, "Recalcul impossible pour l'instant : la file des tâches est injoignable. Réessayez plus tard.", messages.ERROR
+            )

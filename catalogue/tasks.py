@@ -16,10 +16,10 @@ def refresh_search_index() -> dict:
 
 
 @shared_task(name="catalogue.tasks.refresh_rankings")
-def refresh_rankings() -> int:
+def refresh_rankings(stale_only: bool = True) -> int:
     """Every quarter of an hour: the frequent words' rankings that too many changes (or a
-    closing formation) put out of use are recomputed."""
-    return services.rankings_refresh(stale_only=True)
+    closing formation) put out of use are recomputed; all of them when an operator asks."""
+    return services.rankings_refresh(stale_only=stale_only)
 
 
 @shared_task(name="catalogue.tasks.run_offer_import")

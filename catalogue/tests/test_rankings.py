@@ -7,6 +7,7 @@ import datetime
 import psycopg
 import pytest
 from django.db import connections
+from django.urls import reverse
 from django.utils import timezone
 from psycopg.conninfo import make_conninfo
 
@@ -15,6 +16,7 @@ from catalogue import services
 from catalogue.models import Action, Formation, FormationIndex, Ranking
 from catalogue.search import SearchQuery, search
 from catalogue.tests.factories import FormationFactory, SessionFactory
+from cpf_portal.testing import text
 
 # Committed transactions: a ranking's snapshot only means something between them.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -187,3 +189,30 @@ def test_popular_searches_of_several_words_get_their_ranking(plumbing, monkeypat
     services.rankings_refresh()
     services.rankings_refresh()
     assert not Ranking.objects.filter(tsquery__contains=" & ").exists()
+
+
+def test_the_operator_s_recompute_is_queued_for_a_worker_not_run_in_the_request(plumbing, client, operator, monkeypatch):
+    """At 200 000 formations a refresh lasts about 30 s: the admin action only queues it."""
+    from catalogue import admin as catalogue_admin
+    from catalogue.tasks import refresh_rankings
+
+    queued = []
+    monkeypatch.setattr(catalogue_admin, "enqueue", lambda task, *args: queued.append((task.name, *args)) or True)
+
+    def computed():
+        return {(tsquery, sort): at for tsquery, sort, at in Ranking.objects.values_list("tsquery", "sort", "computed_at")}
+
+    before = computed()
+    client.force_login(operator)
+    url = reverse("admin:catalogue_ranking_changelist")
+    action = {"action": "recompute", "_selected_action": [Ranking.objects.values_list("pk", flat=True)[0]]}
+    page = text(client.post(url, action, follow=True))
+    assert "Recalcul de tous les classements demandé" in page
+    assert queued == [("catalogue.tasks.refresh_rankings", False)]
+    assert computed() == before  # nothing done in the request
+    refresh_rankings(*queued[0][1:])  # what the worker runs: every ranking, stale or not
+    after = computed()
+    assert after.keys() == before.keys() and all(after[key] > before[key] for key in before)
+
+    monkeypatch.setattr(catalogue_admin, "enqueue", lambda task, *args: False)  # the broker is away
+    assert "la file des tâches est injoignable" in text(client.post(url, action, follow=True))
