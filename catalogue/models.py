@@ -513,8 +513,8 @@ class FormationIndex(models.Model):
     # filtered on dates or price still reads only the index row.
     local_start_dates = ArrayField(models.DateField(null=True), default=list)
     # The grid cells of those sessions, computed by PostgreSQL from their positions (migration
-    # 0018): with the words in one GIN index, a search with keywords and a place reads only
-    # the formations having both (``catalogue.search.place_cells``).
+    # 0018): each word paired with each 0.5° cell in an index (migration 0024), a search with
+    # keywords and a place reads only the formations having both (``catalogue.search.coarse_cells``).
     local_cells = models.GeneratedField(
         expression=Func(F("local_latitudes"), F("local_longitudes"), function="catalogue_place_cells"),
         output_field=ArrayField(models.IntegerField()),
@@ -540,6 +540,10 @@ class FormationIndex(models.Model):
             # the words of remote formations only (added to every search with a place): a
             # frequent word's remote matches without reading its local ones
             GinIndex(fields=["document"], condition=Q(remote=True, active=True), name="catalogue_fi_remote_words"),
+            # the titles of remote formations (migration 0025): with keywords and a place, when
+            # the local formations fill the page, the few remote ones that score more (a word in
+            # their title) without reading every remote match
+            GinIndex(fields=["title"], condition=Q(remote=True, active=True), name="catalogue_fi_remote_titles"),
             # remote formations, cheapest first (added to every place search)
             models.Index(fields=["min_price_cents", "formation"], condition=Q(remote=True, active=True), name="catalogue_fi_remote"),
         ]

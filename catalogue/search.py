@@ -7,12 +7,12 @@
   title first.
 - Place: sessions in a bounding box around the chosen commune (index on their coordinates,
   covering the columns read), or, with keywords, the formations having the words in the
-  grid cells covering that box (``place_cells``, ``coarse_cells``); then the great-circle
+  0.5° grid cells covering that box (``coarse_cells``); then the great-circle
   distance. Remote formations (« À distance ») are added whatever the place.
 - One row per formation (its nearest, then cheapest, matching session), sorted and paginated
-  in SQL with the total count in the same query; without a place, and for a place without
-  keywords, the count stops at CAPPED_TOTAL (« plus de 1 000 formations »). Nothing is
-  filtered in Python.
+  in SQL with the total count in the same query; the count stops at CAPPED_TOTAL (« plus de
+  1 000 formations »), and with keywords and a place the remote matches are read only when
+  they can be on the page (``_capped_page_sql``). Nothing is filtered in Python.
 - Words without a place: a precomputed ranking of the words (frequent ones, popular
   searches), kept exact by a change log, restricts the search to a few hundred formations
   when that provably gives the same page (``_ranking_answers``).
@@ -238,33 +238,14 @@ def suggest_communes(prefix: str, *, limit: int = 10) -> list[Commune]:
     return list(qs.order_by("-population", "name")[:limit])
 
 
-def place_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
-    """The grid cells covering a bounding box, numbered as ``catalogue_place_cells`` numbers
-    a session's position (migration 0018): the 0.1° grid while it needs at most MAX_CELLS
-    cells, the 0.5° grid beyond. Same float operations as PostgreSQL's (``lat * 10``), so a
-    point inside the box is in one of the cells."""
-    fine = _grid_cells(_FINE, lat_min, lat_max, lon_min, lon_max)
-    return fine if len(fine) <= MAX_CELLS else _grid_cells(_COARSE, lat_min, lat_max, lon_min, lon_max)
-
-
-# A GIN index scan costs about the same for a few cells or a hundred; past that, coarser cells.
-MAX_CELLS = 100
-# The two grids of catalogue_place_cells: (cells per degree, first number, latitude shift,
-# longitude shift, cells per row).
-_FINE = (10, 0, 1000, 2000, 4000)
-_COARSE = (2, 10_000_000, 200, 400, 1000)
-
-
-def _grid_cells(grid: tuple[int, int, int, int, int], lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
-    per_degree, base, lat_shift, lon_shift, row = grid
-    lats = range(math.floor(lat_min * per_degree), math.floor(lat_max * per_degree) + 1)
-    lons = range(math.floor(lon_min * per_degree), math.floor(lon_max * per_degree) + 1)
-    return [base + (lat + lat_shift) * row + lon + lon_shift for lat in lats for lon in lons]
-
-
 def coarse_cells(lat_min: float, lat_max: float, lon_min: float, lon_max: float) -> list[int]:
-    """The 0.5° cells covering a bounding box, numbered as ``catalogue_place_cells`` does."""
-    return _grid_cells(_COARSE, lat_min, lat_max, lon_min, lon_max)
+    """The 0.5° cells covering a bounding box, numbered as ``catalogue_place_cells`` numbers a
+    session's position (migration 0018: from 10 000 000; the search no longer reads its 0.1°
+    cells, below). Same float operations as PostgreSQL's (``lat * 2``), so a point
+    inside the box is in one of the cells."""
+    lats = range(math.floor(lat_min * 2), math.floor(lat_max * 2) + 1)
+    lons = range(math.floor(lon_min * 2), math.floor(lon_max * 2) + 1)
+    return [10_000_000 + (lat + 200) * 1000 + lon + 400 for lat in lats for lon in lons]
 
 
 # --- The search --------------------------------------------------------------------------------
@@ -283,6 +264,7 @@ class _Plan:
     params: dict
     score: str  # SQL relevance expression on fi
     formation_where: str  # SQL conditions on fi
+    filters_where: str  # the same but the words (tested by an index of the words and the cells)
     session_where: str  # SQL conditions on s
     session_filtered: bool  # price or date filters on sessions
     rated: bool = False  # sorted by rating: the score holds it
@@ -292,6 +274,7 @@ class _Plan:
     # SQL on u, a session of the index row's arrays (price, start): the price and date filters.
     array_where: str = "true"
     action_filtered: bool = False  # modality or rythm: only the sessions' actions tell
+    dated: bool = False  # a start date filter (the arrays of starts are read only then)
     ranking_cte: str = ""  # « ranking AS (…), » when a precomputed ranking is tried (_use_ranking)
 
 
@@ -303,7 +286,7 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
     result.corrections = terms.corrections
     if words(query.keywords) and not terms.terms:
         return result  # only stop words
-    if query.commune is None:
+    if query.commune is None or terms.terms:
         # Counted up to CAPPED_TOTAL: no page past « plus de 1 000 formations ».
         query.page = min(query.page, math.ceil(CAPPED_TOTAL / query.per_page))
     plan = _plan(query, terms.terms, today)
@@ -321,7 +304,8 @@ def search(query: SearchQuery, *, today: datetime.date) -> SearchResult:
     else:
         strategy = _strategy(plan, terms)
         rows = _fetch(_with_place_sql(query, plan, strategy=strategy), plan.params)
-        result.total = rows[0][3] if rows else 0
+        total = rows[0][3] if rows else 0
+        result.total, result.total_capped = min(total, CAPPED_TOTAL), total > CAPPED_TOTAL
     result.rows = [(row[0], row[1], row[2]) for row in rows]
     return result
 
@@ -335,13 +319,14 @@ def _fetch(sql: str, params: dict) -> list[tuple]:
 def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     params: dict = {"today": today, "limit": query.per_page, "offset": (query.page - 1) * query.per_page}
     formation_where = ["fi.active", "fi.open_until >= %(today)s"]
+    words_where = []  # tested by the index of the words and the cells with a place: apart
     score = "0"
     if terms:
         # In the words' alphabetical order: the same words typed in another order are the same
         # search (and the same ranking).
         params["tsquery"] = " & ".join(f"{term}:*" for term in sorted(terms))
         params["tsquery_any"] = " | ".join(f"{term}:*" for term in sorted(terms))
-        formation_where.append("fi.document @@ to_tsquery('simple', %(tsquery)s)")
+        words_where.append("fi.document @@ to_tsquery('simple', %(tsquery)s)")
         # Relevance: every word in the title first, then some words in it, then elsewhere
         # (one word: both tests are the same, made once).
         if len(terms) == 1:
@@ -411,7 +396,6 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
         lat, lon = query.commune.latitude, query.commune.longitude
         params.update(lat=lat, lon=lon, radius=query.radius_km)
         params.update(zip(("lon_min", "lat_min", "lon_max", "lat_max"), bounding_box(lat, lon, query.radius_km), strict=False))
-        params["cells"] = place_cells(params["lat_min"], params["lat_max"], params["lon_min"], params["lon_max"])
         if terms:
             # Each word in one of the 0.5° cells around the place (index of migration 0024).
             coarse = coarse_cells(params["lat_min"], params["lat_max"], params["lon_min"], params["lon_max"])
@@ -419,13 +403,15 @@ def _plan(query: SearchQuery, terms: list[str], today: datetime.date) -> _Plan:
     return _Plan(
         params=params,
         score=score,
-        formation_where=" AND ".join(formation_where),
+        formation_where=" AND ".join([*formation_where[:2], *words_where, *formation_where[2:]]),
+        filters_where=" AND ".join(formation_where),
         session_where=" AND ".join(session_where),
         session_filtered=len(session_where) > 2,
         rated=_sort(query) == "note",
         best_passes=" AND ".join(best_where),
         array_where=" AND ".join(array_where) or "true",
         action_filtered=bool(action_where),
+        dated=bool(query.start_after or query.start_before),
     )
 
 
@@ -731,12 +717,12 @@ def _remote_where(plan: _Plan) -> str:
     return f"fi.remote AND {plan.formation_where}"
 
 
-def _remote_matches_sql(plan: _Plan) -> str:
-    """Remote formations passing the filters, as (formation_id, pick, score)."""
+def _remote_matches_sql(plan: _Plan, *, where: str = "") -> str:
+    """Remote formations passing the filters, as (formation_id, pick, score); ``where``
+    replaces the conditions (the same ones written for another index)."""
+    where = where or _remote_where(plan)
     if not plan.session_filtered:
-        return (
-            f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {plan.score} AS score FROM catalogue_formationindex fi WHERE {_remote_where(plan)}"
-        )
+        return f"SELECT fi.formation_id, {_PICK_PRECOMPUTED} AS pick, {plan.score} AS score FROM catalogue_formationindex fi WHERE {where}"
     # Its cheapest open session from the index row when that one is remote (not among the
     # local ones) and passes; otherwise its first remote session passing, in the same order.
     return f"""
@@ -748,7 +734,7 @@ def _remote_matches_sql(plan: _Plan) -> str:
                        WHERE s.formation_id = fi.formation_id AND s.commune_id IS NULL AND {plan.session_where}
                        ORDER BY s.price_cents, s.start_date NULLS FIRST, s.id LIMIT 1
                    ) END AS pick
-            FROM catalogue_formationindex fi WHERE {_remote_where(plan)}
+            FROM catalogue_formationindex fi WHERE {where}
             OFFSET 0
         ) AS r
         WHERE r.pick IS NOT NULL"""
@@ -775,12 +761,13 @@ def _union_page_sql(query: SearchQuery, local: str, remote: tuple[str, str] | No
     return f"""
         WITH {prefix} local AS MATERIALIZED ({local})
         SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
-               (SELECT count(*) FROM local) + ({remote_count}) AS total, (SELECT count(*) FROM local) AS local_total
+               counted.local_total + ({remote_count}) AS total, counted.local_total
         FROM (
             (SELECT * FROM local ORDER BY {order} LIMIT %(offset)s + %(limit)s)
             UNION ALL
             ({remote_rows})
         ) AS matches
+        CROSS JOIN (SELECT count(*) AS local_total FROM local) AS counted
         ORDER BY {order}
         LIMIT %(limit)s OFFSET %(offset)s
     """
@@ -802,12 +789,12 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
     The last two grow with the formations having the words around the place, not with every
     formation having them: « rncp » near Villeurbanne reads the few thousand of the Lyon area,
     not the 57 000 of France."""
-    # The words and the cells around the place (migration 0018): only the formations having
-    # both are read.
-    local_where = f"NOT fi.remote AND {plan.formation_where} AND fi.local_cells && %(cells)s::integer[]"
-    # Read through the index of each word in each 0.5° cell (migration 0024), the rest tested
-    # on the rows read: written in coalesce() so that no other index is intersected with it.
-    local_indexed = f"catalogue_local_words(fi.document, fi.local_cells) @@ %(local_tsquery)s::tsquery AND coalesce({local_where}, false)"
+    local_where = f"NOT fi.remote AND {plan.formation_where}"
+    # Read through the index of each word in each 0.5° cell (migration 0024), which implies the
+    # words; the filters tested on the rows read, written in coalesce() so that no other index
+    # is intersected with it. The sessions' positions tell which are in the box: no test of the
+    # formation's cells (a third of the rows' cost for a tenth of them dropped).
+    local_indexed = f"catalogue_local_words(fi.document, fi.local_cells) @@ %(local_tsquery)s::tsquery AND coalesce(NOT fi.remote AND {plan.filters_where}, false)"
     if strategy == "near_first":
         # OFFSET 0 keeps the lookup a per-row primary-key probe (never a join that would
         # first gather every formation matching the words).
@@ -832,7 +819,7 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
                     SELECT fi.formation_id, {plan.score} AS score,
                            unnest(fi.local_session_ids) AS id, unnest(fi.local_latitudes) AS latitude,
                            unnest(fi.local_longitudes) AS longitude, unnest(fi.local_prices) AS price,
-                           unnest(fi.local_start_dates) AS start_date
+                           {"unnest(fi.local_start_dates)" if plan.dated else "NULL::date"} AS start_date
                     FROM catalogue_formationindex fi
                     WHERE {local_indexed}
                     OFFSET 0
@@ -855,12 +842,57 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
             ) AS s
             WHERE {local_indexed} AND s.km <= %(radius)s
             GROUP BY fi.formation_id"""
+    return _capped_page_sql(query, plan, local)
+
+
+# The best relevance score (every word in the title): a page of local formations all scoring it
+# leaves no room for a remote one, which sorts after them at an infinite distance.
+_BEST_SCORE = 3
+
+
+def _capped_page_sql(query: SearchQuery, plan: _Plan, local: str) -> str:
+    """Keywords and a place: the page over the local matches (every one read, each with its
+    nearest session) and the remote ones, counted up to CAPPED_TOTAL + 1 like every other
+    search (« plus de 1 000 formations »). The remote matches are only read when they can be
+    on the page: by distance, once the local ones run out; by relevance, past the local ones
+    of the best score; by price or rating, always. Otherwise only counted, and only while
+    the local ones leave the cap unreached (a scan of the remote words' index stopped early):
+    « rncp » around Perpignan counts 635 of its 8 700 remote matches, « bureautique » around
+    Nanterre none (4 000 local ones)."""
+    order = _order_by(query)
+    page_end = "%(offset)s + %(limit)s"
     if not query.include_remote:
-        return _union_page_sql(query, local, None)
-    # The remote matches once (one scan of the words' index), for their count and their top rows.
-    prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan)}),"
-    remote = (f"SELECT * FROM remote ORDER BY {_order_by(query)} LIMIT %(offset)s + %(limit)s", "SELECT count(*) FROM remote")
-    return _union_page_sql(query, local, remote, prefix=prefix)
+        remote_rows, remote_count, prefix = "SELECT NULL::bigint, NULL::float8[], NULL::int WHERE false", "0", ""
+    else:
+        sort = _sort(query)
+        # One-time filters (on the local rows only): when false, the remote matches are not read.
+        short = f"(SELECT local_total FROM counted) < {page_end}"
+        every = short if sort in ("distance", "pertinence") else "true"
+        remote_rows = f"SELECT * FROM remote WHERE {every} ORDER BY {order} LIMIT {page_end}"
+        if sort == "pertinence":
+            # The local rows fill the page: only a remote formation scoring more than the last
+            # of them comes first, hence one with a word in its title (index of remote titles).
+            better = f"fi.title @@ to_tsquery('simple', %(tsquery_any)s) AND fi.remote AND fi.active AND coalesce({plan.formation_where}, false)"
+            remote_rows = f"""{remote_rows}) UNION ALL (
+                SELECT * FROM ({_remote_matches_sql(plan, where=better)}) AS r
+                WHERE NOT {short} AND r.score > (SELECT min(score) FROM local_top)
+                ORDER BY {order} LIMIT {page_end}"""
+        room = f"{CAPPED_TOTAL + 1} - (SELECT local_total FROM counted)"
+        remote_count = f"""CASE WHEN (SELECT local_total FROM counted) > {CAPPED_TOTAL} THEN 0
+            WHEN {every} THEN (SELECT count(*) FROM (SELECT 1 FROM remote LIMIT {room}) AS c)
+            ELSE (SELECT count(*) FROM (SELECT 1 FROM ({_remote_matches_sql(plan)}) AS r LIMIT {room}) AS c) END"""
+        prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan)}),"
+    return f"""
+        WITH {prefix} local AS MATERIALIZED ({local}),
+        counted AS MATERIALIZED (SELECT count(*) AS local_total FROM local),
+        local_top AS MATERIALIZED (SELECT * FROM local ORDER BY {order} LIMIT {page_end})
+        SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
+               counted.local_total + ({remote_count}) AS total, counted.local_total
+        FROM ((SELECT * FROM local_top) UNION ALL ({remote_rows})) AS matches
+        CROSS JOIN counted
+        ORDER BY {order}
+        LIMIT %(limit)s OFFSET %(offset)s
+    """
 
 
 def _place_only_local_sql(plan: _Plan) -> str:

@@ -295,6 +295,71 @@ def test_many_results_are_capped_and_pages_stay_exact(monkeypatch):
     assert titles(cheapest) == titles(exact_by_price)[:4]
 
 
+@pytest.fixture
+def plumbing_around_metz():
+    """Five plumbing courses around Metz (two with the word in their title) and three remote
+    ones (one with it in its title, one the cheapest of all)."""
+    places = {key: commune(key) for key in ("metz", "montigny", "thionville", "nancy")}
+    for title, place, price in [
+        ("Plomberie sanitaire", "metz", 90000),
+        ("Plomberie et chauffage", "thionville", 40000),
+        ("Installations sanitaires", "montigny", 70000),
+        ("Chauffagiste", "metz", 50000),
+        ("Génie climatique", "nancy", 30000),
+    ]:
+        SessionFactory(formation=FormationFactory(intitule=title, objectifs="Les bases de la plomberie."), commune=places[place], price_cents=price)
+    for title, price in [("Plomberie à distance", 80000), ("Sanitaires en ligne", 20000), ("Chauffage en ligne", 95000)]:
+        formation = remote_formation(intitule=title, objectifs="Les bases de la plomberie.")
+        formation.sessions.update(price_cents=price)
+    services.search_terms_refresh()
+    return places["metz"]
+
+
+@pytest.mark.parametrize("sort", ["pertinence", "distance", "prix", "note"])
+@pytest.mark.parametrize("include_remote", [True, False])
+def test_keywords_and_a_place_give_every_page_of_the_whole_list(plumbing_around_metz, sort, include_remote):
+    """Pages of two equal the slices of the whole list, in every order: the remote formations
+    are read only when they can be on the page (by relevance, past the local ones of the
+    best score, then only those with a word in their title), and are there when they can."""
+    place = {"keywords": "plomberie", "commune": plumbing_around_metz, "radius_km": 50, "sort": sort, "include_remote": include_remote}
+    whole = run(per_page=100, **place)
+    assert whole.total == (8 if include_remote else 5) and not whole.total_capped
+    listed = [hit.session.pk for hit in whole.hits]
+    assert len(listed) == whole.total
+    for page in range(1, (whole.total + 1) // 2 + 1):
+        result = run(per_page=2, page=page, **place)
+        assert result.total == whole.total
+        assert [hit.session.pk for hit in result.hits] == listed[2 * (page - 1) : 2 * page], page
+    if sort == "pertinence":  # the word in the title first, the nearest first, then the remote one
+        expected = (
+            ["Plomberie sanitaire", "Plomberie et chauffage", "Plomberie à distance"]
+            if include_remote
+            else ["Plomberie sanitaire", "Plomberie et chauffage"]
+        )
+        assert titles(whole)[: len(expected)] == expected
+
+
+def test_keywords_and_a_place_are_counted_up_to_the_cap(plumbing_around_metz, monkeypatch, client):
+    """Like every other search, « plus de … » past CAPPED_TOTAL, with the exact first pages;
+    the remote formations are counted only while the local ones leave the cap unreached."""
+    place = {"keywords": "plomberie", "commune": plumbing_around_metz, "radius_km": 50}
+    exact = [hit.session.pk for hit in run(per_page=100, **place).hits]
+    for cap in (6, 4):  # 5 local formations: under the cap, then over it
+        monkeypatch.setattr(search_module, "CAPPED_TOTAL", cap)
+        first = run(per_page=2, **place)
+        assert (first.total, first.total_capped, first.num_pages) == (cap, True, cap // 2)
+        assert [hit.session.pk for hit in first.hits] == exact[:2]
+        last = run(per_page=2, page=9, **place)
+        assert last.query.page == cap // 2 and [hit.session.pk for hit in last.hits] == exact[cap - 2 : cap]
+    monkeypatch.setattr(search_module, "CAPPED_TOTAL", 7)
+    assert (run(**place).total, run(**place).total_capped) == (7, True)  # 5 local, the remote counted up to 2 + 1
+    monkeypatch.setattr(search_module, "CAPPED_TOTAL", 8)
+    assert (run(**place).total, run(**place).total_capped) == (8, False)
+    monkeypatch.setattr(search_module, "CAPPED_TOTAL", 4)
+    page = " ".join(text(client.get(URL, {"quoi": "plomberie", "ou": "Metz (57000)", "rayon": 50})).split())
+    assert "Plus de 4 formations trouvées à moins de 50 km de Metz (57000)" in page
+
+
 # --- The page -------------------------------------------------------------------------------
 
 
@@ -415,7 +480,7 @@ def test_the_cells_of_a_place_hold_every_session_within_its_radius(radius):
     points = []
     for lat, lon in places:
         lon_min, lat_min, lon_max, lat_max = bounding_box(lat, lon, radius)
-        asked = set(search_module.place_cells(lat_min, lat_max, lon_min, lon_max))
+        asked = set(search_module.coarse_cells(lat_min, lat_max, lon_min, lon_max))
         corners = [(lat_min, lon_min), (lat_max, lon_max), (lat_min, lon_max), (lat_max, lon_min), (round(lat, 1), round(lon, 1))]
         inside = corners + [(rng.uniform(lat_min, lat_max), rng.uniform(lon_min, lon_max)) for _ in range(40)]
         points += [(asked, point) for point in inside]
