@@ -845,50 +845,46 @@ def _with_place_sql(query: SearchQuery, plan: _Plan, *, strategy: str) -> str:
     return _capped_page_sql(query, plan, local)
 
 
-# The best relevance score (every word in the title): a page of local formations all scoring it
-# leaves no room for a remote one, which sorts after them at an infinite distance.
-_BEST_SCORE = 3
-
-
 def _capped_page_sql(query: SearchQuery, plan: _Plan, local: str) -> str:
     """Keywords and a place: the page over the local matches (every one read, each with its
     nearest session) and the remote ones, counted up to CAPPED_TOTAL + 1 like every other
-    search (« plus de 1 000 formations »). The remote matches are only read when they can be
-    on the page: by distance, once the local ones run out; by relevance, past the local ones
-    of the best score; by price or rating, always. Otherwise only counted, and only while
-    the local ones leave the cap unreached (a scan of the remote words' index stopped early):
-    « rncp » around Perpignan counts 635 of its 8 700 remote matches, « bureautique » around
-    Nanterre none (4 000 local ones)."""
+    search (« plus de 1 000 formations »). The remote matches are read only when they can be
+    on the page, at an infinite distance after the local ones of the same score: by distance
+    or relevance once the local ones run out; by relevance before that, only those scoring
+    more than the page's last local one (a word in their title: index of remote titles); by
+    price or rating, always. Otherwise they are only counted, and only while the local ones
+    leave the cap unreached (a scan of the remote words' index stopped early): « rncp »
+    around Perpignan counts 635 of its 8 700 remote matches, « bureautique » around Nanterre
+    none (4 000 local ones)."""
     order = _order_by(query)
     page_end = "%(offset)s + %(limit)s"
-    if not query.include_remote:
-        remote_rows, remote_count, prefix = "SELECT NULL::bigint, NULL::float8[], NULL::int WHERE false", "0", ""
-    else:
+    parts = ["SELECT * FROM local_top"]
+    remote_count, prefix = "0", ""
+    if query.include_remote:
         sort = _sort(query)
         # One-time filters (on the local rows only): when false, the remote matches are not read.
         short = f"(SELECT local_total FROM counted) < {page_end}"
         every = short if sort in ("distance", "pertinence") else "true"
-        remote_rows = f"SELECT * FROM remote WHERE {every} ORDER BY {order} LIMIT {page_end}"
+        prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan)}),"
+        parts.append(f"SELECT * FROM remote WHERE {every} ORDER BY {order} LIMIT {page_end}")
         if sort == "pertinence":
-            # The local rows fill the page: only a remote formation scoring more than the last
-            # of them comes first, hence one with a word in its title (index of remote titles).
             better = f"fi.title @@ to_tsquery('simple', %(tsquery_any)s) AND fi.remote AND fi.active AND coalesce({plan.formation_where}, false)"
-            remote_rows = f"""{remote_rows}) UNION ALL (
+            parts.append(f"""
                 SELECT * FROM ({_remote_matches_sql(plan, where=better)}) AS r
                 WHERE NOT {short} AND r.score > (SELECT min(score) FROM local_top)
-                ORDER BY {order} LIMIT {page_end}"""
+                ORDER BY {order} LIMIT {page_end}""")
         room = f"{CAPPED_TOTAL + 1} - (SELECT local_total FROM counted)"
         remote_count = f"""CASE WHEN (SELECT local_total FROM counted) > {CAPPED_TOTAL} THEN 0
             WHEN {every} THEN (SELECT count(*) FROM (SELECT 1 FROM remote LIMIT {room}) AS c)
             ELSE (SELECT count(*) FROM (SELECT 1 FROM ({_remote_matches_sql(plan)}) AS r LIMIT {room}) AS c) END"""
-        prefix = f"remote AS MATERIALIZED ({_remote_matches_sql(plan)}),"
+    matches = " UNION ALL ".join(f"({part})" for part in parts)
     return f"""
         WITH {prefix} local AS MATERIALIZED ({local}),
         counted AS MATERIALIZED (SELECT count(*) AS local_total FROM local),
         local_top AS MATERIALIZED (SELECT * FROM local ORDER BY {order} LIMIT {page_end})
         SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
                counted.local_total + ({remote_count}) AS total, counted.local_total
-        FROM ((SELECT * FROM local_top) UNION ALL ({remote_rows})) AS matches
+        FROM ({matches}) AS matches
         CROSS JOIN counted
         ORDER BY {order}
         LIMIT %(limit)s OFFSET %(offset)s
