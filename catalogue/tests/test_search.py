@@ -69,6 +69,21 @@ def test_keyword_searches_organisme_and_certification(english):
     assert english.intitule in titles(run(keywords="RS6225"))
 
 
+def test_a_word_new_to_the_catalogue_is_found_at_once_by_its_beginning():
+    """A typed word is searched as the exact words of the lexicon beginning with it: the
+    lexicon gets a formation's words in the transaction that writes it, so the search finds
+    it at once, as a prefix search would (the vocabulary of corrections waits for the night)."""
+    SessionFactory(formation=FormationFactory(intitule="Plomberie sanitaire", objectifs="Réseaux d'eau."))
+    services.search_terms_refresh()
+    assert titles(run(keywords="plomb")) == ["Plomberie sanitaire"]
+    nancy = commune("nancy")
+    SessionFactory(formation=FormationFactory(intitule="Plombier chauffagiste", objectifs="Installer une chaudière."), commune=nancy)
+    found = run(keywords="plomb", sort="prix")
+    assert sorted(titles(found)) == ["Plomberie sanitaire", "Plombier chauffagiste"] and found.total == 2
+    assert len(search_module.tsquery_terms("plomb").forms["plomb"]) == 2  # the new word is in the lexicon
+    assert "Plombier chauffagiste" in titles(run(keywords="plomb", commune=nancy, radius_km=10))  # the words around a place too
+
+
 def test_only_stop_words_find_nothing(english):
     result = run(keywords="de la pour")
     assert result.total == 0 and result.hits == []
