@@ -790,13 +790,13 @@ def _remote_rows_sql(query: SearchQuery, plan: _Plan) -> tuple[str, str]:
     return f"SELECT * FROM ({matches}) AS r ORDER BY {_order_by(query)} LIMIT {limit}", f"SELECT count(*) FROM ({matches}) AS c"
 
 
-def _union_page_sql(query: SearchQuery, local: str, remote: tuple[str, str] | None, prefix: str = "") -> str:
+def _union_page_sql(query: SearchQuery, local: str, remote: tuple[str, str] | None) -> str:
     """Page over local rows ∪ remote rows: each side cut at the page's end in the page's
     order; the total adds both counts (no window over every remote formation)."""
     order = _order_by(query)
     remote_rows, remote_count = remote if remote else ("SELECT NULL::bigint, NULL::float8[], NULL::int WHERE false", "0")
     return f"""
-        WITH {prefix} local AS MATERIALIZED ({local})
+        WITH local AS MATERIALIZED ({local})
         SELECT pick[3]::bigint AS session_id, nullif(pick[1], 'Infinity'::float8) AS distance_km, score,
                counted.local_total + ({remote_count}) AS total, counted.local_total
         FROM (
